@@ -1,0 +1,1 @@
+"""The Telegram side: aiogram routers, middlewares and texts. Never imports torch."""

@@ -1,0 +1,127 @@
+"""The contract between the bot and the workers: queue names, job payloads, results.
+
+This module is imported by the bot, so it must stay light (no torch, no sv2tts). Jobs are
+enqueued by dotted path (`worker.jobs.embed_job`), so the bot never imports the job code.
+Payloads are plain dicts made from these dataclasses, so that a worker on another host needs
+nothing but Redis and the Bot API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+EMBED_QUEUE = "embed"
+SYNTH_QUEUE = "synth"
+QUEUES = (EMBED_QUEUE, SYNTH_QUEUE)  # a worker listens in this order: short jobs first
+
+EMBED_JOB = "worker.jobs.embed_job"
+SYNTH_JOB = "worker.jobs.synth_job"
+
+# The worker pushes one JSON SynthOutcome per finished or failed synth job onto this list;
+# the bot pops them and records timings and failures in storage (the bot is the only writer).
+RESULTS_LIST = "voiceclone:synth-results"
+# Set by a worker while its models are loaded and ready (a key with a short TTL, refreshed).
+WORKER_HEARTBEAT_PREFIX = "voiceclone:worker-ready:"
+
+AudioKind = Literal["voice", "audio", "document", "video_note"]
+OutputFormat = Literal["voice", "mp3"]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedRequest:
+    file_id: str
+    kind: AudioKind
+    file_size: int | None = None
+    duration: float | None = None  # seconds, as Telegram reported it
+    mime_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedResult:
+    """What `embed_job` returns (as a dict) on success."""
+
+    embedding: list[float]  # 256 floats, L2-normalised
+    encoder_id: str  # identity of the encoder weights (sha256 prefix of the file)
+    speech_seconds: float  # after voice-activity detection
+    total_seconds: float  # decoded duration
+    level_dbfs: float  # RMS level of the speech
+    clipped_fraction: float  # share of samples at full scale
+    recording_ogg: bytes  # the decoded recording, 16 kHz mono OGG/Opus, for the bot to keep
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmbedResult:
+        return cls(**data)
+
+
+class EmbedError(Exception):
+    """Raised by `embed_job` for bad input; `code` is one of ERROR_CODES."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+# Failure codes shared by both jobs; the bot turns each into a message in the user's language.
+ERROR_CODES = (
+    "not_audio",  # nothing decodable
+    "too_large",  # over the byte limit
+    "too_long",  # over the duration limit
+    "too_short",  # under min speech seconds after VAD
+    "silent",  # no speech at all
+    "clipped",  # heavy clipping; recording unusable
+    "decode_timeout",  # decoder ran past its time limit
+    "nothing_to_say",  # text has nothing speakable
+    "telegram_error",  # upload or download failed
+    "weights_missing",  # the worker has no model weights
+    "internal",  # anything else
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SynthRequest:
+    request_id: int  # storage's request row, echoed back in the outcome
+    user_id: int
+    chat_id: int
+    reply_to_message_id: int | None
+    text: str
+    embedding: list[float]
+    output_format: OutputFormat = "voice"
+    language: str = "en"  # for the apology text and the text front end's choice
+    voice_name: str = ""
+    enqueued_at: float = 0.0  # time.time() when the bot enqueued it
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SynthRequest:
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class SynthOutcome:
+    request_id: int
+    user_id: int
+    ok: bool
+    error_code: str | None = None
+    queue_seconds: float = 0.0  # enqueued -> started
+    synth_seconds: float = 0.0  # model time
+    audio_seconds: float = 0.0  # length of the voice note
+    total_seconds: float = 0.0  # enqueued -> uploaded
+    sent_message_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SynthOutcome:
+        return cls(**data)
