@@ -1,0 +1,105 @@
+"""The settings model: defaults, parsing, and one clear line for a bad value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import OFFICIAL_BOT_API, Device, Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:ABC-test-token"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No .env of the developer's and no variable of the CI's environment leaks in.
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_defaults_with_only_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    settings = load_settings()
+    assert settings.bot_token.get_secret_value() == TOKEN
+    assert settings.telegram_api_url == OFFICIAL_BOT_API
+    assert settings.redis_url is None
+    assert settings.device is Device.auto
+    assert settings.sv2tts_weights_dir == Path("pretrained")
+    assert settings.admin_ids == [] and settings.allowed_user_ids == []
+
+
+def test_token_never_shows_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    settings = load_settings()
+    assert "ABC-test-token" not in repr(settings)
+    assert "ABC-test-token" not in str(settings.model_dump())
+
+
+def test_id_lists_accept_commas_and_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("ADMIN_IDS", "1, 2 3")
+    monkeypatch.setenv("ALLOWED_USER_IDS", "")
+    settings = load_settings()
+    assert settings.admin_ids == [1, 2, 3]
+    assert settings.allowed_user_ids == []
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nDEVICE=cpu\nMAX_TEXT_CHARS=50\n")
+    settings = load_settings()
+    assert settings.device is Device.cpu
+    assert settings.max_text_chars == 50
+
+
+def test_api_url_trailing_slash_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    assert load_settings().telegram_api_url == "http://127.0.0.1:8081"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "BOT_TOKEN is not set"),
+        ({"BOT_TOKEN": "   "}, "BOT_TOKEN"),
+        ({"BOT_TOKEN": "no-colon"}, "BOT_TOKEN"),
+        ({"BOT_TOKEN": TOKEN, "ADMIN_IDS": "1,abc"}, "ADMIN_IDS"),
+        ({"BOT_TOKEN": TOKEN, "DEVICE": "tpu"}, "DEVICE"),
+        ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
+        ({"BOT_TOKEN": TOKEN, "REQUESTS_PER_MINUTE": "0"}, "REQUESTS_PER_MINUTE"),
+        ({"BOT_TOKEN": TOKEN, "MAX_AUDIO_SECONDS": "long"}, "MAX_AUDIO_SECONDS"),
+    ],
+)
+def test_bad_value_stops_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict, named: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert named in err
+    assert TOKEN.split(":")[1] not in err
+
+
+def test_missing_token_in_a_real_process_is_one_line(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.settings import load_settings; load_settings()"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "configuration error: BOT_TOKEN is not set (see .env.example)"
+    ]
