@@ -1,0 +1,136 @@
+"""Everything the bot must remember across restarts: SQLite (aiosqlite) plus recording files.
+
+No SQL lives anywhere else; only the bot process writes here. Nothing here imports torch.
+
+Build it once in the composition root and inject it (middleware: ``data["storage"]``)::
+
+    storage = await Storage.open(settings.data_dir)   # creates or upgrades the schema
+    ...
+    await storage.close()
+
+Layout: DATA_DIR/bot.sqlite3 (WAL, foreign keys, busy timeout; migrations in
+storage/migrations.py tracked by ``PRAGMA user_version``) and
+DATA_DIR/recordings/<sha256[:2]>/<sha256>.<ext> (content-addressed, atomic writes).
+Times in the API are aware UTC datetimes. Every method is ``async`` unless noted; ids are ints.
+
+``storage.users`` (Users)
+    ensure(user_id, language="en") -> User        create on first sight, mark seen
+    get(user_id) -> User | None
+    set_language(user_id, language) -> User | None
+    set_output_format(user_id, "voice" | "mp3") -> User | None   (ValueError otherwise)
+    set_blocked(user_id, blocked) -> User | None
+    set_active_voice(user_id, voice_id | None) -> bool   False if not usable by the user
+    count() -> int
+    forget(user_id) -> ForgetReport                every row and every file of the user
+
+``storage.voices`` (Voices): ownership is checked in every call that takes a user id
+    create(owner_id, name, sample, make_active=True) -> Voice   LookupError: unknown user
+    create_curated(name, sample) -> Voice          admin bank import: owner None, public
+    add_sample(owner_id, voice_id, sample) -> Voice | None
+        merge: mean weighted by speech seconds, normalised; keeps sample.audio;
+        EncoderMismatchError (a ValueError) if the encoders differ
+    get_usable(user_id, voice_id) -> Voice | None  own or public: may speak with it
+    get_owned(user_id, voice_id) -> Voice | None   own: may edit/delete/publish it
+    get_active(user_id) -> Voice | None            the active voice if still usable
+    get_unchecked(voice_id) -> Voice | None        admins/internal only
+    list_owned(user_id) -> list[Voice]             oldest first
+    count_owned(user_id) -> int
+    find_curated(name) -> Voice | None             to make bank imports re-runnable
+    rename(owner_id, voice_id, name) -> Voice | None
+    publish(owner_id, voice_id) -> Voice | None    records consent_at (first consent kept)
+    withdraw(owner_id, voice_id) -> Voice | None   others lose it as active voice
+    delete(owner_id, voice_id) -> bool             rows, then files nothing else names
+    remove_from_bank(voice_id) -> bool             admin: curated deleted, user's withdrawn
+    bank_page(page=0, page_size=8, query=None) -> BankPage
+        public voices, curated first, then name (case-folded), then id; `query` matches a
+        name substring case-insensitively in any script; page clamped into range
+    Names: any Unicode except control characters, 1..64 chars, stored as given;
+    otherwise ValueError. Users who had a deleted voice active get active_voice_id None.
+
+``storage.recordings`` (Recordings)
+    add(voice_id, data: bytes, kind, duration, ext="ogg") -> Recording
+        (caller checked ownership with get_owned); LookupError: no such voice
+    list_for_voice(voice_id) -> list[Recording]
+    path(recording) -> Path   (sync)              read(recording) -> bytes
+    collect_garbage() -> int                       also run by Storage.open
+
+``storage.requests`` (Requests)
+    create(user_id, voice_id, text_length) -> int  status queued; id for SynthRequest
+    get(request_id) -> Request | None
+    mark_started(request_id, queue_seconds=None) -> bool
+    mark_finished(request_id, *, queue_seconds, synth_seconds, audio_seconds,
+                  total_seconds) -> bool
+    mark_failed(request_id, error_code, *, queue_seconds, synth_seconds, total_seconds)
+    mark_cancelled(request_id) -> bool
+    record_outcome(outcome) -> bool                a worker.api.SynthOutcome (duck-typed)
+    count_recent(user_id, seconds) -> int          rate limit
+    count_active(user_id) -> int                   queued + running
+    list_active(user_id) -> list[Request]
+    expire_stale(older_than_seconds, error_code="internal") -> int   call at start
+    Only queued/running requests change state: False means unknown or already over.
+
+``storage.stats`` (StatsQueries)
+    summary(days=7) -> Stats   users, voices, public/curated voices, requests per UTC day,
+                               failure rate (failed / finished), median synth/queue seconds
+
+``storage.forget(user_id)`` is ``storage.users.forget``.
+
+Dataclasses (storage.models): User, Voice, Sample, Recording, Request, RequestStatus,
+BankPage, ForgetReport, Stats, DayCount. A Sample is built by the bot from the worker's
+EmbedResult::
+
+    Sample(embedding=np.asarray(r.embedding, np.float32), encoder_id=r.encoder_id,
+           speech_seconds=r.speech_seconds, total_seconds=r.total_seconds,
+           level_dbfs=r.level_dbfs, clipped_fraction=r.clipped_fraction,
+           audio=r.recording_ogg, audio_kind=request.kind)
+
+Embeddings: ``embedding_to_blob(np.ndarray) -> bytes`` and ``blob_to_embedding(bytes)``
+(256 little-endian float32, bit-identical round trip); ``voice.embedding.tolist()`` goes
+into SynthRequest.embedding.
+"""
+
+from storage.db import SchemaTooNewError
+from storage.embedding import blob_to_embedding, embedding_to_blob, merged_embedding
+from storage.facade import Storage
+from storage.models import (
+    ACTIVE_STATUSES,
+    EMBEDDING_DIM,
+    MAX_VOICE_NAME_CHARS,
+    BankPage,
+    DayCount,
+    ForgetReport,
+    OutputFormat,
+    Recording,
+    Request,
+    RequestStatus,
+    Sample,
+    Stats,
+    User,
+    Voice,
+    validate_voice_name,
+)
+from storage.voices import EncoderMismatchError
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "EMBEDDING_DIM",
+    "MAX_VOICE_NAME_CHARS",
+    "BankPage",
+    "DayCount",
+    "EncoderMismatchError",
+    "ForgetReport",
+    "OutputFormat",
+    "Recording",
+    "Request",
+    "RequestStatus",
+    "Sample",
+    "SchemaTooNewError",
+    "Stats",
+    "Storage",
+    "User",
+    "Voice",
+    "blob_to_embedding",
+    "embedding_to_blob",
+    "merged_embedding",
+    "validate_voice_name",
+]

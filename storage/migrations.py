@@ -1,0 +1,99 @@
+"""The schema, as an ordered list of migrations. `PRAGMA user_version` = how many are applied.
+
+Never edit a migration that has shipped: append a new one. Each migration is a tuple of single
+statements (not a script) so that it runs inside one transaction together with the
+`user_version` bump: a crash mid-upgrade leaves the previous version intact.
+
+Decisions recorded here because the schema is where they bite:
+- Times are REAL Unix seconds (UTC).
+- Curated bank voices have `owner_id` NULL (owned by the deployment, not by an admin's
+  Telegram account, so an admin's `/forget` does not empty the bank) and are always public.
+- `users.active_voice_id` is ON DELETE SET NULL: deleting a voice clears it for everyone
+  who had it active. Deleting a user cascades to their voices, recordings and requests.
+- Recording files live outside the database; rows carry their sha256, and a file is removed
+  when the last row naming it goes (see storage/recordings.py).
+"""
+
+from __future__ import annotations
+
+Migration = tuple[str, ...]
+
+V1_INITIAL: Migration = (
+    """
+    CREATE TABLE users (
+        id              INTEGER PRIMARY KEY,  -- Telegram user id
+        language        TEXT    NOT NULL DEFAULT 'en',
+        output_format   TEXT    NOT NULL DEFAULT 'voice'
+                                CHECK (output_format IN ('voice', 'mp3')),
+        active_voice_id INTEGER REFERENCES voices (id) ON DELETE SET NULL,
+        created_at      REAL    NOT NULL,
+        last_seen_at    REAL    NOT NULL,
+        blocked         INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1))
+    )
+    """,
+    """
+    CREATE TABLE voices (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner_id         INTEGER REFERENCES users (id) ON DELETE CASCADE,
+        name             TEXT    NOT NULL,
+        embedding        BLOB    NOT NULL,
+        encoder_id       TEXT    NOT NULL,
+        sample_count     INTEGER NOT NULL DEFAULT 1,
+        speech_seconds   REAL    NOT NULL,
+        level_dbfs       REAL,
+        clipped_fraction REAL,
+        public           INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),
+        consent_at       REAL,
+        curated          INTEGER NOT NULL DEFAULT 0 CHECK (curated IN (0, 1)),
+        created_at       REAL    NOT NULL,
+        CHECK (public = 0 OR consent_at IS NOT NULL),
+        CHECK (curated = 0 OR owner_id IS NULL)
+    )
+    """,
+    "CREATE INDEX voices_owner ON voices (owner_id)",
+    """
+    CREATE TABLE recordings (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        voice_id   INTEGER NOT NULL REFERENCES voices (id) ON DELETE CASCADE,
+        sha256     TEXT    NOT NULL,
+        ext        TEXT    NOT NULL,
+        kind       TEXT    NOT NULL,
+        duration   REAL    NOT NULL,
+        size       INTEGER NOT NULL,
+        created_at REAL    NOT NULL
+    )
+    """,
+    "CREATE INDEX recordings_voice ON recordings (voice_id)",
+    "CREATE INDEX recordings_file ON recordings (sha256, ext)",
+    """
+    CREATE TABLE requests (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        voice_id    INTEGER REFERENCES voices (id) ON DELETE SET NULL,
+        text_length INTEGER NOT NULL,
+        status      TEXT    NOT NULL,
+        created_at  REAL    NOT NULL,
+        finished_at REAL
+    )
+    """,
+)
+
+# v2: timings and failure codes of synthesis requests (from the worker's SynthOutcome), and
+# the indexes that the rate limit and the admin figures read by.
+V2_REQUEST_OUTCOMES: Migration = (
+    "ALTER TABLE requests ADD COLUMN started_at REAL",
+    "ALTER TABLE requests ADD COLUMN queue_seconds REAL",
+    "ALTER TABLE requests ADD COLUMN synth_seconds REAL",
+    "ALTER TABLE requests ADD COLUMN audio_seconds REAL",
+    "ALTER TABLE requests ADD COLUMN total_seconds REAL",
+    "ALTER TABLE requests ADD COLUMN error_code TEXT",
+    "CREATE INDEX requests_user_time ON requests (user_id, created_at)",
+    "CREATE INDEX requests_user_status ON requests (user_id, status)",
+    "CREATE INDEX requests_time ON requests (created_at)",
+)
+
+# v3: the bank is read by (public, curated) on every /bank page.
+V3_BANK_INDEX: Migration = ("CREATE INDEX voices_bank ON voices (public, curated, id)",)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_REQUEST_OUTCOMES, V3_BANK_INDEX)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,206 @@
+"""The dataclasses that go in and out of storage. Nothing here knows about SQL.
+
+Times are timezone-aware UTC `datetime`s; the database keeps them as Unix seconds.
+Embeddings are `numpy.ndarray`s of `EMBEDDING_DIM` float32 values.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Protocol
+
+import numpy as np
+
+EMBEDDING_DIM = 256
+MAX_VOICE_NAME_CHARS = 64
+MAX_LANGUAGE_CHARS = 16
+MAX_ERROR_CODE_CHARS = 64
+
+OutputFormat = Literal["voice", "mp3"]
+OUTPUT_FORMATS: tuple[str, ...] = ("voice", "mp3")
+
+
+class RequestStatus(StrEnum):
+    queued = "queued"  # created by the bot and enqueued
+    running = "running"  # a worker picked it up
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+# A user's requests in these states count against `max_active_requests_per_user`.
+ACTIVE_STATUSES: tuple[RequestStatus, ...] = (RequestStatus.queued, RequestStatus.running)
+
+
+def validate_voice_name(name: str) -> str:
+    """Return `name` unchanged if it is a usable voice name, else raise ValueError.
+
+    Any Unicode is accepted except control characters (they break buttons and logs);
+    the name is stored exactly as given.
+    """
+    if not isinstance(name, str):
+        raise ValueError("voice name must be a string")
+    if not name.strip():
+        raise ValueError("voice name is empty")
+    if len(name) > MAX_VOICE_NAME_CHARS:
+        raise ValueError(f"voice name is longer than {MAX_VOICE_NAME_CHARS} characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValueError("voice name contains control characters")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int  # Telegram user id
+    language: str
+    output_format: OutputFormat
+    active_voice_id: int | None
+    created_at: datetime
+    last_seen_at: datetime
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One analysed recording, as the bot gets it from the worker's EmbedResult.
+
+    `audio` (the recording itself, e.g. `EmbedResult.recording_ogg`) is kept on disk
+    when given, linked to the voice the sample creates or refines.
+    """
+
+    embedding: np.ndarray = field(compare=False, repr=False)
+    encoder_id: str
+    speech_seconds: float
+    total_seconds: float = 0.0
+    level_dbfs: float | None = None
+    clipped_fraction: float | None = None
+    audio: bytes | None = field(default=None, compare=False, repr=False)
+    audio_kind: str = "voice"  # Telegram kind: voice, audio, document, video_note
+    audio_ext: str = "ogg"
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    id: int
+    owner_id: int | None  # None: a curated bank voice, owned by the deployment
+    name: str
+    embedding: np.ndarray = field(compare=False, repr=False)  # float32, L2-normalised
+    encoder_id: str
+    sample_count: int  # how many recordings were merged into the embedding
+    speech_seconds: float  # total seconds of speech behind the embedding
+    level_dbfs: float | None
+    clipped_fraction: float | None
+    public: bool
+    consent_at: datetime | None  # when the owner agreed to publish (or the curator imported)
+    curated: bool
+    created_at: datetime
+
+    def usable_by(self, user_id: int) -> bool:
+        return self.public or self.owner_id == user_id
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    id: int
+    voice_id: int
+    sha256: str
+    ext: str
+    kind: str
+    duration: float
+    size: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    id: int
+    user_id: int
+    voice_id: int | None
+    text_length: int
+    status: RequestStatus
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    queue_seconds: float | None
+    synth_seconds: float | None
+    audio_seconds: float | None
+    total_seconds: float | None
+    error_code: str | None
+
+
+class OutcomeLike(Protocol):
+    """What `requests.record_outcome` reads; `worker.api.SynthOutcome` has this shape."""
+
+    @property
+    def request_id(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def queue_seconds(self) -> float: ...
+    @property
+    def synth_seconds(self) -> float: ...
+    @property
+    def audio_seconds(self) -> float: ...
+    @property
+    def total_seconds(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BankPage:
+    voices: list[Voice]
+    page: int  # 0-based, clamped into range
+    page_size: int
+    total: int  # matching voices over all pages
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What `forget(user)` removed."""
+
+    user_existed: bool
+    voices: int
+    recordings: int
+    requests: int
+    files: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: str  # ISO date, UTC
+    requests: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    blocked_users: int
+    active_users: int  # seen in the window
+    voices: int
+    public_voices: int
+    curated_voices: int
+    recordings: int
+    requests: int  # in the window
+    failed: int  # in the window
+    failure_rate: float  # failed / (done + failed) in the window; 0.0 when none finished
+    median_synth_seconds: float | None  # over finished requests in the window
+    median_queue_seconds: float | None
+    per_day: list[DayCount]  # oldest first, every day of the window (zeros included)
+    window_days: int
