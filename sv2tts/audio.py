@@ -1,0 +1,265 @@
+"""Decoding untrusted audio and encoding voice notes, with ffmpeg run as a subprocess.
+
+- `decode_audio(data, *, max_bytes, max_seconds, timeout) -> np.ndarray`: bytes or a path of
+  OGG/Opus, MP3, M4A/AAC, WAV, FLAC, WebM/Matroska or the audio track of an MP4 video, to
+  16 kHz mono float32. Refusals raise `AudioError(code, detail)` with `code` one of
+  "not_audio", "too_large", "too_long", "decode_timeout" (the codes of worker.api).
+- `encode_ogg_opus(wav, sr) -> bytes`: a voice note that Telegram plays inline (Opus in Ogg).
+- `encode_mp3(wav, sr) -> bytes`.
+- `encoded_duration(data) -> float`: seconds of encoded audio, by decoding it back.
+
+Untrusted input is limited before and during decoding: the byte size is checked before
+ffmpeg starts; ffmpeg reads only local files (`-protocol_whitelist file`) through a short list
+of audio/video demuxers (`-format_whitelist`), so that a playlist or concat file cannot make
+it open other files or the network; it stops after `max_seconds + 1` seconds of output; and
+it is killed when it runs past `timeout`. Nothing goes through a shell.
+
+The system `ffmpeg` on PATH is preferred; otherwise the one bundled with `imageio-ffmpeg`.
+There is no ffprobe (the bundled build has none), hence no pydub for decoding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_SECONDS = 120.0
+DEFAULT_TIMEOUT = 30.0
+
+# Demuxers a user's audio may arrive in. "mov" also covers mp4, m4a and 3gp; "matroska"
+# covers webm. Playlist-like demuxers (concat, hls, ...) are left out on purpose.
+ALLOWED_DEMUXERS = ("ogg", "mp3", "mov", "wav", "flac", "aac", "matroska", "aiff", "amr", "caf")
+# The subset of worker.api.ERROR_CODES that decoding can produce (a test keeps them in step).
+DECODE_ERROR_CODES = ("not_audio", "too_large", "too_long", "decode_timeout", "internal")
+
+
+class AudioError(Exception):
+    """Audio refused or not decodable; `code` is one of worker.api.ERROR_CODES."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        if code not in DECODE_ERROR_CODES:
+            raise ValueError(f"unknown audio error code {code!r}")
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@lru_cache(maxsize=1)
+def find_ffmpeg() -> str:
+    """Path of the ffmpeg executable: the system's if on PATH, else imageio-ffmpeg's."""
+    system = shutil.which("ffmpeg")
+    if system:
+        return system
+    try:
+        import imageio_ffmpeg
+    except ImportError as error:
+        raise RuntimeError("no ffmpeg on PATH and imageio-ffmpeg is not installed") from error
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@lru_cache(maxsize=4)
+def ffmpeg_has_soxr(ffmpeg: str) -> bool:
+    """Whether this ffmpeg was built with libsoxr (checked once per executable)."""
+    try:
+        result = subprocess.run(
+            [ffmpeg, "-hide_banner", "-buildconf"], capture_output=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--enable-libsoxr" in result.stdout
+
+
+def _resample_filter(ffmpeg: str, sample_rate: int) -> list[str]:
+    # soxr at 20-bit precision is what librosa's default ("soxr_hq") does, which the encoder's
+    # reference embeddings were computed with; ffmpeg's own resampler is the fallback.
+    if ffmpeg_has_soxr(ffmpeg):
+        return ["-af", f"aresample={sample_rate}:resampler=soxr:precision=20"]
+    return ["-ar", str(sample_rate)]
+
+
+def decode_command(
+    ffmpeg: str, source: Path, *, max_seconds: float, sample_rate: int = SAMPLE_RATE
+) -> list[str]:
+    """The ffmpeg argument list that decodes `source` to raw mono float32 on stdout."""
+    return [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-threads",
+        "1",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ",".join(ALLOWED_DEMUXERS),
+        "-i",
+        f"file:{source.resolve()}",
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-t",
+        f"{max_seconds + 1:.3f}",
+        "-ac",
+        "1",
+        *_resample_filter(ffmpeg, sample_rate),
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
+
+
+def _stderr_summary(stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", errors="replace").strip().splitlines()
+    return lines[-1][:300] if lines else "ffmpeg produced no audio"
+
+
+def _decode_file(
+    source: Path, *, max_seconds: float, timeout: float, sample_rate: int
+) -> np.ndarray:
+    command = decode_command(
+        find_ffmpeg(), source, max_seconds=max_seconds, sample_rate=sample_rate
+    )
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as error:  # subprocess.run has killed ffmpeg by now
+        raise AudioError("decode_timeout", f"decoding took longer than {timeout:g} s") from error
+    if result.returncode != 0:
+        raise AudioError("not_audio", _stderr_summary(result.stderr))
+    usable = len(result.stdout) - len(result.stdout) % 4
+    wav = np.frombuffer(result.stdout[:usable], dtype="<f4").astype(np.float32)
+    if wav.size == 0:
+        raise AudioError("not_audio", "no audio samples")
+    if not np.all(np.isfinite(wav)):
+        raise AudioError("not_audio", "decoded samples are not finite")
+    if wav.size > max_seconds * sample_rate:
+        raise AudioError("too_long", f"longer than {max_seconds:g} s")
+    return wav
+
+
+def decode_audio(
+    data: bytes | Path | str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    timeout: float = DEFAULT_TIMEOUT,
+    sample_rate: int = SAMPLE_RATE,
+) -> np.ndarray:
+    """Mono float32 samples at `sample_rate` of untrusted audio given as bytes or a path.
+
+    Raises AudioError: "too_large" (over `max_bytes`, checked before decoding),
+    "not_audio" (nothing decodable), "too_long" (over `max_seconds`),
+    "decode_timeout" (ffmpeg ran past `timeout` seconds and was killed).
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        size = len(data)
+        if size > max_bytes:
+            raise AudioError("too_large", f"{size} bytes, the limit is {max_bytes}")
+        if size == 0:
+            raise AudioError("not_audio", "empty input")
+        # A temporary file rather than a pipe: MP4/M4A keep their index at the end, which
+        # ffmpeg can only reach by seeking.
+        with tempfile.TemporaryDirectory(prefix="sv2tts-decode-") as folder:
+            source = Path(folder) / "input"
+            source.write_bytes(bytes(data))
+            return _decode_file(
+                source, max_seconds=max_seconds, timeout=timeout, sample_rate=sample_rate
+            )
+    source = Path(data)
+    try:
+        size = os.stat(source).st_size
+    except OSError as error:
+        raise AudioError("not_audio", f"cannot read {source.name}") from error
+    if size > max_bytes:
+        raise AudioError("too_large", f"{size} bytes, the limit is {max_bytes}")
+    if not source.is_file() or size == 0:
+        raise AudioError("not_audio", f"{source.name} is not a non-empty file")
+    return _decode_file(source, max_seconds=max_seconds, timeout=timeout, sample_rate=sample_rate)
+
+
+def _encode(wav: np.ndarray, sr: int, codec_args: list[str], timeout: float) -> bytes:
+    samples = np.clip(np.asarray(wav, dtype=np.float32).reshape(-1), -1.0, 1.0)
+    # The output goes to a file, not a pipe: the MP3 muxer seeks back to write the LAME
+    # header whose encoder delay and padding let decoders restore the exact duration.
+    with tempfile.TemporaryDirectory(prefix="sv2tts-encode-") as folder:
+        target = Path(folder) / "output"
+        command = [
+            find_ffmpeg(),
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "f32le",
+            "-ar",
+            str(sr),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            *codec_args,
+            f"file:{target}",
+        ]
+        try:
+            result = subprocess.run(
+                command, input=samples.astype("<f4").tobytes(), capture_output=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as error:
+            raise AudioError("internal", f"encoding took longer than {timeout:g} s") from error
+        if result.returncode != 0 or not target.is_file():
+            raise AudioError("internal", f"encoding failed: {_stderr_summary(result.stderr)}")
+        return target.read_bytes()
+
+
+def encode_ogg_opus(
+    wav: np.ndarray,
+    sr: int,
+    *,
+    bitrate: str = "32k",
+    output_rate: int = 48000,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """An Ogg/Opus voice note (mono) of `wav` at `sr`; Telegram plays it inline.
+
+    Opus codes at 48 kHz internally and Telegram's own voice notes are 48 kHz, so that is
+    the default `output_rate`; "voip" tunes the encoder for speech.
+    """
+    codec = [
+        "-c:a",
+        "libopus",
+        "-b:a",
+        bitrate,
+        "-application",
+        "voip",
+        "-ar",
+        str(output_rate),
+        "-f",
+        "ogg",
+    ]
+    return _encode(wav, sr, codec, timeout)
+
+
+def encode_mp3(
+    wav: np.ndarray, sr: int, *, bitrate: str = "64k", timeout: float = DEFAULT_TIMEOUT
+) -> bytes:
+    """An MP3 (mono, libmp3lame, constant bitrate) of `wav` at `sr`."""
+    return _encode(wav, sr, ["-c:a", "libmp3lame", "-b:a", bitrate, "-f", "mp3"], timeout)
+
+
+def encoded_duration(data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> float:
+    """Seconds of audio in encoded `data`, found by decoding it back."""
+    wav = decode_audio(data, max_bytes=max(len(data), 1), max_seconds=24 * 3600.0, timeout=timeout)
+    return len(wav) / SAMPLE_RATE
