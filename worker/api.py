@@ -23,6 +23,29 @@ SYNTH_JOB = "worker.jobs.synth_job"
 RESULTS_LIST = "voiceclone:synth-results"
 # Set by a worker while its models are loaded and ready (a key with a short TTL, refreshed).
 WORKER_HEARTBEAT_PREFIX = "voiceclone:worker-ready:"
+WORKER_HEARTBEAT_TTL = 30  # seconds; the worker refreshes it every few seconds
+
+# Retry policy for both jobs, for the bot to pass as `Retry(max=..., interval=...)`. The worker
+# spends it only on transient failures (Telegram 429/5xx, network) and on a worker that died
+# mid-job; bad input fails at once, whatever retries the job carries.
+JOB_RETRY_MAX = 3
+JOB_RETRY_INTERVALS = (5, 15, 60)
+# Key of `job.meta` where the worker records a failed job's error code (one of ERROR_CODES),
+# so the bot awaiting an embed job can tell the user what was wrong without parsing tracebacks.
+ERROR_CODE_META = "error_code"
+
+EMBED_JOB_TIMEOUT = 120  # seconds: download, decode (itself time-limited) and one encoder pass
+# Synthesis time grows with the text. The per-character figure is a CPU worst case for the
+# full-size models (WaveRNN is the slow part); a GPU worker finishes far inside it.
+SYNTH_TIMEOUT_BASE = 60
+SYNTH_TIMEOUT_PER_CHAR = 1.0
+
+
+def synth_job_timeout(text: str | int) -> int:
+    """Seconds a synth job for `text` (or a text of that many characters) may run."""
+    chars = text if isinstance(text, int) else len(text)
+    return int(SYNTH_TIMEOUT_BASE + SYNTH_TIMEOUT_PER_CHAR * max(0, chars))
+
 
 AudioKind = Literal["voice", "audio", "document", "video_note"]
 OutputFormat = Literal["voice", "mp3"]
@@ -60,13 +83,17 @@ class EmbedResult:
         return cls(**data)
 
 
-class EmbedError(Exception):
-    """Raised by `embed_job` for bad input; `code` is one of ERROR_CODES."""
+class JobError(Exception):
+    """A job failed for a reason retrying will not fix; `code` is one of ERROR_CODES."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
+
+
+class EmbedError(JobError):
+    """Raised by `embed_job` for bad input; `code` is one of ERROR_CODES."""
 
 
 # Failure codes shared by both jobs; the bot turns each into a message in the user's language.
@@ -82,6 +109,7 @@ ERROR_CODES = (
     "telegram_error",  # upload or download failed
     "weights_missing",  # the worker has no model weights
     "internal",  # anything else
+    "timeout",  # the job ran past its time limit
 )
 
 
