@@ -28,15 +28,19 @@ import http.client
 import importlib.util
 import json
 import logging
+import math
 import os
 import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -402,3 +406,46 @@ def download_weights(
             _download_one(url, target, spec, progress, timeout)
             fetched.append(target)
     return fetched
+
+
+# --- stand-ins of the right shape -----------------------------------------------------------
+
+
+def read_reference_shapes(path: Path | str, component: str) -> dict[str, tuple[int, ...]]:
+    """Key -> shape of the official `component` checkpoint, from a `state_dicts.json`."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {key: tuple(shape) for key, shape in data[component].items()}
+
+
+def random_model_state(
+    shapes: Mapping[str, Sequence[int]], seed: int = 0, *, reduction_factor: int = 2
+) -> dict[str, torch.Tensor]:
+    """A state dict with every key and shape of a real one and random weights.
+
+    For timing full-size networks when the real weights are absent: weights are drawn
+    uniformly within ±1/sqrt(fan_in) (PyTorch's default initialisation, so activations stay
+    in range), batch-norm statistics are the identity, and the synthesizer's buffers get
+    their published values (step 0, stop threshold -3.4, decoder.r).
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    state: dict[str, torch.Tensor] = {}
+    for key, shape in shapes.items():
+        shape = tuple(shape)
+        leaf = key.rsplit(".", 1)[-1]
+        if leaf in ("num_batches_tracked", "step"):
+            state[key] = torch.zeros(shape, dtype=torch.int64)
+        elif key == "decoder.r":
+            state[key] = torch.full(shape, reduction_factor, dtype=torch.int32)
+        elif key == "stop_threshold":
+            state[key] = torch.full(shape, -3.4)
+        elif leaf == "running_var":
+            state[key] = torch.ones(shape)
+        elif leaf == "running_mean":
+            state[key] = torch.zeros(shape)
+        else:
+            fan_in = math.prod(shape[1:]) if len(shape) > 1 else max(1, shape[0] if shape else 1)
+            bound = 1.0 / math.sqrt(fan_in)
+            state[key] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
+    return state

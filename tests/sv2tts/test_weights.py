@@ -98,7 +98,7 @@ def hub() -> Iterator[tuple[FakeHub, str]]:
     files = {f"{name}.pt": rng.randbytes(size) for name, size in SIZES.items()}
     state = FakeHub(files=files)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state, f"http://127.0.0.1:{server.server_address[1]}/CorentinJ/SV2TTS/resolve/main"
