@@ -1,0 +1,105 @@
+"""Fixtures of the worker tests: a fake Bot API, a clean Redis database, a stand-in engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from redis import Redis
+
+from bot.settings import Settings
+from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
+from sv2tts.dsp import RecordingStats, measure_recording
+from tests.fakes.botapi import FakeBotAPI
+from worker.runtime import Runtime, build_runtime
+
+WORKER_DB = 7  # a database of the session's Redis server of its own, flushed per test
+
+
+class ToneEngine:
+    """Stands in for the models: a tone as long as the text, a fixed unit embedding."""
+
+    encoder_id = "tone-engine"
+    sample_rate = 16000
+
+    def __init__(self, seconds_per_char: float = 0.05) -> None:
+        self.seconds_per_char = seconds_per_char
+        self.spoken: list[str] = []
+        self.fail_with: BaseException | None = None
+
+    def measure(self, wav: np.ndarray) -> RecordingStats:
+        return measure_recording(wav, 16000)
+
+    def embed(self, wav: np.ndarray) -> np.ndarray:
+        vector = np.zeros(256, dtype=np.float32)
+        vector[0] = 1.0
+        return vector
+
+    def speak(self, text: str, embedding: Sequence[float], *, language: str) -> np.ndarray:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.spoken.append(text)
+        n = int(self.sample_rate * self.seconds_per_char * len(text))
+        t = np.arange(n, dtype=np.float32) / self.sample_rate
+        return (0.3 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": "cpu", "weights": {"engine": "tone"}}
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def worker_redis_url(redis_url: str) -> Iterator[str]:
+    url = f"{redis_url.rstrip('/')}/{WORKER_DB}"
+    client = Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_conn(worker_redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(worker_redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def tone_engine() -> ToneEngine:
+    return ToneEngine()
+
+
+@pytest.fixture
+def runtime(
+    bot_api: FakeBotAPI, worker_redis_url: str, tone_engine: ToneEngine, tmp_path: Any
+) -> Runtime:
+    settings = Settings(
+        bot_token=bot_api.token,
+        telegram_api_url=bot_api.url,
+        redis_url=worker_redis_url,
+        data_dir=tmp_path / "data",
+        _env_file=None,
+    )
+    return build_runtime(settings, tone_engine)
+
+
+def voice_note_of(mp3: Path, seconds: float | None = None) -> bytes:
+    """An OGG/Opus voice note, as Telegram clients send them, of (the start of) an mp3."""
+    wav = decode_audio(mp3, max_seconds=600)
+    if seconds is not None:
+        wav = wav[: int(seconds * SAMPLE_RATE)]
+    return encode_ogg_opus(wav, SAMPLE_RATE)
+
+
+@pytest.fixture(scope="session")
+def voice_ogg(audio_dir: Path) -> bytes:
+    return voice_note_of(sorted(audio_dir.glob("*.mp3"))[0])

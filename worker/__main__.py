@@ -1,0 +1,106 @@
+"""`python -m worker`: load the models, then take jobs from `embed` then `synth` until stopped.
+
+`python -m worker health` exits 0 when some worker's readiness heartbeat is in Redis (for a
+container health check or a script), 1 when none is.
+
+Exit status 3 means the weights are missing or corrupt: the log line names the file and the
+fix, and restarting will not help until someone runs `make weights`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot.settings import Settings, load_settings
+from worker.api import QUEUES, WORKER_HEARTBEAT_PREFIX
+
+log = logging.getLogger("worker")
+
+EXIT_NO_WEIGHTS = 3
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def ready_workers(redis: Redis) -> list[dict[str, object]]:
+    """The heartbeats of workers whose models are loaded, newest information each."""
+    found = []
+    for key in redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
+        raw = redis.get(key)
+        if raw:
+            found.append(json.loads(raw))
+    return found
+
+
+def health(settings: Settings) -> int:
+    from worker.runtime import redis_url
+
+    try:
+        workers = ready_workers(Redis.from_url(redis_url(settings), socket_timeout=5))
+    except RedisError as error:
+        print(f"unhealthy: Redis is unreachable ({error})")
+        return 1
+    if not workers:
+        print("unhealthy: no worker is ready")
+        return 1
+    for info in workers:
+        print(f"ready: {info.get('name')} on {info.get('device')} ({info.get('host')})")
+    return 0
+
+
+def run(settings: Settings, lease_seconds: int) -> int:
+    from sv2tts.weights import WeightsError
+    from worker.runtime import resident_runtime
+    from worker.worker import Housekeeper, ResidentWorker
+
+    log.info(
+        "loading the models from %s/ on device %s", settings.sv2tts_weights_dir, settings.device
+    )
+    try:
+        runtime = resident_runtime()
+    except WeightsError as error:
+        log.error("cannot start: %s", error)
+        return EXIT_NO_WEIGHTS
+    info = runtime.describe()
+    log.info("ready on %s with weights %s", info["device"], json.dumps(info["weights"]))
+    worker = ResidentWorker(
+        QUEUES,
+        runtime=runtime,
+        connection=Redis.from_url(runtime.settings.redis_url or ""),
+        lease_seconds=lease_seconds,
+        log_job_description=False,  # job arguments hold user text and embeddings
+    )
+    housekeeper = Housekeeper(worker)
+    housekeeper.tick(recover=True)
+    housekeeper.start()
+    try:
+        worker.work(logging_level=settings.log_level.upper())
+    finally:
+        housekeeper.stop()
+        log.info("worker %s stopped", worker.name)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("run", "health"), default="run")
+    parser.add_argument(
+        "--lease-seconds",
+        type=int,
+        default=15,
+        help="how long a dead worker's job waits before another worker takes it over",
+    )
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    if args.command == "health":
+        return health(settings)
+    return run(settings, args.lease_seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Which failures are worth a retry, what code each one gets, and the answer to a lost request.
+
+The jobs do not catch their own failures: they raise, and the worker's exception handler
+(worker/worker.py) applies this policy. Only transient failures keep the retries the bot gave
+the job (Telegram 429 and 5xx, the network, a worker that died mid-job); anything else, bad
+input above all, fails at once. When a synth job fails for good, the user gets one short
+apology and the bot gets a failed outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq.exceptions import AbandonedJobError
+from rq.timeouts import JobTimeoutException
+
+from worker.api import ERROR_CODES, JobError, SynthOutcome, SynthRequest
+from worker.messages import apology
+from worker.settle import settle
+from worker.telegram import BotApi, TelegramError, TelegramTransientError
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (TelegramTransientError, AbandonedJobError, RedisConnectionError, RedisTimeoutError)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when the same job may well succeed if it runs again a little later."""
+    return isinstance(error, TRANSIENT)
+
+
+def error_code(error: BaseException) -> str:
+    """The ERROR_CODES entry that describes `error` to the bot and the user."""
+    if isinstance(error, JobError):
+        return error.code
+    if isinstance(error, JobTimeoutException):
+        return "timeout"
+    if isinstance(error, TelegramError):
+        return "telegram_error"
+    code = getattr(error, "code", None)  # sv2tts's AudioError and WeightsError carry one
+    if isinstance(code, str) and code in ERROR_CODES:
+        return code
+    return "internal"
+
+
+def failed_outcome(request: SynthRequest, code: str) -> SynthOutcome:
+    waited = time.time() - request.enqueued_at if request.enqueued_at else 0.0
+    return SynthOutcome(
+        request_id=request.request_id,
+        user_id=request.user_id,
+        ok=False,
+        error_code=code,
+        total_seconds=waited,
+    )
+
+
+def settle_failed_synth(
+    redis: Redis, telegram: BotApi, job_id: str, request: SynthRequest, code: str
+) -> bool:
+    """Record the failure and apologise to the user, once; False if already settled."""
+    if not settle(redis, job_id, failed_outcome(request, code)):
+        log.info("job %s failed again after it was settled; nothing more to tell", job_id)
+        return False
+    try:
+        telegram.send_message(
+            request.chat_id, apology(code, request.language), request.reply_to_message_id
+        )
+    except TelegramError as error:
+        log.warning("job %s: could not apologise to chat %s: %s", job_id, request.chat_id, error)
+    return True

@@ -1,0 +1,61 @@
+"""What a worker process keeps resident: settings, the loaded models, a Bot API client, Redis.
+
+RQ calls jobs as plain functions with plain arguments, so a job reaches the models through
+`resident_runtime()`: the first call (made by `python -m worker` before it takes any job)
+loads the weights, every later call in the process returns the same objects. That cache is
+the one piece of process-wide state the worker has, and it is what "load once per process"
+means.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from bot.settings import Settings, load_settings
+from worker.engine import Engine, load_engine
+from worker.telegram import BotApi
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    telegram: BotApi
+    redis: Redis
+
+    def describe(self) -> dict[str, Any]:
+        """What the heartbeat and the readiness line say about this worker."""
+        return {"host": socket.gethostname(), **self.engine.describe()}
+
+
+def redis_url(settings: Settings) -> str:
+    if not settings.redis_url:
+        raise SystemExit(
+            "configuration error: REDIS_URL is not set (a worker needs the bot's Redis; "
+            "`make run` sets it for the worker it starts)"
+        )
+    return settings.redis_url
+
+
+def build_runtime(settings: Settings, engine: Engine) -> Runtime:
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        telegram=BotApi(settings.telegram_api_url, settings.bot_token.get_secret_value()),
+        redis=Redis.from_url(redis_url(settings)),
+    )
+
+
+@functools.cache
+def resident_runtime() -> Runtime:
+    """The process's runtime, loaded on first use (raises WeightsError if weights are bad)."""
+    settings = load_settings()
+    return build_runtime(settings, load_engine(settings))
