@@ -1,0 +1,167 @@
+"""The WaveRNN vocoder: conformance with the reference, folding, batching, config parsing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sv2tts.vocoder import (
+    VocoderConfig,
+    WaveRNN,
+    crossfade_and_unfold,
+    fold_with_overlap,
+    load_vocoder,
+)
+
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_config(reference_dir: Path) -> VocoderConfig:
+    return VocoderConfig.from_dict(json.loads((reference_dir / "vocoder_tiny.json").read_text()))
+
+
+@pytest.fixture(scope="module")
+def tiny(reference_dir: Path, tiny_config: VocoderConfig) -> WaveRNN:
+    return load_vocoder(reference_dir / "vocoder_tiny.pt", tiny_config)
+
+
+@pytest.fixture(scope="module")
+def reference(reference_dir: Path) -> dict[str, np.ndarray]:
+    with np.load(reference_dir / "vocoder_reference.npz") as data:
+        return dict(data)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+def test_tiny_checkpoint_reproduces_reference_waveform(
+    tiny: WaveRNN, reference: dict[str, np.ndarray], batched: bool, device: str
+) -> None:
+    model = copy.deepcopy(tiny).to(device)
+    mel = torch.from_numpy(reference["mel"]).to(device)
+
+    wav = model.generate(
+        mel,
+        batched=batched,
+        target=int(reference["target"]),
+        overlap=int(reference["overlap"]),
+        deterministic=True,
+    )
+
+    expected = reference["batched" if batched else "unbatched"]
+    assert wav.dtype == np.float32
+    assert wav.shape == expected.shape
+    assert np.abs(wav - expected).max() <= 1e-4
+
+
+def test_config_defaults_are_the_full_size_dims() -> None:
+    config = VocoderConfig()
+    assert (config.rnn_dims, config.fc_dims, config.bits, config.pad) == (512, 512, 9, 2)
+    assert config.upsample_factors == (5, 5, 8)
+    assert (config.feat_dims, config.compute_dims, config.res_out_dims) == (80, 128, 128)
+    assert (config.res_blocks, config.hop_length, config.sample_rate) == (10, 200, 16000)
+    assert config.mode == "RAW"
+
+
+def test_config_reads_the_tiny_json_and_ignores_text_keys(reference_dir: Path) -> None:
+    data = json.loads((reference_dir / "vocoder_tiny.json").read_text())
+    config = VocoderConfig.from_dict({**data, "symbols": ["_"], "cleaners": "basic"})
+    assert config.upsample_factors == (5, 5, 8)
+    assert (config.rnn_dims, config.res_blocks) == (32, 2)
+
+
+def test_config_refuses_unknown_keys_and_other_modes() -> None:
+    with pytest.raises(ValueError, match="'rnn_dim'"):
+        VocoderConfig.from_dict({"rnn_dim": 32})
+    with pytest.raises(ValueError, match="MOL"):
+        VocoderConfig.from_dict({"mode": "MOL"})
+    with pytest.raises(ValueError, match="hop length"):
+        VocoderConfig(upsample_factors=(5, 5, 4))
+
+
+def test_folds_are_overlapping_slices_of_the_sequence() -> None:
+    target, overlap = 7, 3
+    x = torch.arange(2 * 40, dtype=torch.float32).view(2, 40, 1)
+    folds = fold_with_overlap(x, target, overlap)
+    per_item = folds.size(0) // 2
+    length = target + 2 * overlap
+    assert folds.shape[1:] == (length, 1)
+    for item in range(2):
+        for i in range(per_item):
+            start = i * (target + overlap)
+            expected = x[item, start : start + length, 0]
+            got = folds[item * per_item + i, : len(expected), 0]
+            assert torch.equal(got, expected)
+    # The last fold reaches the end of the sequence, and no fold lies wholly in padding.
+    assert (per_item - 1) * (target + overlap) + length >= 40
+    assert (per_item - 1) * (target + overlap) < 40
+
+
+def test_unfolding_restores_the_signal_outside_the_crossfades() -> None:
+    target, overlap = 10, 4
+    x = torch.randn(2, 57, 1)
+    folds = fold_with_overlap(x, target, overlap)[:, :, 0]
+    unfolded = crossfade_and_unfold(folds, folds.size(0) // 2, overlap)
+    stride = target + overlap
+    assert unfolded.size(1) >= 57
+    for i in range(folds.size(0) // 2):
+        core = slice(i * stride + overlap, i * stride + stride)
+        assert torch.allclose(unfolded[:, core], x[:, core, 0])
+    # The crossfade: the earlier fold fades out over the first half of the overlap, the
+    # later one fades in over the second half (equal-power sqrt ramps).
+    ones = torch.ones(1, 3 * stride + overlap, 1)
+    envelope = crossfade_and_unfold(fold_with_overlap(ones, target, overlap)[:, :, 0], 3, overlap)
+    seam = envelope[0, stride : stride + overlap]
+    assert seam[0] == pytest.approx(1.0)
+    assert seam[overlap // 2 - 1] == pytest.approx(0.0, abs=1e-6)
+    assert seam[-1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+def test_a_batch_gives_each_item_what_it_gives_alone(tiny: WaveRNN, batched: bool) -> None:
+    torch.manual_seed(0)
+    mels = torch.rand(2, 80, 12) * 2 - 1
+    options = {"batched": batched, "target": 600, "overlap": 100, "deterministic": True}
+
+    together = tiny.generate_batch(mels, [12, 9], **options)
+    alone = [tiny.generate(mels[0], **options), tiny.generate(mels[1, :, :9], **options)]
+
+    hop = tiny.config.hop_length
+    assert [len(w) for w in together] == [11 * hop, 8 * hop]
+    np.testing.assert_allclose(together[0], alone[0], atol=1e-5)
+    # The second item's padding frames feed its upsampling context, so compare away from it.
+    np.testing.assert_allclose(together[1][: 5 * hop], alone[1][: 5 * hop], atol=1e-5)
+
+
+def test_sampling_is_random_by_default_and_argmax_when_deterministic(tiny: WaveRNN) -> None:
+    torch.manual_seed(1)
+    mel = torch.rand(80, 8) * 2 - 1
+    sampled = [tiny.generate(mel, target=400, overlap=50) for _ in range(2)]
+    assert not np.array_equal(sampled[0], sampled[1])
+    argmax = [tiny.generate(mel, target=400, overlap=50, deterministic=True) for _ in range(2)]
+    np.testing.assert_array_equal(argmax[0], argmax[1])
+
+
+def test_waveform_fades_out_to_silence(tiny: WaveRNN) -> None:
+    torch.manual_seed(2)
+    wav = tiny.generate(torch.rand(80, 30) * 2 - 1, target=1000, overlap=100)
+    assert wav[-1] == 0.0
+    assert np.all(np.isfinite(wav))
+    assert np.abs(wav[: len(wav) // 2]).max() > 0.0
+
+
+def test_bad_inputs_are_refused(tiny: WaveRNN) -> None:
+    with pytest.raises(ValueError, match="expected mels"):
+        tiny.generate_batch(torch.zeros(1, 40, 10))
+    with pytest.raises(ValueError, match="lengths"):
+        tiny.generate_batch(torch.zeros(2, 80, 10), [10, 11])
