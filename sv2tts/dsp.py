@@ -234,18 +234,22 @@ def measure_recording(
 @lru_cache(maxsize=4)
 def mel_basis(synth: SynthSignal) -> np.ndarray:
     """Slaney-normalised mel filters, shape (n_mels, 1 + n_fft // 2)."""
-    return librosa.filters.mel(
+    basis = librosa.filters.mel(
         sr=synth.sample_rate,
         n_fft=synth.n_fft,
         n_mels=synth.n_mels,
         fmin=synth.fmin,
         fmax=synth.fmax,
     )
+    basis.setflags(write=False)  # cached and shared: nobody may change it in place
+    return basis
 
 
 @lru_cache(maxsize=4)
 def _inverse_mel_basis(synth: SynthSignal) -> np.ndarray:
-    return np.linalg.pinv(mel_basis(synth))
+    inverse = np.linalg.pinv(mel_basis(synth))
+    inverse.setflags(write=False)
+    return inverse
 
 
 def preemphasize(wav: np.ndarray, coefficient: float) -> np.ndarray:

@@ -91,8 +91,13 @@ class SpeakerEncoder(nn.Module):
         embeds = self.relu(self.linear(hidden[-1]))
         return embeds / embeds.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
-    def _device(self) -> torch.device:
-        return next(self.parameters()).device
+    def _embed_partials(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean embedding, partial embeddings) of partials (P, frames, n_mels), all P in
+        one forward pass on whatever device the caller put the model."""
+        device = next(self.parameters()).device
+        with torch.inference_mode():
+            partials = self(torch.from_numpy(batch).to(device)).float().cpu().numpy()
+        return _l2_normalized(partials.mean(axis=0)), partials
 
     def embed_frames(self, mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(utterance embedding (E,), partial embeddings (P, E)) of encoder mel frames
@@ -105,10 +110,7 @@ class SpeakerEncoder(nn.Module):
         needed = slices[-1].stop
         if mel.shape[0] < needed:
             mel = np.pad(mel, ((0, needed - mel.shape[0]), (0, 0)))
-        batch = np.stack([mel[s] for s in slices])
-        with torch.inference_mode():
-            partials = self(torch.from_numpy(batch).to(self._device())).float().cpu().numpy()
-        return _l2_normalized(partials.mean(axis=0)), partials
+        return self._embed_partials(np.stack([mel[s] for s in slices]))
 
     def embed_utterance(self, wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(utterance embedding (E,), partial embeddings (P, E)), float32, of a waveform
@@ -121,10 +123,7 @@ class SpeakerEncoder(nn.Module):
         if padded_length > len(wav):
             wav = np.pad(wav, (0, padded_length - len(wav)))
         mel = dsp.encoder_melspectrogram(wav, self.config.signal)
-        batch = np.stack([mel[s] for s in slices])
-        with torch.inference_mode():
-            partials = self(torch.from_numpy(batch).to(self._device())).float().cpu().numpy()
-        return _l2_normalized(partials.mean(axis=0)), partials
+        return self._embed_partials(np.stack([mel[s] for s in slices]))
 
 
 def _l2_normalized(vector: np.ndarray) -> np.ndarray:
