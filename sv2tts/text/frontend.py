@@ -1,0 +1,186 @@
+"""The text front end of a synthesizer checkpoint: its symbol set and its cleaners."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sv2tts.text.cleaners import get_cleaner
+from sv2tts.text.sentences import DEFAULT_MAX_SENTENCE_CHARS, split_long, split_sentences
+from sv2tts.text.symbols import DEFAULT_SYMBOLS, SymbolSet, SymbolSetError, TextFrontendError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CLEANERS = ("english_cleaners",)
+# Sentences a front end must be able to encode for most of their characters; one of them
+# failing means the cleaners write an alphabet the symbols do not have.
+_PROBES = ("Hello world, this is a test.", "Привет, мир, это проверка.")
+_MIN_ENCODABLE_SHARE = 0.9
+
+TextProblem = Literal["empty", "too_long", "nothing_to_say"]
+
+
+@dataclass(frozen=True)
+class TextFrontend:
+    """Text to symbol-index sequences for one synthesizer checkpoint."""
+
+    symbols: SymbolSet = DEFAULT_SYMBOLS
+    cleaners: tuple[str, ...] = DEFAULT_CLEANERS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cleaners", tuple(self.cleaners))
+        for name in self.cleaners:
+            get_cleaner(name)
+
+    @property
+    def num_symbols(self) -> int:
+        """Rows the synthesizer's symbol embedding must have."""
+        return len(self.symbols)
+
+    def clean(self, text: str) -> str:
+        """``text`` after every cleaner, in order: what the model reads."""
+        for name in self.cleaners:
+            text = get_cleaner(name)(text)
+        return text
+
+    def encode(self, text: str) -> list[int]:
+        """One sequence for all of ``text`` (cleaned), ending with EOS; no splitting."""
+        return self.symbols.encode(self.clean(text))
+
+    def is_speakable(self, text: str) -> bool:
+        """Whether ``text`` has anything the model would say (emoji or punctuation alone:
+        no)."""
+        return any(self.symbols.is_speakable(char) for char in self.clean(text))
+
+    def sentences(self, text: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS) -> list[str]:
+        """The cleaned sentences of ``text``, each speakable and at most ``max_chars`` long.
+
+        Text is split first (on its own punctuation, which cleaning may change), and each
+        sentence is cleaned in its own language; a cleaned sentence that grew past the cap
+        (numbers spelled out) is cut again."""
+        pieces: list[str] = []
+        for sentence in split_sentences(text, max_chars):
+            for piece in split_long(self.clean(sentence), max_chars):
+                if any(self.symbols.is_speakable(char) for char in piece):
+                    pieces.append(piece)
+        return pieces
+
+    def to_sequences(
+        self, text: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS
+    ) -> list[list[int]]:
+        """One symbol-index sequence (EOS-terminated) per sentence; empty if nothing to say."""
+        return [self.symbols.encode(piece) for piece in self.sentences(text, max_chars)]
+
+
+def default_text_frontend() -> TextFrontend:
+    """The public checkpoint's front end: 66 symbols, ``english_cleaners``."""
+    return TextFrontend()
+
+
+def sidecar_path(checkpoint: str | Path) -> Path:
+    """Where a checkpoint's sidecar lives: beside it, same name, ``.json``."""
+    return Path(checkpoint).with_suffix(".json")
+
+
+def load_text_frontend(sidecar: str | Path | None) -> TextFrontend:
+    """The front end a checkpoint's sidecar JSON declares.
+
+    The sidecar may hold ``"symbols"`` (a list of one-character strings: index 0 the pad,
+    index 1 the end of sequence, see :mod:`sv2tts.text.symbols`) and ``"cleaners"`` (cleaner
+    names, run in order); its other keys (model dims) are not read here, except that a
+    ``"num_chars"`` must equal the number of symbols. Without a sidecar, or without those
+    keys, the default English front end. Symbols without cleaners get ``english_cleaners``
+    when they are the default set and ``basic_cleaners`` otherwise.
+
+    Raises :class:`TextFrontendError` (naming the problem and the file) for a sidecar that is
+    not a JSON object, bad symbols, an unknown cleaner, or cleaners whose output the symbols
+    cannot spell."""
+    if sidecar is None or not Path(sidecar).is_file():
+        log.info("no text sidecar (%s): default English front end", sidecar)
+        return default_text_frontend()
+    path = Path(sidecar)
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise TextFrontendError(f"{path}: cannot read sidecar JSON: {error}") from error
+    if not isinstance(config, dict):
+        raise TextFrontendError(f"{path}: sidecar must be a JSON object")
+    try:
+        frontend = frontend_from_config(config)
+    except TextFrontendError as error:
+        raise type(error)(f"{path}: {error}") from error
+    log.info(
+        "text front end from %s: %d symbols, cleaners %s",
+        path,
+        frontend.num_symbols,
+        ", ".join(frontend.cleaners),
+    )
+    return frontend
+
+
+def frontend_from_config(config: dict[str, Any]) -> TextFrontend:
+    """The front end declared by a sidecar's parsed JSON object (see load_text_frontend)."""
+    symbols = _declared_symbols(config.get("symbols"))
+    cleaners = _declared_cleaners(config.get("cleaners"), symbols)
+    num_chars = config.get("num_chars")
+    if num_chars is not None and num_chars != len(symbols):
+        raise SymbolSetError(
+            f"num_chars is {num_chars} but {len(symbols)} symbols are declared "
+            "(the embedding has one row per symbol)"
+        )
+    frontend = TextFrontend(symbols, cleaners)
+    _check_cleaners_fit_symbols(frontend)
+    return frontend
+
+
+def _declared_symbols(value: object) -> SymbolSet:
+    if value is None:
+        return DEFAULT_SYMBOLS
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise SymbolSetError("'symbols' must be a list of one-character strings")
+    return SymbolSet.from_list(value)
+
+
+def _declared_cleaners(value: object, symbols: SymbolSet) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_CLEANERS if symbols == DEFAULT_SYMBOLS else ("basic_cleaners",)
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise TextFrontendError("'cleaners' must be a list of cleaner names")
+    for name in value:
+        get_cleaner(name)
+    return tuple(value)
+
+
+def _encodable_share(frontend: TextFrontend, text: str) -> float:
+    cleaned = frontend.clean(text)
+    return sum(char in frontend.symbols for char in cleaned) / max(1, len(cleaned))
+
+
+def _check_cleaners_fit_symbols(frontend: TextFrontend) -> None:
+    if max(_encodable_share(frontend, probe) for probe in _PROBES) < _MIN_ENCODABLE_SHARE:
+        raise TextFrontendError(
+            f"cleaners {list(frontend.cleaners)} write text that the declared symbols "
+            "cannot spell (most characters would be dropped)"
+        )
+
+
+def text_problem(
+    text: str, max_chars: int, frontend: TextFrontend | None = None
+) -> TextProblem | None:
+    """Why ``text`` cannot be synthesized, or None: ``"empty"``, ``"too_long"`` (more than
+    ``max_chars`` characters), ``"nothing_to_say"`` (nothing speakable, e.g. emoji only)."""
+    if not text.strip():
+        return "empty"
+    if len(text) > max_chars:
+        return "too_long"
+    if not (frontend or default_text_frontend()).is_speakable(text):
+        return "nothing_to_say"
+    return None
+
+
+def has_speakable_text(text: str, frontend: TextFrontend | None = None) -> bool:
+    """Whether ``text`` has anything to say for ``frontend`` (default: the English one)."""
+    return (frontend or default_text_frontend()).is_speakable(text)
