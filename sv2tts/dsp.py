@@ -33,6 +33,7 @@ from functools import lru_cache
 import librosa
 import numpy as np
 import webrtcvad
+from scipy.signal import lfilter
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +263,6 @@ def preemphasize(wav: np.ndarray, coefficient: float) -> np.ndarray:
 
 def deemphasize(wav: np.ndarray, coefficient: float) -> np.ndarray:
     """The inverse of `preemphasize`: y[n] = x[n] + c·y[n-1]."""
-    from scipy.signal import lfilter
-
     return lfilter([1.0], [1.0, -coefficient], as_float32_mono(wav)).astype(np.float32)
 
 
