@@ -118,20 +118,30 @@ class Database:
     def now(self) -> float:
         return self._clock()
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it (old page versions included)."""
+        async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0]:
+            log.warning("WAL checkpoint was blocked by another connection")
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction (BEGIN IMMEDIATE), committed on success, rolled back on error."""
         async with self._lock:
             tx = Tx(self._conn, self._clock())
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield tx
+                await self._conn.execute("COMMIT")
             except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
+                # sqlite3's rollback() is a no-op without an open transaction, and aiosqlite
+                # runs it after whatever this task had already queued (even when the task
+                # was cancelled mid-statement), so the connection is never left inside a
+                # transaction for the next task.
+                await self._conn.rollback()
                 await _run_hooks(tx._on_rollback, "rollback")
                 raise
-            await self._conn.execute("COMMIT")
             await _run_hooks(tx._after_commit, "after-commit")
 
     @asynccontextmanager
@@ -151,6 +161,8 @@ async def _configure(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
     # NORMAL is durable across application crashes in WAL mode; only a power cut can lose
     # the last transactions, which is an acceptable trade for a chat bot.
     await conn.execute("PRAGMA synchronous = NORMAL")
+    # Deleted rows are overwritten with zeros, so that `forget` leaves no copy in free pages.
+    await conn.execute("PRAGMA secure_delete = ON")
     async with conn.execute("PRAGMA foreign_keys") as cursor:
         row = await cursor.fetchone()
     if row is None or row[0] != 1:
@@ -183,10 +195,10 @@ async def _apply(conn: aiosqlite.Connection, version: int, statements: Iterable[
             await conn.execute(statement)
         # PRAGMA takes no bound parameters; `version` is our own integer.
         await conn.execute(f"PRAGMA user_version = {int(version)}")
+        await conn.execute("COMMIT")
     except BaseException:
-        await conn.execute("ROLLBACK")
+        await conn.rollback()
         raise
-    await conn.execute("COMMIT")
 
 
 async def _run_hooks(hooks: list[Hook], what: str) -> None:

@@ -97,10 +97,12 @@ class Recordings:
         _check_kind(kind)
         if await tx.fetch_value("SELECT 1 FROM voices WHERE id = ?", (voice_id,)) is None:
             raise LookupError(f"no voice {voice_id}")
-        key, created = await asyncio.to_thread(self._files.write, data, ext)
-        if created:
-            # Nothing else names a file this call created (all writers hold the lock).
-            tx.on_rollback(lambda: self._remove_files([key]))
+        # The write runs to its end in its thread even if this task is cancelled, so the
+        # rollback hook waits for it and then removes the file unless a row names it (a
+        # commit interrupted by cancellation may have gone through after all).
+        write = asyncio.ensure_future(asyncio.to_thread(self._files.write, data, ext))
+        tx.on_rollback(lambda: self._discard_write(tx, write))
+        key, _ = await asyncio.shield(write)
         _, row_id = await tx.execute(
             "INSERT INTO recordings (voice_id, sha256, ext, kind, duration, size, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -133,12 +135,18 @@ class Recordings:
         removed = [0]
 
         async def hook() -> None:
-            orphans = [key for key in candidates if not await self._is_named(tx, key)]
-            removed[0] = await self._remove_files(orphans)
+            removed[0] = await self._remove_unnamed(tx, candidates)
 
         if candidates:
             tx.after_commit(hook)
         return removed
+
+    async def _discard_write(self, tx: Tx, write: asyncio.Future[tuple[FileKey, bool]]) -> None:
+        try:
+            key, _ = await write
+        except Exception:
+            return  # nothing was written: FileStore.write cleans up after itself
+        await self._remove_unnamed(tx, [key])
 
     async def _is_named(self, tx: Tx, key: FileKey) -> bool:
         value = await tx.fetch_value(
@@ -146,9 +154,11 @@ class Recordings:
         )
         return value is not None
 
-    async def _remove_files(self, keys: Iterable[FileKey]) -> int:
+    async def _remove_unnamed(self, tx: Tx, keys: Iterable[FileKey]) -> int:
         count = 0
         for key in keys:
-            if await asyncio.to_thread(self._files.remove, key):
+            if not await self._is_named(tx, key) and await asyncio.to_thread(
+                self._files.remove, key
+            ):
                 count += 1
         return count

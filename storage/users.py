@@ -130,6 +130,8 @@ class Users:
             await tx.execute("DELETE FROM voices WHERE owner_id = ?", (user_id,))
             await tx.execute("DELETE FROM users WHERE id = ?", (user_id,))
             files_removed = self._recordings.remove_orphans_after_commit(tx, keys)
+            # Old versions of the deleted pages would otherwise linger in the WAL file.
+            tx.after_commit(self._db.checkpoint)
         log.info("forgot user %d", user_id)
         return ForgetReport(
             user_existed=exists is not None,
