@@ -181,14 +181,28 @@ def _inflect() -> inflect.engine:
     return inflect.engine()
 
 
+# Longer numbers (card numbers, digit strings) are read digit by digit: nobody says them
+# as quadrillions, and inflect stops at decillions.
+MAX_NUMBER_DIGITS = 15
+_DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def digits_words(number: int) -> str:
+    return " ".join(_DIGIT_NAMES[int(d)] for d in str(number))
+
+
 def cardinal_words(number: int) -> str:
     """A cardinal as the reference reads it: "one hundred one" (no "and")."""
+    if len(str(number)) > MAX_NUMBER_DIGITS:
+        return digits_words(number)
     # No commas inside a number ("one thousand five hundred"): a comma makes the model pause.
     return _inflect().number_to_words(number, andword="", comma="")
 
 
 def ordinal_words(number: int) -> str:
     """An ordinal as the reference reads it: "one hundred and third" (with "and")."""
+    if len(str(number)) > MAX_NUMBER_DIGITS:
+        return digits_words(number)
     return _inflect().ordinal(_inflect().number_to_words(number))
 
 

@@ -241,17 +241,30 @@ def plural_form(number: int, noun: Noun) -> str:
     return noun.many
 
 
+# Longer numbers are read digit by digit (num2words stops at 10**36 anyway).
+MAX_NUMBER_DIGITS = 15
+_DIGIT_NAMES = ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")
+
+
+def digits_ru(number: int) -> str:
+    return " ".join(_DIGIT_NAMES[int(d)] for d in str(number))
+
+
 def cardinal_ru(number: int, gender: str = "m", case: str = "n") -> str:
+    if len(str(number)) > MAX_NUMBER_DIGITS:
+        return digits_ru(number)
     return num2words(number, lang="ru", gender=gender, case=case)
 
 
 def ordinal_ru(number: int, gender: str = "m", case: str = "n", plural: bool = False) -> str:
+    if len(str(number)) > MAX_NUMBER_DIGITS:
+        return digits_ru(number)
     return num2words(number, lang="ru", to="ordinal", gender=gender, case=case, plural=plural)
 
 
 def decimal_ru(whole: str, fraction: str) -> str:
     """ "3,14" -> "три целых четырнадцать сотых"; long fractions digit by digit."""
-    if len(fraction) > 3:
+    if len(fraction) > 3 or len(whole.lstrip("0")) > MAX_NUMBER_DIGITS:
         digits = " ".join(cardinal_ru(int(d)) for d in fraction)
         return f"{cardinal_ru(int(whole))} запятая {digits}"
     return num2words(Decimal(f"{int(whole)}.{fraction}"), lang="ru")
