@@ -95,6 +95,9 @@ class Recordings:
         if not data:
             raise ValueError("recording is empty")
         _check_kind(kind)
+        duration = float(duration)
+        if not duration >= 0:
+            raise ValueError("recording duration must be a non-negative number")
         if await tx.fetch_value("SELECT 1 FROM voices WHERE id = ?", (voice_id,)) is None:
             raise LookupError(f"no voice {voice_id}")
         # The write runs to its end in its thread even if this task is cancelled, so the
@@ -106,7 +109,7 @@ class Recordings:
         _, row_id = await tx.execute(
             "INSERT INTO recordings (voice_id, sha256, ext, kind, duration, size, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (voice_id, key.sha256, key.ext, kind, float(duration), len(data), tx.now),
+            (voice_id, key.sha256, key.ext, kind, duration, len(data), tx.now),
         )
         row = await tx.fetch_one(f"SELECT {_COLUMNS} FROM recordings WHERE id = ?", (row_id,))
         assert row is not None

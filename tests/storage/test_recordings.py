@@ -71,11 +71,16 @@ async def test_deleting_voices_removes_files_only_when_unreferenced(
 async def test_a_failed_add_leaves_no_file_and_no_row(storage: Storage, data_dir: Path) -> None:
     await storage.users.ensure(1)
     voice = await storage.voices.create(1, "v", make_sample())
-    with pytest.raises((TypeError, ValueError)):
-        # the duration is refused after the file was written: the rollback removes it
-        await storage.recordings.add(voice.id, b"doomed", "voice", "long")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        # Storage's own transaction API (private to the package), to fail after the write.
+        async with storage._db.transaction() as tx:
+            await storage.recordings.insert(tx, voice.id, b"doomed", "voice", 1.0)
+            assert len(files_under(data_dir / RECORDINGS_DIRNAME)) == 1
+            raise RuntimeError("something later in the same operation failed")
     assert files_under(data_dir / RECORDINGS_DIRNAME) == []
     assert await storage.recordings.list_for_voice(voice.id) == []
+    with pytest.raises(ValueError):
+        await storage.recordings.add(voice.id, b"x", "voice", float("nan"))
     with pytest.raises(LookupError):
         await storage.recordings.add(31337, b"orphan", "voice", 1.0)
     with pytest.raises(ValueError):
