@@ -24,6 +24,7 @@ from typing import Literal
 from anyascii import anyascii
 
 from sv2tts.text.english import (
+    NOT_DEFAULT_SYMBOL_RE,
     collapse_whitespace,
     drop_emoji,
     normalize_english,
@@ -39,7 +40,6 @@ Cleaner = Callable[[str], str]
 Language = Literal["en", "ru"]
 
 _LATIN_RE = re.compile(r"[A-Za-z]")
-_NOT_DEFAULT_SYMBOL_RE = re.compile(r"[^a-z!'\"(),\-.:;? ]")
 
 
 class UnknownCleanerError(TextFrontendError):
@@ -69,7 +69,7 @@ def russian_for_english(text: str) -> str:
     text = expand_russian(text).lower()
     text = anyascii(transliterate_russian(text)).lower()
     text = text.replace("&", " and ").replace("+", " plus ")
-    return tidy_spacing(_NOT_DEFAULT_SYMBOL_RE.sub(" ", text))
+    return tidy_spacing(NOT_DEFAULT_SYMBOL_RE.sub(" ", text))
 
 
 def english_cleaners(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -57,7 +57,7 @@ _PUNCTUATION = str.maketrans(
 _WHITESPACE_RE = re.compile(r"\s+")
 # Characters that are no symbol of the default set become word breaks, so that "and/or" does
 # not glue into one word when the symbol table drops the slash.
-_NOT_DEFAULT_SYMBOL_RE = re.compile(r"[^a-z!'\"(),\-.:;? ]")
+NOT_DEFAULT_SYMBOL_RE = re.compile(r"[^a-z!'\"(),\-.:;? ]")
 
 
 class Currency(NamedTuple):
@@ -203,7 +203,7 @@ def ordinal_words(number: int) -> str:
     """An ordinal as the reference reads it: "one hundred and third" (with "and")."""
     if len(str(number)) > MAX_NUMBER_DIGITS:
         return digits_words(number)
-    return _inflect().ordinal(_inflect().number_to_words(number))
+    return _inflect().ordinal(_inflect().number_to_words(number, comma=""))
 
 
 def year_words(number: int) -> str:
@@ -255,10 +255,7 @@ def money_words(amount: str, currency: Currency, scale: str | None) -> str:
     whole_text, _, fraction = plain.partition(".")
     whole = int(whole_text)
     if len(fraction) > 2 or (fraction and currency.subunit is None):
-        try:
-            is_one = Decimal(plain) == 1
-        except InvalidOperation:
-            is_one = False
+        is_one = Decimal(plain) == 1
         return f"{amount_words(plain)} {_plural(is_one, currency.unit, currency.units)}"
     cents = int(fraction.ljust(2, "0")) if fraction else 0
     parts = []
@@ -327,9 +324,10 @@ def to_ascii(text: str) -> str:
     return anyascii(text)
 
 
-def _neighbours(text: str, start: int, end: int) -> tuple[str, str]:
-    before = text[:start].split()
-    after = text[end:].split()
+def _neighbours(match: re.Match[str]) -> tuple[str, str]:
+    """The words before and after ``match`` (quotes stripped from the one after)."""
+    before = match.string[: match.start()].split()
+    after = match.string[match.end() :].split()
     return (before[-1] if before else "", after[0].lstrip("\"'") if after else "")
 
 
@@ -341,9 +339,9 @@ def _is_number_like(word: str) -> bool:
     return word[:1].isdigit()
 
 
-def _keep_final_period(text: str, end: int, expansion: str) -> str:
+def _keep_final_period(match: re.Match[str], expansion: str) -> str:
     """An abbreviation that ends the text also ends the sentence: keep its period."""
-    return expansion + "." if not text[end:].strip() else expansion
+    return expansion + "." if not match.string[match.end() :].strip() else expansion
 
 
 def expand_abbreviations(text: str) -> str:
@@ -358,7 +356,7 @@ def expand_abbreviations(text: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         word = match["word"].lower()
-        before, after = _neighbours(text, match.start(), match.end())
+        before, after = _neighbours(match)
         if word in _ABBREVIATIONS:
             expansion = _ABBREVIATIONS[word]
         elif word in _MONTHS and (_is_number_like(after) or _is_number_like(before)):
@@ -367,7 +365,7 @@ def expand_abbreviations(text: str) -> str:
             expansion = _contextual_reading(word, before, after)
         else:
             return match[0]
-        return _keep_final_period(text, match.end(), expansion)
+        return _keep_final_period(match, expansion)
 
     return _ABBREVIATION_RE.sub(replace, text)
 
@@ -458,5 +456,5 @@ def normalize_english(text: str) -> str:
     text = text.lower()
     text = expand_numbers(text)
     text = _symbols_as_words(text)
-    text = _NOT_DEFAULT_SYMBOL_RE.sub(" ", text)
+    text = NOT_DEFAULT_SYMBOL_RE.sub(" ", text)
     return tidy_spacing(text)

@@ -94,6 +94,7 @@ def symbol_set_problems(symbols: Sequence[str]) -> list[str]:
     not_chars = [s for s in symbols if not isinstance(s, str) or len(s) != 1]
     if not_chars:
         problems.append(f"every symbol must be one character, got {not_chars[:5]!r}")
+        return problems
     repeated = sorted(s for s, n in Counter(symbols).items() if n > 1)
     if repeated:
         problems.append(f"symbols repeated: {repeated!r}")
