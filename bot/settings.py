@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     requests_per_minute: int = Field(6, ge=1)
     max_active_requests_per_user: int = Field(1, ge=1)
     embed_timeout_seconds: float = Field(60.0, gt=0)
+    job_result_ttl_seconds: int = Field(
+        3600, ge=60, description="how long finished or failed jobs stay inspectable in Redis"
+    )
+    bank_page_size: int = Field(8, ge=1, le=20, description="voices per /bank page")
     log_level: str = "INFO"
 
     @field_validator("admin_ids", "allowed_user_ids", mode="before")

@@ -1,0 +1,34 @@
+"""One router per feature; `feature_routers()` gives them in the order they must be tried."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers import (
+    admin,
+    bank,
+    fallback,
+    forget,
+    register,
+    say,
+    settings_format,
+    start,
+    voices,
+)
+
+
+def feature_routers() -> list[Router]:
+    # /cancel first (it must work in any state), the rename state before plain text is
+    # taken as speech, the catch-all last.
+    return [
+        say.cancel_router,
+        start.router,
+        admin.router,
+        voices.router,
+        bank.router,
+        settings_format.router,
+        forget.router,
+        register.router,
+        say.router,
+        fallback.router,
+    ]

@@ -1,0 +1,205 @@
+"""Registering a voice: a voice message, an audio file or document, or a video note."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+
+import numpy as np
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import RegisterCb, RegisterChoice
+from bot.locales import Texts
+from bot.queue import JobQueue
+from bot.settings import Settings
+from storage import EncoderMismatchError, Sample, Storage, User, Voice
+from worker.api import EmbedRequest, EmbedResult
+
+log = logging.getLogger(__name__)
+router = Router(name="register")
+
+AUDIO_EXTENSIONS = frozenset(
+    {".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".wav", ".flac", ".webm", ".amr", ".wma"}
+)
+QUIET_DBFS = -35.0
+CLIPPED_FRACTION = 0.001
+SHORT_SPEECH_SECONDS = 8.0
+
+
+def embed_request_of(message: Message) -> EmbedRequest | None:
+    """What the worker needs to fetch and read the recording; None if it is not audio."""
+    if message.voice:
+        v = message.voice
+        return EmbedRequest(v.file_id, "voice", v.file_size, float(v.duration), v.mime_type)
+    if message.audio:
+        a = message.audio
+        return EmbedRequest(a.file_id, "audio", a.file_size, float(a.duration), a.mime_type)
+    if message.video_note:
+        n = message.video_note
+        return EmbedRequest(n.file_id, "video_note", n.file_size, float(n.duration), "video/mp4")
+    if message.document and _is_audio_document(
+        message.document.mime_type, message.document.file_name
+    ):
+        d = message.document
+        return EmbedRequest(d.file_id, "document", d.file_size, None, d.mime_type)
+    return None
+
+
+def _is_audio_document(mime_type: str | None, file_name: str | None) -> bool:
+    if mime_type and mime_type.startswith("audio/"):
+        return True
+    generic = mime_type in (None, "application/octet-stream")
+    return generic and PurePath(file_name or "").suffix.lower() in AUDIO_EXTENSIONS
+
+
+def limit_problem(request: EmbedRequest, settings: Settings, texts: Texts) -> str | None:
+    """Refuse what is over the limits before anyone downloads it."""
+    if request.file_size is not None and request.file_size > settings.max_audio_bytes:
+        return texts.file_too_big.format(limit_mb=settings.max_audio_bytes // (1024 * 1024))
+    if request.duration is not None and request.duration > settings.max_audio_seconds:
+        return texts.recording_too_long.format(limit=settings.max_audio_seconds)
+    return None
+
+
+def quality_hint(result: EmbedResult, texts: Texts) -> str:
+    if result.clipped_fraction > CLIPPED_FRACTION:
+        return texts.hint_clipped
+    if result.level_dbfs < QUIET_DBFS:
+        return texts.hint_quiet
+    if result.speech_seconds < SHORT_SPEECH_SECONDS:
+        return texts.hint_short
+    return texts.hint_good
+
+
+def embed_error_text(code: str, settings: Settings, texts: Texts) -> str:
+    if code == "timeout":
+        return texts.embed_timeout
+    template = texts.embed_errors.get(code, texts.embed_errors["internal"])
+    return template.format(min=settings.min_speech_seconds, limit=settings.max_audio_seconds)
+
+
+async def default_voice_name(store: Storage, user_id: int, texts: Texts) -> str:
+    taken = {v.name for v in await store.voices.list_owned(user_id)}
+    n = len(taken) + 1
+    while texts.default_voice_name.format(n=n) in taken:
+        n += 1
+    return texts.default_voice_name.format(n=n)
+
+
+@router.message(F.voice | F.audio | F.video_note | F.document)
+async def recording_received(
+    message: Message,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    request = embed_request_of(message)
+    if request is None:
+        await message.answer(texts.not_audio_file)
+        return
+    problem = limit_problem(request, settings, texts)
+    if problem is not None:
+        await message.answer(problem)
+        return
+    if await jobs.workers_ready() == 0:
+        await message.answer(texts.worker_down)
+        return
+    active = await store.voices.get_active(user.id)
+    if active is not None and active.owner_id == user.id:
+        await jobs.put_pending(user.id, request)
+        await message.answer(
+            texts.merge_or_new.format(name=active.name),
+            reply_markup=keyboards.merge_or_new(active, texts),
+        )
+        return
+    await learn_voice(bot, message.chat.id, settings, store, jobs, user, texts, request, None)
+
+
+@router.callback_query(RegisterCb.filter())
+async def merge_or_new_chosen(
+    callback: CallbackQuery,
+    callback_data: RegisterCb,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    target: Voice | None = None
+    if callback_data.choice == RegisterChoice.merge:
+        target = await store.voices.get_owned(user.id, callback_data.voice_id)
+        if target is None:
+            await callback.answer(texts.voice_gone, show_alert=True)
+            return
+    request = await jobs.take_pending(user.id)
+    if request is None:
+        await callback.answer(texts.pending_expired, show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    chat_id = callback.message.chat.id if callback.message else user.id
+    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, target)
+
+
+async def learn_voice(
+    bot: Bot,
+    chat_id: int,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+    request: EmbedRequest,
+    merge_into: Voice | None,
+) -> None:
+    status = await bot.send_message(chat_id, texts.listening)
+    await bot.send_chat_action(chat_id, ChatAction.TYPING)
+    outcome = await jobs.embed(request)
+    result = outcome.result
+    if result is None:
+        code = outcome.error_code or "internal"
+        log.info("embedding for user %s failed: %s", user.id, code)
+        await status.edit_text(embed_error_text(code, settings, texts))
+        return
+    sample = Sample(
+        embedding=np.asarray(result.embedding, dtype=np.float32),
+        encoder_id=result.encoder_id,
+        speech_seconds=result.speech_seconds,
+        total_seconds=result.total_seconds,
+        level_dbfs=result.level_dbfs,
+        clipped_fraction=result.clipped_fraction,
+        audio=result.recording_ogg,
+        audio_kind=request.kind,
+    )
+    hint = quality_hint(result, texts)
+    voice = None
+    if merge_into is not None:
+        try:
+            voice = await store.voices.add_sample(user.id, merge_into.id, sample)
+        except EncoderMismatchError:
+            log.warning("voice %s was made by another encoder; making a new voice", merge_into.id)
+        if voice is not None:
+            await store.users.set_active_voice(user.id, voice.id)
+            await status.edit_text(
+                texts.voice_merged.format(
+                    name=voice.name,
+                    count=voice.sample_count,
+                    speech=voice.speech_seconds,
+                    hint=hint,
+                )
+            )
+            return
+    name = await default_voice_name(store, user.id, texts)
+    voice = await store.voices.create(user.id, name, sample)
+    log.info("user %s registered voice %s", user.id, voice.id)
+    await status.edit_text(
+        texts.voice_registered.format(name=voice.name, speech=result.speech_seconds, hint=hint)
+    )

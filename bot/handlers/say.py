@@ -1,0 +1,113 @@
+"""/say, plain text when a voice is active, and /cancel."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot.locales import Texts
+from bot.middlewares import SYNTH_REQUEST_FLAG
+from bot.queue import JobQueue
+from bot.settings import Settings
+from bot.speech import request_speech
+from bot.text_check import TextProblem, clean_text, text_problem
+from storage import Storage, User
+
+log = logging.getLogger(__name__)
+
+# /cancel lives in its own router, included first, so that it works in any FSM state.
+cancel_router = Router(name="cancel")
+router = Router(name="say")
+
+
+@cancel_router.message(Command("cancel"))
+async def cancel(
+    message: Message, state: FSMContext, store: Storage, jobs: JobQueue, user: User, texts: Texts
+) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    had_pending = await jobs.drop_pending(user.id)
+    cancelled = running = 0
+    for request in await store.requests.list_active(user.id):
+        if await jobs.cancel_synth(request.id):
+            await store.requests.mark_cancelled(request.id)
+            cancelled += 1
+        else:
+            running += 1
+    if cancelled or had_state or had_pending:
+        await message.answer(texts.cancelled)
+    elif running:
+        await message.answer(texts.cancel_running)
+    else:
+        await message.answer(texts.nothing_to_cancel)
+
+
+@router.message(Command("say"), flags={SYNTH_REQUEST_FLAG: True})
+async def say_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    await speak(message, command.args or "", bot, settings, store, jobs, user, texts)
+
+
+@router.message(F.text & ~F.text.startswith("/"), flags={SYNTH_REQUEST_FLAG: True})
+async def say_plain_text(
+    message: Message,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    await speak(message, message.text or "", bot, settings, store, jobs, user, texts)
+
+
+async def speak(
+    message: Message,
+    raw_text: str,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    text = clean_text(raw_text)
+    problem = text_problem(text, settings.max_text_chars)
+    if problem == TextProblem.empty:
+        await message.answer(f"{texts.text_empty}\n\n{texts.say_usage}")
+        return
+    if problem == TextProblem.too_long:
+        await message.answer(
+            texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
+        )
+        return
+    if problem == TextProblem.nothing_speakable:
+        await message.answer(texts.nothing_speakable)
+        return
+    voice = await store.voices.get_active(user.id)
+    if voice is None:
+        await message.answer(texts.no_voice)
+        return
+    await request_speech(
+        bot=bot,
+        chat_id=message.chat.id,
+        reply_to=message.message_id,
+        user=user,
+        voice=voice,
+        text=text,
+        store=store,
+        jobs=jobs,
+        texts=texts,
+    )

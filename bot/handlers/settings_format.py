@@ -1,0 +1,41 @@
+"""/format voice|mp3 (and its buttons)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import FormatCb
+from bot.handlers.common import show_screen
+from bot.locales import Texts
+from storage import Storage, User
+from storage.models import OUTPUT_FORMATS
+
+router = Router(name="format")
+
+
+@router.message(Command("format"))
+async def format_command(
+    message: Message, command: CommandObject, store: Storage, user: User, texts: Texts
+) -> None:
+    choice = (command.args or "").strip().lower()
+    if choice in OUTPUT_FORMATS:
+        await store.users.set_output_format(user.id, choice)  # type: ignore[arg-type]
+        await message.answer(texts.format_set.format(format=texts.format_names[choice]))
+        return
+    current = texts.format_names.get(user.output_format, user.output_format)
+    await message.answer(
+        texts.format_prompt.format(current=current), reply_markup=keyboards.formats(texts)
+    )
+
+
+@router.callback_query(FormatCb.filter(F.output_format.in_(OUTPUT_FORMATS)))
+async def format_chosen(
+    callback: CallbackQuery, callback_data: FormatCb, store: Storage, user: User, texts: Texts
+) -> None:
+    await store.users.set_output_format(user.id, callback_data.output_format)  # type: ignore[arg-type]
+    await callback.answer()
+    name = texts.format_names[callback_data.output_format]
+    await show_screen(callback, texts.format_set.format(format=name))

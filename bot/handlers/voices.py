@@ -1,0 +1,207 @@
+"""/voices: use, rename (the one FSM flow), publish with consent, withdraw, delete."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import VoiceAction, VoiceCb
+from bot.handlers.common import show_screen
+from bot.locales import Texts
+from storage import MAX_VOICE_NAME_CHARS, Storage, User, Voice
+
+log = logging.getLogger(__name__)
+router = Router(name="voices")
+
+
+class Rename(StatesGroup):
+    waiting_for_name = State()
+
+
+def voice_card(voice: Voice, active_id: int | None, texts: Texts) -> str:
+    status = texts.status_public if voice.public else texts.status_private
+    if voice.id == active_id:
+        status = f"{texts.status_active}, {status}"
+    return texts.voice_card.format(
+        name=voice.name, count=voice.sample_count, speech=voice.speech_seconds, status=status
+    )
+
+
+async def voice_list_screen(store: Storage, user_id: int, texts: Texts) -> tuple[str, object]:
+    voices = await store.voices.list_owned(user_id)
+    if not voices:
+        return texts.no_voices, None
+    user = await store.users.get(user_id)
+    active = user.active_voice_id if user else None
+    return texts.voices_header, keyboards.voice_list(voices, active)
+
+
+@router.message(Command("voices"))
+async def list_voices(message: Message, store: Storage, user: User, texts: Texts) -> None:
+    text, markup = await voice_list_screen(store, user.id, texts)
+    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def owned_or_refuse(
+    callback: CallbackQuery, voice_id: int, store: Storage, user: User, texts: Texts
+) -> Voice | None:
+    """The voice if the sender owns it; otherwise a friendly alert and None (nothing changes)."""
+    voice = await store.voices.get_owned(user.id, voice_id)
+    if voice is None:
+        log.info("user %s pressed a button of voice %s they do not own", user.id, voice_id)
+        await callback.answer(texts.voice_gone, show_alert=True)
+    return voice
+
+
+async def refresh_card(callback: CallbackQuery, store: Storage, voice: Voice, texts: Texts) -> None:
+    user = await store.users.get(voice.owner_id or 0)
+    active = user.active_voice_id if user else None
+    await show_screen(
+        callback, voice_card(voice, active, texts), keyboards.voice_actions(voice, texts)
+    )
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.back))
+async def back_to_list(callback: CallbackQuery, store: Storage, user: User, texts: Texts) -> None:
+    text, markup = await voice_list_screen(store, user.id, texts)
+    await callback.answer()
+    await show_screen(callback, text, markup)  # type: ignore[arg-type]
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.show))
+async def show_voice(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
+    if voice is None:
+        return
+    await callback.answer()
+    await refresh_card(callback, store, voice, texts)
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.use))
+async def use_voice(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
+    if voice is None:
+        return
+    if not await store.users.set_active_voice(user.id, voice.id):
+        await callback.answer(texts.voice_gone, show_alert=True)
+        return
+    await callback.answer(texts.voice_active.format(name=voice.name))
+    await refresh_card(callback, store, voice, texts)
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.rename))
+async def ask_new_name(
+    callback: CallbackQuery,
+    callback_data: VoiceCb,
+    state: FSMContext,
+    store: Storage,
+    user: User,
+    texts: Texts,
+) -> None:
+    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
+    if voice is None:
+        return
+    await state.set_state(Rename.waiting_for_name)
+    await state.update_data(voice_id=voice.id)
+    await callback.answer()
+    if callback.message is not None:
+        await callback.bot.send_message(  # type: ignore[union-attr]
+            callback.message.chat.id, texts.rename_prompt.format(name=voice.name)
+        )
+
+
+@router.message(Rename.waiting_for_name, F.text & ~F.text.startswith("/"))
+async def rename_voice(
+    message: Message, state: FSMContext, store: Storage, user: User, texts: Texts
+) -> None:
+    voice_id = (await state.get_data()).get("voice_id")
+    name = (message.text or "").strip()
+    try:
+        voice = await store.voices.rename(user.id, int(voice_id or 0), name)
+    except ValueError:
+        await message.answer(texts.rename_invalid.format(limit=MAX_VOICE_NAME_CHARS))
+        return  # still waiting for a usable name
+    await state.clear()
+    if voice is None:
+        await message.answer(texts.voice_gone)
+        return
+    await message.answer(texts.rename_done.format(name=voice.name))
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish))
+async def confirm_publish(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
+    if voice is None:
+        return
+    await callback.answer()
+    markup = keyboards.confirm(voice.id, texts.btn_publish_confirm, VoiceAction.publish_yes, texts)
+    await show_screen(callback, texts.publish_confirm.format(name=voice.name), markup)
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish_yes))
+async def publish(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    if await owned_or_refuse(callback, callback_data.voice_id, store, user, texts) is None:
+        return
+    voice = await store.voices.publish(user.id, callback_data.voice_id)
+    if voice is None:
+        await callback.answer(texts.voice_gone, show_alert=True)
+        return
+    log.info("user %s published voice %s", user.id, voice.id)
+    await callback.answer(texts.published.format(name=voice.name))
+    await refresh_card(callback, store, voice, texts)
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.withdraw))
+async def withdraw(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    if await owned_or_refuse(callback, callback_data.voice_id, store, user, texts) is None:
+        return
+    voice = await store.voices.withdraw(user.id, callback_data.voice_id)
+    if voice is None:
+        await callback.answer(texts.voice_gone, show_alert=True)
+        return
+    await callback.answer(texts.withdrawn.format(name=voice.name))
+    await refresh_card(callback, store, voice, texts)
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete))
+async def confirm_delete(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
+    if voice is None:
+        return
+    await callback.answer()
+    markup = keyboards.confirm(voice.id, texts.btn_yes_delete, VoiceAction.delete_yes, texts)
+    await show_screen(callback, texts.delete_confirm.format(name=voice.name), markup)
+
+
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete_yes))
+async def delete(
+    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+) -> None:
+    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
+    if voice is None:
+        return
+    if not await store.voices.delete(user.id, voice.id):
+        await callback.answer(texts.voice_gone, show_alert=True)
+        return
+    log.info("user %s deleted voice %s", user.id, voice.id)
+    await callback.answer()
+    text, markup = await voice_list_screen(store, user.id, texts)
+    await show_screen(callback, f"{texts.deleted.format(name=voice.name)}\n\n{text}", markup)  # type: ignore[arg-type]

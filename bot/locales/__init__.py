@@ -1,0 +1,128 @@
+"""Every user-facing text, one module per language (en.py, ru.py), one shape for both.
+
+Texts are plain text (no parse mode), so that voice names and user text never need escaping.
+Placeholders are `str.format` fields; the field names are part of each text's contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    language: str
+    language_name: str  # in its own language, for the /language buttons
+    commands: dict[str, str]  # command -> menu description
+    welcome: str
+    help: str
+    language_prompt: str
+    language_set: str
+    access_denied: str
+    admin_only: str
+
+    # registering a voice
+    listening: str
+    default_voice_name: str  # {n}
+    voice_registered: str  # {name} {speech} {hint}
+    voice_merged: str  # {name} {count} {speech} {hint}
+    hint_good: str
+    hint_quiet: str
+    hint_clipped: str
+    hint_short: str
+    merge_or_new: str  # {name}
+    merge_button: str  # {name}
+    new_button: str
+    pending_expired: str
+    file_too_big: str  # {limit_mb}
+    recording_too_long: str  # {limit}
+    not_audio_file: str
+    embed_errors: dict[str, str]  # worker.api.ERROR_CODES -> text; {min} {limit}
+    embed_timeout: str
+
+    # speaking
+    say_usage: str
+    text_empty: str
+    text_too_long: str  # {limit} {length}
+    nothing_speakable: str
+    no_voice: str
+    worker_down: str
+    one_at_a_time: str
+    rate_limited: str  # {per_minute}
+    queue_place: str  # {place}
+    cancelled: str
+    nothing_to_cancel: str
+    cancel_running: str
+    preview_phrase: str
+
+    # /voices
+    no_voices: str
+    voices_header: str
+    voice_card: str  # {name} {count} {speech} {status}
+    status_active: str
+    status_public: str
+    status_private: str
+    btn_use: str
+    btn_rename: str
+    btn_publish: str
+    btn_withdraw: str
+    btn_delete: str
+    btn_back: str
+    btn_yes_delete: str
+    btn_publish_confirm: str
+    btn_cancel: str
+    voice_active: str  # {name}
+    rename_prompt: str  # {name}
+    rename_done: str  # {name}
+    rename_invalid: str  # {limit}
+    publish_confirm: str  # {name}
+    published: str  # {name}
+    withdrawn: str  # {name}
+    delete_confirm: str  # {name}
+    deleted: str  # {name}
+    voice_gone: str
+    kept: str
+
+    # /bank
+    bank_empty: str
+    bank_header: str  # {page} {pages}
+    btn_prev: str
+    btn_next: str
+    bank_removed: str  # {name}
+
+    # /format
+    format_prompt: str  # {current}
+    format_set: str  # {format}
+    format_names: dict[str, str]
+
+    # /forget
+    forget_confirm: str
+    btn_forget: str
+    forgotten: str  # {voices} {recordings} {requests}
+    forget_cancelled: str
+
+    # admin
+    stats: str  # many fields, see handlers/admin.py
+
+    # anything else
+    fallback: str
+    unsupported_message: str
+
+
+def texts_for(language: str | None) -> Texts:
+    from bot.locales import en, ru
+
+    table = {"en": en.TEXTS, "ru": ru.TEXTS}
+    return table.get((language or DEFAULT_LANGUAGE)[:2].lower(), table[DEFAULT_LANGUAGE])
+
+
+def supported_languages() -> tuple[str, ...]:
+    return ("en", "ru")
+
+
+def language_from_code(language_code: str | None) -> str:
+    """Telegram's IETF tag (`ru`, `en-GB`, `uk`) -> one of ours; Russian for ru, else English."""
+    code = (language_code or "").split("-")[0].lower()
+    return code if code in supported_languages() else DEFAULT_LANGUAGE

@@ -1,0 +1,147 @@
+"""Middlewares: dependencies, access control, the user record, the request gate, 429 retry.
+
+Handlers receive what they need as keyword arguments (aiogram's middleware data): `settings`,
+`store` (storage.Storage), `jobs` (bot.queue.JobQueue), `user` (storage.User), `texts`
+(bot.locales.Texts) and `is_admin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.dispatcher.flags import get_flag
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import User as TgUser
+
+from bot.locales import Texts, language_from_code, texts_for
+from bot.queue import JobQueue, is_open
+from bot.settings import Settings
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+MAX_RETRY_AFTER_SECONDS = 60
+SYNTH_REQUEST_FLAG = "synth_request"
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    settings: Settings
+    store: Storage
+    jobs: JobQueue
+
+
+class DepsMiddleware(BaseMiddleware):
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["settings"] = self._deps.settings
+        data["store"] = self._deps.store
+        data["jobs"] = self._deps.jobs
+        return await handler(event, data)
+
+
+async def tell(event: TelegramObject, text: str) -> None:
+    """Answer a message with a reply, a button press with an alert."""
+    if isinstance(event, Update):
+        event = event.event
+    if isinstance(event, Message):
+        await event.answer(text)
+    elif isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+
+
+class AccessMiddleware(BaseMiddleware):
+    """A private deployment admits only ALLOWED_USER_IDS (and admins); others get one line."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        settings: Settings = data["settings"]
+        sender: TgUser | None = data.get("event_from_user")
+        if sender is None or sender.is_bot:
+            return None
+        data["is_admin"] = sender.id in settings.admin_ids
+        if settings.allowed_user_ids and not (
+            data["is_admin"] or sender.id in settings.allowed_user_ids
+        ):
+            log.info("refused user %s (not in ALLOWED_USER_IDS)", sender.id)
+            await tell(event, texts_for(language_from_code(sender.language_code)).access_denied)
+            return None
+        return await handler(event, data)
+
+
+class UserMiddleware(BaseMiddleware):
+    """The sender's record (created on first sight, marked seen) and their texts."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        store: Storage = data["store"]
+        sender: TgUser = data["event_from_user"]
+        user = await store.users.ensure(sender.id, language_from_code(sender.language_code))
+        if user.blocked:  # they wrote again, so they unblocked the bot
+            user = await store.users.set_blocked(sender.id, False) or user
+        data["user"] = user
+        data["texts"] = texts_for(user.language)
+        return await handler(event, data)
+
+
+class RequestGateMiddleware(BaseMiddleware):
+    """For handlers flagged `synth_request`: one running request per user, a rate limit."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not get_flag(data, SYNTH_REQUEST_FLAG):
+            return await handler(event, data)
+        settings: Settings = data["settings"]
+        texts: Texts = data["texts"]
+        user_id = data["user"].id
+        if await active_requests(data["store"], data["jobs"], user_id) >= (
+            settings.max_active_requests_per_user
+        ):
+            await tell(event, texts.one_at_a_time)
+            return None
+        if await data["store"].requests.count_recent(user_id, 60) >= settings.requests_per_minute:
+            await tell(event, texts.rate_limited.format(per_minute=settings.requests_per_minute))
+            return None
+        return await handler(event, data)
+
+
+async def active_requests(store: Storage, jobs: JobQueue, user_id: int) -> int:
+    """Requests still queued or running. A request whose job is gone from Redis (expired, a
+    flushed queue) will never report back, so it is closed here instead of blocking the user
+    forever; a job that finished counts as over even before its outcome is recorded."""
+    count = 0
+    for request in await store.requests.list_active(user_id):
+        state = await jobs.synth_state(request.id)
+        if state is None:
+            log.warning("request %s has no job any more; marking it failed", request.id)
+            await store.requests.mark_failed(request.id, "internal")
+        elif is_open(state):
+            count += 1
+    return count
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """On a 429, wait what Telegram asks (capped) and try once more."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as error:
+            wait = min(error.retry_after, MAX_RETRY_AFTER_SECONDS)
+            log.warning("%s: flood control, retrying once in %s s", method.__api_method__, wait)
+            await asyncio.sleep(wait)
+            return await make_request(bot, method)
