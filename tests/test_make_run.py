@@ -1,0 +1,116 @@
+"""`make run`: one command starts Redis, the bot and a worker; Ctrl-C stops all of them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fakes.botapi import FakeBotAPI, FakeUser
+from tests.fakes.processes import PASS_THROUGH, Processes, alive, descendants, service_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as api:
+        yield api
+
+
+def bare_env() -> dict[str, str]:
+    env = {key: os.environ[key] for key in PASS_THROUGH if key in os.environ}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def make_with_venv_installed() -> str:
+    """`make`, after bringing the venv up to date, so that `make run` only runs."""
+    make = shutil.which("make")
+    assert make, "make is not installed"
+    subprocess.run([make, "-s", "install"], cwd=ROOT, capture_output=True, timeout=900, check=True)
+    return make
+
+
+def dotenv_sets_token() -> bool:
+    dotenv = ROOT / ".env"
+    return dotenv.exists() and any(
+        line.strip().upper().startswith("BOT_TOKEN=") for line in dotenv.read_text().splitlines()
+    )
+
+
+def test_launcher_without_bot_token_exits_at_once_naming_it(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.local"],
+        env=bare_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode != 0
+    assert len(lines) == 1 and "BOT_TOKEN" in lines[0], lines
+    assert time.monotonic() - started < 30
+    assert not (tmp_path / "data").exists()  # nothing was started
+
+
+@pytest.mark.skipif(dotenv_sets_token(), reason="a .env in the repository sets BOT_TOKEN")
+def test_make_run_without_bot_token_exits_at_once_naming_it() -> None:
+    make = make_with_venv_installed()
+    result = subprocess.run(
+        [make, "-s", "run"], env=bare_env(), cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    ours = [
+        line
+        for line in (result.stdout + result.stderr).strip().splitlines()
+        if not line.startswith("make:")  # make's own "Error 2" trailer
+    ]
+    assert result.returncode != 0
+    assert len(ours) == 1 and "BOT_TOKEN" in ours[0], ours
+
+
+def test_make_run_starts_polls_and_stops_everything_on_sigint(
+    bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    make = make_with_venv_installed()
+    env = service_env(
+        bot_api=bot_api,
+        redis_url="",  # empty: embedded Redis, even if a .env here names one
+        data_dir=tmp_path / "data",
+        weights_dir=tmp_path / "no-weights",
+    )
+    procs = Processes(tmp_path / "logs", cwd=ROOT)
+    run = procs.start("make-run", [make, "-s", "run"], env)
+    try:
+        bot_api.wait_for("getMe", timeout=60)
+        # The fake does not record polls; an answer to an update proves the bot polls.
+        bot_api.send_command(FakeUser(4242, "en"), "start")
+        bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 4242, timeout=30)
+        tree = descendants(run.pid)
+        names = {Path(f"/proc/{pid}/exe").resolve().name for pid in tree if alive(pid)}
+        assert any(name.startswith(("valkey", "redis")) for name in names), names
+        assert (tmp_path / "data" / "redis").is_dir()
+
+        os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        run.popen.wait(timeout=60)
+        leftovers = [pid for pid in tree if alive(pid)]
+        deadline = time.monotonic() + 20
+        while leftovers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            leftovers = [pid for pid in tree if alive(pid)]
+        assert leftovers == [], procs.logs()
+        assert "stopping" in run.output()
+    finally:
+        for pid in descendants(run.pid):
+            os.kill(pid, signal.SIGKILL)
+        procs.stop_all()
