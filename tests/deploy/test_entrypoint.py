@@ -7,8 +7,10 @@ arguments, so what the container would run is observed, not read off the script'
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,20 +68,20 @@ def run_entrypoint(
 def test_downloads_the_weights_then_runs_the_worker(fake_python: Path) -> None:
     run = run_entrypoint(fake_python, "python", "-m", "worker")
     assert run.status == 0
-    assert run.calls == ["-m sv2tts download --weights-dir /weights", "-m worker"]
+    assert run.calls == ["-m sv2tts download --no-progress -v --weights-dir /weights", "-m worker"]
 
 
 def test_downloads_into_the_configured_weights_dir(fake_python: Path) -> None:
     run = run_entrypoint(fake_python, "python", "-m", "worker", weights_dir="/srv/w")
-    assert run.calls[0] == "-m sv2tts download --weights-dir /srv/w"
+    assert run.calls[0] == "-m sv2tts download --no-progress -v --weights-dir /srv/w"
     run = run_entrypoint(fake_python, "python", "-m", "worker", weights_dir=None)
-    assert run.calls[0] == "-m sv2tts download --weights-dir /weights"
+    assert run.calls[0] == "-m sv2tts download --no-progress -v --weights-dir /weights"
 
 
 def test_failed_download_stops_before_the_worker(fake_python: Path) -> None:
     run = run_entrypoint(fake_python, "python", "-m", "worker", fail_on="download")
     assert run.status == 7
-    assert run.calls == ["-m sv2tts download --weights-dir /weights"]
+    assert run.calls == ["-m sv2tts download --no-progress -v --weights-dir /weights"]
 
 
 def test_runs_any_command_after_the_download(fake_python: Path) -> None:
@@ -96,3 +98,30 @@ def test_worker_replaces_the_shell(fake_python: Path) -> None:
     download_pid, worker_pid = run.pids
     assert worker_pid == run.pid
     assert download_pid != run.pid
+
+
+def test_download_arguments_are_ones_the_sv2tts_cli_accepts() -> None:
+    from sv2tts.cli import build_parser
+
+    line = next(
+        line for line in ENTRYPOINT.read_text().splitlines() if line.startswith("python -m sv2tts")
+    )
+    arguments = shlex.split(line.replace("${SV2TTS_WEIGHTS_DIR:-/weights}", "/weights"))[3:]
+    parsed = build_parser().parse_args(arguments)
+    assert parsed.command == "download"
+    assert parsed.weights_dir == Path("/weights")
+    assert parsed.no_progress and parsed.verbose
+
+
+@pytest.mark.parametrize("package", ["bot", "worker"])
+def test_health_subcommand_exists(package: str) -> None:
+    """docker-compose.yml's health checks call `python -m <package> health`."""
+    result = subprocess.run(
+        [sys.executable, "-m", package, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "health" in result.stdout

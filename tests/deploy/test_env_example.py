@@ -19,6 +19,8 @@ from tests.deploy.compose_files import (
 
 # Read by the code but not part of Settings (sv2tts.weights reads it itself).
 EXTRA_DOCUMENTED = {"SV2TTS_WEIGHTS_URL"}
+# Read by Compose itself, not by the interpolation of our files.
+COMPOSE_OWN = {"COMPOSE_FILE"}
 
 
 def documented_names() -> dict[str, int]:
@@ -53,6 +55,15 @@ def test_every_variable_the_compose_files_use_is_documented() -> None:
         missing = variables_used(path) - set(names)
         assert not missing, f"{path.relative_to(ROOT)} uses undocumented {sorted(missing)}"
     assert set(names) >= EXTRA_DOCUMENTED
+
+
+def test_example_documents_nothing_that_is_not_read() -> None:
+    """A setting removed from Settings must leave .env.example too."""
+    read = {field.upper() for field in Settings.model_fields} | EXTRA_DOCUMENTED | COMPOSE_OWN
+    for path in COMPOSE_FILES:
+        read |= variables_used(path)
+    stale = set(documented_names()) - read
+    assert not stale, f".env.example documents {sorted(stale)}, which nothing reads"
 
 
 def test_example_values_are_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
