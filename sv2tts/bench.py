@@ -1,0 +1,223 @@
+"""Timing the pipeline: seconds and real-time factor of each stage, for 1, 3 and 10 sentences.
+
+With the real weights in the weights directory the bench runs them as in production. Without
+them it builds full-size networks with random weights (every key and shape of the official
+checkpoints, loaded strictly), and forces the decoder to run a number of frames proportional
+to the text (random stop tokens mean nothing), so the timings still describe a real run.
+
+The same random models serve tests that need full-size networks: `random_synthesizer`,
+`random_vocoder`, `random_pipeline`.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sv2tts.checkpoint import load_strict
+from sv2tts.pipeline import (
+    EMBEDDING_SIZE,
+    Pipeline,
+    SynthesisOptions,
+    VocoderName,
+    choose_device,
+)
+from sv2tts.synthesizer import SynthesizerConfig, Tacotron
+from sv2tts.text import default_text_frontend
+from sv2tts.vocoder import VocoderConfig, WaveRNN
+from sv2tts.weights import WeightsError, random_model_state, read_reference_shapes, resolve_all
+
+log = logging.getLogger(__name__)
+
+# Read English speech runs at about 14 characters a second, i.e. about 5.7 frames of 12.5 ms
+# per input symbol: the length forced on a decoder whose stop tokens are random.
+FORCED_FRAMES_PER_SYMBOL = 5.5
+
+BENCH_SENTENCES = (
+    "The quick brown fox jumps over the lazy dog near the river bank.",
+    "She sells sea shells by the sea shore, or so the old song goes.",
+    "A journey of a thousand miles begins with a single step forward.",
+    "Please call Stella and ask her to bring these things from the store.",
+    "The weather today is cloudy, with a chance of rain in the evening.",
+    "He opened the window and listened to the birds singing in the garden.",
+    "Every morning the baker wakes up early to prepare fresh warm bread.",
+    "Technology changes quickly, but good ideas tend to stay with us.",
+    "They walked along the beach until the sun went down behind the hills.",
+    "Thank you for listening, and have a wonderful rest of your day.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    sentence_counts: tuple[int, ...] = (1, 3, 10)
+    vocoders: tuple[VocoderName, ...] = ("wavernn",)
+    repeat: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    sentences: int
+    vocoder: str
+    audio_seconds: float
+    text: float
+    synthesizer: float
+    vocoder_seconds: float
+    total: float
+
+
+def bench_text(sentences: int) -> str:
+    """`sentences` sentences of ordinary English (cycled past the ten available)."""
+    return " ".join(BENCH_SENTENCES[i % len(BENCH_SENTENCES)] for i in range(sentences))
+
+
+def default_shapes_path() -> Path | None:
+    """`state_dicts.json` of the conformance vectors beside this checkout, if present."""
+    candidate = (
+        Path(__file__).resolve().parent.parent.parent
+        / "shared"
+        / "sv2tts-reference"
+        / "state_dicts.json"
+    )
+    return candidate if candidate.is_file() else None
+
+
+def _own_shapes(model: torch.nn.Module) -> dict[str, tuple[int, ...]]:
+    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
+
+
+def random_synthesizer(
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    config: SynthesizerConfig | None = None,
+    seed: int = 0,
+) -> Tacotron:
+    """A Tacotron with random weights, loaded strictly from a state dict of `shapes` (the
+    official checkpoint's, e.g. from state_dicts.json; default: the network's own)."""
+    model = Tacotron(config or SynthesizerConfig())
+    state = random_model_state(shapes or _own_shapes(model), seed, reduction_factor=model.config.r)
+    load_strict(model, state, "random synthesizer")
+    return model.eval()
+
+
+def random_vocoder(
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    config: VocoderConfig | None = None,
+    seed: int = 0,
+) -> WaveRNN:
+    """A WaveRNN with random weights, loaded strictly (see `random_synthesizer`)."""
+    model = WaveRNN(config or VocoderConfig())
+    load_strict(model, random_model_state(shapes or _own_shapes(model), seed), "random vocoder")
+    return model.eval()
+
+
+def random_pipeline(
+    device: str = "cpu", *, shapes_path: Path | str | None = None, seed: int = 0
+) -> Pipeline:
+    """A full-size pipeline with random synthesizer and vocoder weights (no encoder)."""
+    synth_shapes = voc_shapes = None
+    if shapes_path is not None:
+        synth_shapes = read_reference_shapes(shapes_path, "synthesizer")
+        voc_shapes = read_reference_shapes(shapes_path, "vocoder")
+    return Pipeline(
+        device=choose_device(device),
+        synthesizer=random_synthesizer(synth_shapes, seed=seed),
+        vocoder=random_vocoder(voc_shapes, seed=seed),
+        frontend=default_text_frontend(),
+        weights={"synthesizer": {"random": True}, "vocoder": {"random": True}},
+    )
+
+
+def random_speaker(seed: int = 0) -> np.ndarray:
+    """A unit vector shaped like the encoder's (non-negative: it ends in a ReLU)."""
+    vector = np.abs(np.random.default_rng(seed).standard_normal(EMBEDDING_SIZE))
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def bench_pipeline(
+    weights_dir: Path | str,
+    device: str,
+    *,
+    random_weights: bool = False,
+    shapes: Path | None = None,
+) -> tuple[Pipeline, str, SynthesisOptions]:
+    """The pipeline to time, a line saying what it is, and the options to run it with."""
+    where = f"{choose_device(device)} ({torch.get_num_threads()} CPU threads, {platform.node()})"
+    if not random_weights:
+        try:
+            resolve_all(weights_dir)
+        except WeightsError as error:
+            log.info("real weights unusable (%s): random full-size weights instead", error)
+        else:
+            pipeline = Pipeline.load(weights_dir, device=device)
+            return pipeline, f"real weights from {weights_dir}/ on {where}", SynthesisOptions()
+    shapes = shapes or default_shapes_path()
+    pipeline = random_pipeline(device, shapes_path=shapes)
+    origin = f"shapes of {shapes}" if shapes else "the networks' own full-size shapes"
+    description = (
+        f"random full-size weights ({origin}), decoder forced to "
+        f"{FORCED_FRAMES_PER_SYMBOL} frames per symbol, on {where}"
+    )
+    return pipeline, description, SynthesisOptions(force_frames_per_symbol=FORCED_FRAMES_PER_SYMBOL)
+
+
+def run_bench_cases(
+    pipeline: Pipeline, config: BenchConfig, options: SynthesisOptions
+) -> list[BenchRow]:
+    """One row per (sentence count, vocoder): the fastest of `repeat` runs."""
+    speaker = random_speaker()
+    rows: list[BenchRow] = []
+    for vocoder in config.vocoders:
+        run_options = _with_vocoder(options, vocoder)
+        pipeline.synthesize("Warm up.", speaker, run_options)  # first-call allocations
+        for count in config.sentence_counts:
+            best = None
+            for _ in range(max(1, config.repeat)):
+                result = pipeline.synthesize_detailed(bench_text(count), speaker, run_options)
+                if best is None or result.times.total < best.times.total:
+                    best = result
+            assert best is not None
+            times = best.times
+            rows.append(
+                BenchRow(
+                    sentences=count,
+                    vocoder=vocoder,
+                    audio_seconds=best.seconds,
+                    text=times.text,
+                    synthesizer=times.synthesizer,
+                    vocoder_seconds=times.vocoder + times.finish,
+                    total=times.total,
+                )
+            )
+            log.info("bench %s", rows[-1])
+    return rows
+
+
+def _with_vocoder(options: SynthesisOptions, vocoder: VocoderName) -> SynthesisOptions:
+    from dataclasses import replace
+
+    return replace(options, vocoder=vocoder)
+
+
+def format_table(rows: Sequence[BenchRow]) -> str:
+    """A Markdown table: seconds per stage, and real-time factor (stage time / audio time)."""
+    lines = [
+        "| sentences | vocoder | audio s | text s | synthesizer s (RTF) | vocoder s (RTF) "
+        "| total s (RTF) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        audio = max(row.audio_seconds, 1e-9)
+        lines.append(
+            f"| {row.sentences} | {row.vocoder} | {row.audio_seconds:.2f} | {row.text:.3f} "
+            f"| {row.synthesizer:.2f} ({row.synthesizer / audio:.2f}) "
+            f"| {row.vocoder_seconds:.2f} ({row.vocoder_seconds / audio:.2f}) "
+            f"| {row.total:.2f} ({row.total / audio:.2f}) |"
+        )
+    return "\n".join(lines)

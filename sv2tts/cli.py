@@ -1,0 +1,271 @@
+"""`python -m sv2tts`: embed voices, speak text, fetch the weights, time the pipeline.
+
+    python -m sv2tts embed a.mp3 b.ogg [--json] [--save-dir DIR]
+    python -m sv2tts say --voice a.mp3|voice.npy --text "Hello." -o out.ogg|.mp3|.wav
+    python -m sv2tts download
+    python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
+
+Results go to stdout; errors are one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR_ENV = "SV2TTS_WEIGHTS_DIR"  # the same variable as Settings.sv2tts_weights_dir
+EXIT_ERROR = 1
+OUTPUT_SUFFIXES = (".ogg", ".oga", ".opus", ".mp3", ".wav")
+
+
+def _common(parser: argparse.ArgumentParser, *, device: bool = True) -> None:
+    parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=Path(os.environ.get(WEIGHTS_DIR_ENV, "pretrained")),
+        help=f"folder of encoder.pt, synthesizer.pt, vocoder.pt (default: ${WEIGHTS_DIR_ENV} "
+        "or pretrained/)",
+    )
+    if device:
+        parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sv2tts", description="SV2TTS voice cloning: embed, say, download, bench"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    embed = commands.add_parser("embed", help="speaker embeddings of recordings")
+    embed.add_argument("files", nargs="+", type=Path, help="audio files (mp3, ogg, wav, ...)")
+    embed.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    embed.add_argument("--save-dir", type=Path, help="also write <name>.npy there for each file")
+    embed.add_argument("--min-speech", type=float, default=2.0, help="seconds (default 2)")
+    _common(embed)
+
+    say = commands.add_parser("say", help="speak text in a voice")
+    say.add_argument("--voice", required=True, type=Path, help="a recording, or a .npy embedding")
+    say.add_argument("--text", required=True, help='what to say ("-": read stdin)')
+    say.add_argument("-o", "--output", required=True, type=Path, help="out.ogg, .mp3 or .wav")
+    say.add_argument("--vocoder", choices=("wavernn", "griffinlim"), default="wavernn")
+    say.add_argument("--max-steps", type=int, help="cap on decoder steps per sentence")
+    say.add_argument("--seed", type=int, help="fix the random draws (reproducible output)")
+    say.add_argument("--wavernn-target", type=int, default=8000, help=argparse.SUPPRESS)
+    say.add_argument("--wavernn-overlap", type=int, default=800, help=argparse.SUPPRESS)
+    _common(say)
+
+    download = commands.add_parser("download", help="fetch the official weights")
+    download.add_argument(
+        "--base-url", help="download from here instead (default: $SV2TTS_WEIGHTS_URL or HF)"
+    )
+    download.add_argument(
+        "--only", nargs="+", choices=("encoder", "synthesizer", "vocoder"), help="these files"
+    )
+    download.add_argument("--no-progress", action="store_true")
+    _common(download, device=False)
+
+    bench = commands.add_parser("bench", help="time each stage of the pipeline")
+    bench.add_argument("--sentences", nargs="+", type=int, default=[1, 3, 10])
+    bench.add_argument(
+        "--vocoder", nargs="+", choices=("wavernn", "griffinlim"), default=["wavernn"]
+    )
+    bench.add_argument("--repeat", type=int, default=1, help="runs per case; the best is kept")
+    bench.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="full-size random weights even when the real ones are present",
+    )
+    bench.add_argument(
+        "--shapes", type=Path, help="state_dicts.json to take the full-size shapes from"
+    )
+    bench.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    _common(bench)
+    return parser
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def run_embed(args: argparse.Namespace) -> int:
+    from sv2tts.pipeline import Pipeline, RecordingLimits
+
+    pipeline = Pipeline.load(args.weights_dir, device=args.device, encoder_only=True)
+    limits = RecordingLimits(min_speech_seconds=args.min_speech)
+    failed = 0
+    for path in args.files:
+        try:
+            voice = pipeline.embed(path, limits=limits)
+        except _user_errors() as error:
+            print(f"error: {path}: {_message(error)}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.save_dir is not None:
+            args.save_dir.mkdir(parents=True, exist_ok=True)
+            np.save(args.save_dir / f"{path.stem}.npy", voice.vector)
+        if args.json:
+            print(json.dumps({"file": str(path), **voice.as_dict()}), flush=True)
+        else:
+            print(
+                f"{path}: {voice.speech_seconds:.1f} s of speech in {voice.total_seconds:.1f} s, "
+                f"{voice.level_dbfs:.1f} dBFS, {voice.clipped_fraction:.2%} clipped, "
+                f"encoder {voice.encoder_id}",
+                flush=True,
+            )
+    return EXIT_ERROR if failed else 0
+
+
+def voice_vector(pipeline: object, voice: Path) -> np.ndarray:
+    """The speaker embedding of `--voice`: a saved .npy vector, or a recording embedded now."""
+    from sv2tts.pipeline import Pipeline, speaker_vector
+
+    if voice.suffix.lower() == ".npy":
+        try:
+            return speaker_vector(np.load(voice, allow_pickle=False))
+        except OSError as error:
+            raise ValueError(f"cannot read {voice}: {error.strerror or error}") from error
+    assert isinstance(pipeline, Pipeline)
+    return np.asarray(pipeline.embed(voice), dtype=np.float32)
+
+
+def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
+    """`wav` in the format `path`'s suffix names."""
+    from sv2tts import audio
+
+    suffix = path.suffix.lower()
+    if suffix in (".ogg", ".oga", ".opus"):
+        return audio.encode_ogg_opus(wav, sample_rate)
+    if suffix == ".mp3":
+        return audio.encode_mp3(wav, sample_rate)
+    if suffix == ".wav":
+        import io
+
+        import soundfile
+
+        buffer = io.BytesIO()
+        soundfile.write(buffer, wav, sample_rate, format="WAV", subtype="PCM_16")
+        return buffer.getvalue()
+    raise ValueError(f"{path}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
+
+
+def run_say(args: argparse.Namespace) -> int:
+    import torch
+
+    from sv2tts.pipeline import Pipeline, SynthesisOptions
+
+    if args.output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ValueError(f"{args.output}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if args.seed is not None:
+        torch.manual_seed(args.seed)
+    pipeline = Pipeline.load(args.weights_dir, device=args.device, vocoder=args.vocoder)
+    speaker = voice_vector(pipeline, args.voice)
+    options = SynthesisOptions(
+        max_steps=args.max_steps,
+        wavernn_target=args.wavernn_target,
+        wavernn_overlap=args.wavernn_overlap,
+    )
+    result = pipeline.synthesize_detailed(text, speaker, options)
+    data = encoded_output(result.wav, result.sample_rate, args.output)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(data)
+    print(
+        f"wrote {args.output}: {result.seconds:.2f} s, {len(result.sentences)} sentence(s), "
+        f"{result.times.total:.1f} s to make"
+    )
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from sv2tts.weights import COMPONENTS, download_weights
+
+    fetched = download_weights(
+        args.weights_dir,
+        base_url=args.base_url,
+        components=args.only or COMPONENTS,
+        progress=not args.no_progress,
+    )
+    if fetched:
+        print("downloaded and verified: " + ", ".join(str(p) for p in fetched))
+    else:
+        print(f"all weights present in {args.weights_dir}/")
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from sv2tts.bench import BenchConfig, bench_pipeline, format_table, run_bench_cases
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    pipeline, description, options = bench_pipeline(
+        args.weights_dir, args.device, random_weights=args.random_weights, shapes=args.shapes
+    )
+    config = BenchConfig(
+        sentence_counts=tuple(args.sentences), vocoders=tuple(args.vocoder), repeat=args.repeat
+    )
+    print(description, flush=True)
+    rows = run_bench_cases(pipeline, config, options)
+    print(format_table(rows))
+    return 0
+
+
+COMMANDS = {"embed": run_embed, "say": run_say, "download": run_download, "bench": run_bench}
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the input's or the setup's fault: one line, no traceback."""
+    from sv2tts.audio import AudioError
+    from sv2tts.checkpoint import CheckpointError
+    from sv2tts.pipeline import PipelineError
+    from sv2tts.text import TextFrontendError
+    from sv2tts.weights import WeightsError
+
+    return (
+        AudioError,
+        CheckpointError,
+        PipelineError,
+        TextFrontendError,
+        WeightsError,
+        ValueError,
+        OSError,
+        RuntimeError,
+    )
+
+
+def _message(error: BaseException) -> str:
+    from sv2tts.audio import AudioError
+    from sv2tts.pipeline import PipelineError
+
+    if isinstance(error, AudioError | PipelineError):
+        return f"{error.code}: {error.detail}" if error.detail else error.code
+    return str(error) or type(error).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except _user_errors() as error:
+        if args.verbose:
+            log.exception("%s failed", args.command)
+        print(f"error: {_message(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
