@@ -50,8 +50,8 @@ async def turn_page(
     is_admin: bool,
 ) -> None:
     text, markup = await bank_screen(store, callback_data.page, settings, texts, is_admin=is_admin)
-    await callback.answer()
     await show_screen(callback, text, markup)  # type: ignore[arg-type]
+    await callback.answer()
 
 
 async def usable_or_refuse(
@@ -79,8 +79,9 @@ async def use_bank_voice(
     if not await store.users.set_active_voice(user.id, voice.id):
         await callback.answer(texts.voice_gone, show_alert=True)
         return
+    chat_id = callback.message.chat.id if callback.message else user.id
+    await bot.send_message(chat_id, texts.voice_active.format(name=voice.name))
     await callback.answer()
-    await bot.send_message(user.id, texts.voice_active.format(name=voice.name))
 
 
 @router.callback_query(
@@ -132,6 +133,6 @@ async def remove_bank_voice(
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("admin %s removed voice %s from the bank", user.id, voice.id)
-    await callback.answer(texts.bank_removed.format(name=voice.name))
     text, markup = await bank_screen(store, callback_data.page, settings, texts, is_admin=True)
     await show_screen(callback, text, markup)  # type: ignore[arg-type]
+    await callback.answer(texts.bank_removed.format(name=voice.name))

@@ -40,16 +40,16 @@ async def forget(
     await state.clear()
     report = await store.forget(user.id)
     log.info("user %s asked to be forgotten: %s", user.id, report)
-    await callback.answer()
     await show_screen(
         callback,
         texts.forgotten.format(
             voices=report.voices, recordings=report.recordings, requests=report.requests
         ),
     )
+    await callback.answer()
 
 
 @router.callback_query(ForgetCb.filter(~F.confirm))
 async def keep(callback: CallbackQuery, texts: Texts) -> None:
-    await callback.answer()
     await show_screen(callback, texts.forget_cancelled)
+    await callback.answer()

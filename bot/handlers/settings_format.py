@@ -36,6 +36,6 @@ async def format_chosen(
     callback: CallbackQuery, callback_data: FormatCb, store: Storage, user: User, texts: Texts
 ) -> None:
     await store.users.set_output_format(user.id, callback_data.output_format)  # type: ignore[arg-type]
-    await callback.answer()
     name = texts.format_names[callback_data.output_format]
     await show_screen(callback, texts.format_set.format(format=name))
+    await callback.answer()

@@ -35,5 +35,5 @@ async def language_chosen(
     callback: CallbackQuery, callback_data: LanguageCb, store: Storage, user: User
 ) -> None:
     await store.users.set_language(user.id, callback_data.language)
-    await callback.answer()
     await show_screen(callback, texts_for(callback_data.language).language_set)
+    await callback.answer()

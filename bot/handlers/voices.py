@@ -70,8 +70,8 @@ async def refresh_card(callback: CallbackQuery, store: Storage, voice: Voice, te
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.back))
 async def back_to_list(callback: CallbackQuery, store: Storage, user: User, texts: Texts) -> None:
     text, markup = await voice_list_screen(store, user.id, texts)
-    await callback.answer()
     await show_screen(callback, text, markup)  # type: ignore[arg-type]
+    await callback.answer()
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.show))
@@ -81,8 +81,8 @@ async def show_voice(
     voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
     if voice is None:
         return
-    await callback.answer()
     await refresh_card(callback, store, voice, texts)
+    await callback.answer()
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.use))
@@ -95,8 +95,8 @@ async def use_voice(
     if not await store.users.set_active_voice(user.id, voice.id):
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    await callback.answer(texts.voice_active.format(name=voice.name))
     await refresh_card(callback, store, voice, texts)
+    await callback.answer(texts.voice_active.format(name=voice.name))
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.rename))
@@ -113,11 +113,11 @@ async def ask_new_name(
         return
     await state.set_state(Rename.waiting_for_name)
     await state.update_data(voice_id=voice.id)
-    await callback.answer()
     if callback.message is not None:
         await callback.bot.send_message(  # type: ignore[union-attr]
             callback.message.chat.id, texts.rename_prompt.format(name=voice.name)
         )
+    await callback.answer()
 
 
 @router.message(Rename.waiting_for_name, F.text & ~F.text.startswith("/"))
@@ -145,9 +145,9 @@ async def confirm_publish(
     voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
     if voice is None:
         return
-    await callback.answer()
     markup = keyboards.confirm(voice.id, texts.btn_publish_confirm, VoiceAction.publish_yes, texts)
     await show_screen(callback, texts.publish_confirm.format(name=voice.name), markup)
+    await callback.answer()
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish_yes))
@@ -161,8 +161,8 @@ async def publish(
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("user %s published voice %s", user.id, voice.id)
-    await callback.answer(texts.published.format(name=voice.name))
     await refresh_card(callback, store, voice, texts)
+    await callback.answer(texts.published.format(name=voice.name))
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.withdraw))
@@ -175,8 +175,8 @@ async def withdraw(
     if voice is None:
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    await callback.answer(texts.withdrawn.format(name=voice.name))
     await refresh_card(callback, store, voice, texts)
+    await callback.answer(texts.withdrawn.format(name=voice.name))
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete))
@@ -186,9 +186,9 @@ async def confirm_delete(
     voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
     if voice is None:
         return
-    await callback.answer()
     markup = keyboards.confirm(voice.id, texts.btn_yes_delete, VoiceAction.delete_yes, texts)
     await show_screen(callback, texts.delete_confirm.format(name=voice.name), markup)
+    await callback.answer()
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete_yes))
@@ -202,6 +202,6 @@ async def delete(
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("user %s deleted voice %s", user.id, voice.id)
-    await callback.answer()
     text, markup = await voice_list_screen(store, user.id, texts)
     await show_screen(callback, f"{texts.deleted.format(name=voice.name)}\n\n{text}", markup)  # type: ignore[arg-type]
+    await callback.answer()

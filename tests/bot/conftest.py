@@ -68,8 +68,12 @@ class BotHarness:
         return self.next_message(user, since, timeout)
 
     def next_message(self, user: FakeUser, since: int, timeout: float = 10.0) -> Call:
+        """The bot's first message delivered to `user` after call number `since`."""
         return self.api.wait_for(
-            "sendMessage", lambda c: c.params.get("chat_id") == user.id, timeout, since
+            "sendMessage",
+            lambda c: c.params.get("chat_id") == user.id and c.error is None,
+            timeout,
+            since,
         )
 
     def press(self, user: FakeUser, label: str, message: dict[str, Any] | None = None) -> Call:
