@@ -1,0 +1,281 @@
+"""The pipeline facade: tiny synthesizer and vocoder, the real encoder (resemblyzer's file)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sv2tts import audio, dsp
+from sv2tts.bench import random_pipeline, random_speaker, random_synthesizer, random_vocoder
+from sv2tts.pipeline import (
+    Embedding,
+    NothingToSay,
+    Pipeline,
+    RecordingError,
+    RecordingLimits,
+    SynthesisOptions,
+    choose_device,
+    joined_mels,
+    length_batches,
+    padded_batch,
+    recording_problem,
+    speaker_vector,
+)
+from sv2tts.weights import WeightsError, bundled_encoder_path, read_manifest, read_reference_shapes
+from tests.fakes.weights import make_tiny_weights_dir
+
+HOP = 200
+# Tiny weights never emit a stop token: the step cap sets each sentence's length (r = 1).
+STEPS = 24
+FAST = SynthesisOptions(max_steps=STEPS, deterministic=True, wavernn_target=600, wavernn_overlap=50)
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if bundled_encoder_path() is None:
+        pytest.skip("resemblyzer's encoder weights are absent (pip install --no-deps resemblyzer)")
+    return make_tiny_weights_dir(tmp_path_factory.mktemp("tiny-weights"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(weights_dir: Path) -> Pipeline:
+    return Pipeline.load(weights_dir, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def speech(audio_dir: Path) -> np.ndarray:
+    return audio.decode_audio(audio_dir / "p240_00000.mp3")
+
+
+def test_embed_of_a_real_mp3_is_a_unit_vector_with_its_measurements(
+    pipeline: Pipeline, audio_dir: Path
+) -> None:
+    voice = pipeline.embed(audio_dir / "p240_00000.mp3")
+    assert voice.vector.shape == (256,) and voice.vector.dtype == np.float32
+    assert np.linalg.norm(voice.vector) == pytest.approx(1.0, abs=1e-5)
+    assert 4.5 < voice.total_seconds < 5.5
+    assert 2.0 < voice.speech_seconds <= voice.total_seconds
+    assert -40.0 < voice.level_dbfs < 0.0
+    assert voice.clipped_fraction < 0.01
+    assert voice.encoder_id == read_manifest().spec("encoder").sha256[:16]
+    assert pipeline.encoder_id == voice.encoder_id
+
+
+def test_embed_matches_the_reference_encoder_output(
+    pipeline: Pipeline, audio_dir: Path, reference_dir: Path
+) -> None:
+    reference = np.load(reference_dir / "encoder_reference.npz")
+    voice = pipeline.embed(audio_dir / "6829_00000.mp3")
+    assert float(voice.vector @ reference["6829_00000__embed"]) >= 0.995
+
+
+def test_embed_of_samples_equals_embed_of_the_file(
+    pipeline: Pipeline, audio_dir: Path, speech: np.ndarray
+) -> None:
+    from_file = pipeline.embed(audio_dir / "p240_00000.mp3")
+    from_samples = pipeline.embed(speech, 16000)
+    np.testing.assert_allclose(from_samples.vector, from_file.vector, atol=1e-6)
+    # Another rate is resampled first: the voice stays the same one.
+    at_48k = dsp.resample(speech, 16000, 48000)
+    assert float(pipeline.embed(at_48k, 48000).vector @ from_file.vector) > 0.99
+
+
+def test_different_speakers_get_different_embeddings(pipeline: Pipeline, audio_dir: Path) -> None:
+    a = pipeline.embed(audio_dir / "p240_00000.mp3").vector
+    b = pipeline.embed(audio_dir / "1320_00000.mp3").vector
+    assert float(a @ b) < 0.85
+
+
+def test_embedding_is_usable_as_an_array_and_as_json(
+    pipeline: Pipeline, speech: np.ndarray
+) -> None:
+    voice = pipeline.embed(speech)
+    np.testing.assert_array_equal(np.asarray(voice), voice.vector)
+    data = json.loads(json.dumps(voice.as_dict()))
+    assert len(data["vector"]) == 256 and data["encoder_id"] == voice.encoder_id
+    assert set(data) >= {"speech_seconds", "total_seconds", "level_dbfs", "clipped_fraction"}
+
+
+def test_silence_is_refused_as_silent(pipeline: Pipeline) -> None:
+    with pytest.raises(RecordingError) as error:
+        pipeline.embed(np.zeros(16000 * 4, dtype=np.float32))
+    assert error.value.code == "silent"
+
+
+def test_short_speech_is_refused_unless_the_limit_allows_it(
+    pipeline: Pipeline, speech: np.ndarray
+) -> None:
+    clip = speech[16000 : 16000 + 19200]  # 1.2 s from inside the utterance
+    with pytest.raises(RecordingError) as error:
+        pipeline.embed(clip)
+    assert error.value.code == "too_short"
+    voice = pipeline.embed(clip, limits=RecordingLimits(min_speech_seconds=0.5))
+    assert voice.speech_seconds < 2.0
+
+
+def test_clipped_recording_is_refused_as_clipped(pipeline: Pipeline, speech: np.ndarray) -> None:
+    loud = np.clip(speech * 30.0, -1.0, 1.0)
+    with pytest.raises(RecordingError) as error:
+        pipeline.embed(loud)
+    assert error.value.code == "clipped"
+    assert pipeline.embed(loud, limits=None).vector.shape == (256,)
+
+
+def test_recording_problems_come_in_the_order_the_user_must_fix_them() -> None:
+    limits = RecordingLimits(min_speech_seconds=2.0, silent_dbfs=-55.0, max_clipped_fraction=0.01)
+    quiet_short_clipped = dsp.RecordingStats(5.0, 1.0, -70.0, 0.2)
+    assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore[union-attr]
+    loud_short_clipped = dsp.RecordingStats(5.0, 1.0, -10.0, 0.2)
+    assert recording_problem(loud_short_clipped, limits).code == "clipped"  # type: ignore[union-attr]
+    short = dsp.RecordingStats(5.0, 1.0, -10.0, 0.0)
+    assert recording_problem(short, limits).code == "too_short"  # type: ignore[union-attr]
+    assert recording_problem(dsp.RecordingStats(5.0, 3.0, -10.0, 0.0), limits) is None
+
+
+def test_synthesize_gives_16k_float_audio_as_long_as_the_decoded_frames(
+    pipeline: Pipeline, speech: np.ndarray
+) -> None:
+    voice = pipeline.embed(speech)
+    result = pipeline.synthesize_detailed("Hello there. How are you today?", voice, FAST)
+    assert result.sentences == ["hello there.", "how are you today?"]
+    pause = round(FAST.pause_seconds * 16000 / HOP)
+    assert result.mel_frames == 2 * STEPS + pause
+    wav = result.wav
+    assert wav.dtype == np.float32 and result.sample_rate == 16000
+    assert np.all(np.isfinite(wav))
+    # WaveRNN gives (frames - 1) * hop samples; only trailing silence may be trimmed off.
+    assert 0.5 * (result.mel_frames - 1) * HOP < len(wav) <= (result.mel_frames - 1) * HOP
+    assert np.max(np.abs(wav)) <= 0.95 + 1e-6
+    assert all(t >= 0 for t in (result.times.text, result.times.synthesizer, result.times.vocoder))
+
+
+def test_griffin_lim_vocoder_option(pipeline: Pipeline) -> None:
+    options = SynthesisOptions(max_steps=STEPS, vocoder="griffinlim", deterministic=True)
+    wav = pipeline.synthesize("Just one sentence.", random_speaker(), options)
+    assert wav.dtype == np.float32 and np.all(np.isfinite(wav))
+    assert 0.5 * STEPS * HOP < len(wav) <= STEPS * HOP + 2 * HOP
+    assert dsp.rms_dbfs(wav) == pytest.approx(-20.0, abs=3.0)
+
+
+def test_several_texts_are_spoken_one_after_another(pipeline: Pipeline) -> None:
+    options = SynthesisOptions(max_steps=STEPS, vocoder="griffinlim", deterministic=True)
+    result = pipeline.synthesize_detailed(
+        ["First part.", "Second part."], random_speaker(), options
+    )
+    assert result.sentences == ["first part.", "second part."]
+
+
+def test_deterministic_synthesis_repeats_exactly(pipeline: Pipeline) -> None:
+    speaker = random_speaker(3)
+    first = pipeline.synthesize("Same words.", speaker, FAST)
+    second = pipeline.synthesize("Same words.", speaker, FAST)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_text_without_anything_to_say_is_refused(pipeline: Pipeline) -> None:
+    with pytest.raises(NothingToSay) as error:
+        pipeline.synthesize("🙂 🙂 …", random_speaker(), FAST)
+    assert error.value.code == "nothing_to_say"
+
+
+def test_speaker_vector_accepts_lists_and_refuses_wrong_shapes() -> None:
+    vector = speaker_vector([1.0] * 256)
+    assert vector.shape == (256,) and np.linalg.norm(vector) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="256"):
+        speaker_vector(np.ones(255))
+    with pytest.raises(ValueError, match="zeros"):
+        speaker_vector(np.zeros(256))
+
+
+def test_length_batches_group_similar_lengths_up_to_the_batch_size() -> None:
+    lengths = [40, 10, 12, 41, 11, 100, 39, 13]
+    batches = length_batches(lengths, max_batch=3, max_ratio=1.5)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert all(len(batch) <= 3 for batch in batches)
+    for batch in batches:
+        sizes = [lengths[i] for i in batch]
+        assert max(sizes) <= 1.5 * min(sizes)
+    assert [lengths[i] for i in batches[0]] == [10, 11, 12]
+
+
+def test_padded_batch_pads_with_the_pad_symbol() -> None:
+    batch = padded_batch([[5, 6, 1], [7, 1]])
+    np.testing.assert_array_equal(batch, [[5, 6, 1], [7, 1, 0]])
+    assert batch.dtype == np.int64
+
+
+def test_joined_mels_put_silent_frames_between_sentences() -> None:
+    a, b = np.zeros((80, 5), np.float32), np.ones((80, 7), np.float32)
+    joined = joined_mels([a, b], pause=3, floor=-4.0)
+    assert joined.shape == (80, 15)
+    np.testing.assert_array_equal(joined[:, 5:8], -4.0)
+    np.testing.assert_array_equal(joined[:, 8:], 1.0)
+
+
+def test_encoder_only_load_needs_no_synthesizer(tmp_path: Path, speech: np.ndarray) -> None:
+    if bundled_encoder_path() is None:
+        pytest.skip("resemblyzer's encoder weights are absent")
+    voices = Pipeline.load(tmp_path, device="cpu", encoder_only=True)
+    assert voices.embed(speech).vector.shape == (256,)
+    with pytest.raises(RuntimeError, match="voices only"):
+        voices.synthesize("Hello.", random_speaker())
+
+
+def test_full_load_without_synthesizer_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError) as error:
+        Pipeline.load(tmp_path, device="cpu")
+    assert "synthesizer.pt" in str(error.value) and "make weights" in str(error.value)
+
+
+def test_griffin_lim_pipeline_needs_no_vocoder_file(weights_dir: Path, tmp_path: Path) -> None:
+    for name in ("synthesizer.pt", "synthesizer.json"):
+        shutil.copyfile(weights_dir / name, tmp_path / name)
+    pipeline = Pipeline.load(tmp_path, device="cpu", vocoder="griffinlim")
+    assert pipeline.vocoder is None
+    options = SynthesisOptions(max_steps=8, deterministic=True)
+    assert pipeline.synthesize("Hi.", random_speaker(), options).size > 0
+    with pytest.raises(ValueError, match="WaveRNN"):
+        pipeline.synthesize("Hi.", random_speaker(), SynthesisOptions(vocoder="wavernn"))
+
+
+def test_cuda_without_a_gpu_is_a_clear_error() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        choose_device("cuda")
+    assert choose_device("auto").type == "cpu"
+
+
+def test_full_size_random_models_load_strictly_from_the_official_shapes(
+    reference_dir: Path,
+) -> None:
+    shapes = reference_dir / "state_dicts.json"
+    synthesizer = random_synthesizer(read_reference_shapes(shapes, "synthesizer"))
+    assert synthesizer.reduction_factor == 2
+    assert float(synthesizer.stop_threshold) == pytest.approx(-3.4)
+    vocoder = random_vocoder(read_reference_shapes(shapes, "vocoder"))
+    assert sum(p.numel() for p in vocoder.parameters()) > 4_000_000
+
+
+def test_forced_decoder_length_is_proportional_to_the_text(reference_dir: Path) -> None:
+    pipeline = random_pipeline("cpu", shapes_path=reference_dir / "state_dicts.json")
+    options = SynthesisOptions(
+        vocoder="griffinlim", force_frames_per_symbol=4.0, deterministic=True
+    )
+    text = "Short one."
+    result = pipeline.synthesize_detailed(text, random_speaker(), options)
+    symbols = len(pipeline.frontend.symbols.encode(result.sentences[0]))
+    assert result.mel_frames == math.ceil(4.0 * symbols / 2) * 2
+    assert isinstance(result.wav, np.ndarray) and result.wav.size > 0
+
+
+def test_embedding_dataclass_is_frozen() -> None:
+    voice = Embedding(np.ones(256, np.float32) / 16, "x", 1.0, 1.0, -20.0, 0.0)
+    with pytest.raises(AttributeError):
+        voice.encoder_id = "y"  # type: ignore[misc]
