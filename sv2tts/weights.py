@@ -284,10 +284,19 @@ def _open_range(url: str, offset: int, timeout: float) -> Any:
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
 
 
-def _copy_stream(response: Any, out: BinaryIO, bar: Any) -> None:
-    while chunk := response.read(_CHUNK):
+def _copy_stream(response: Any, out: BinaryIO, bar: Any, done: int, spec: WeightSpec) -> None:
+    """Copy to the end; without a progress bar (logs, containers), log every tenth."""
+    logged_tenth = 10 * done // max(1, spec.size)
+    # read1: whatever has arrived (up to a chunk), so progress moves as the bytes do.
+    read = getattr(response, "read1", response.read)
+    while chunk := read(_CHUNK):
         out.write(chunk)
         bar.update(len(chunk))
+        done += len(chunk)
+        tenth = 10 * done // max(1, spec.size)
+        if bar.disable and tenth > logged_tenth:
+            logged_tenth = tenth
+            log.info("%s: %d%% (%d MB)", spec.file, 10 * tenth, done // 1_000_000)
     out.flush()
     os.fsync(out.fileno())
 
@@ -329,7 +338,7 @@ def _fetch_part(url: str, part: Path, spec: WeightSpec, progress: bool, timeout:
                 disable=not progress,
             ) as bar,
         ):
-            _copy_stream(response, out, bar)
+            _copy_stream(response, out, bar, offset, spec)
 
 
 def _download_one(url: str, target: Path, spec: WeightSpec, progress: bool, timeout: float) -> None:

@@ -352,3 +352,17 @@ def test_shipped_manifest_describes_the_three_official_files(
     }
     assert manifest.base_url == "https://huggingface.co/CorentinJ/SV2TTS/resolve/main"
     assert manifest.url("vocoder", None).endswith("/resolve/main/vocoder.pt")
+
+
+def test_download_without_a_progress_bar_logs_progress_lines(
+    hub: tuple[FakeHub, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state, url = hub
+    manifest = manifest_for(state, url)
+    part_path(tmp_path / "synthesizer.pt").write_bytes(state.files["synthesizer.pt"][:200_000])
+    with caplog.at_level(logging.INFO, logger="sv2tts.weights"):
+        download_weights(tmp_path, manifest, components=["synthesizer"], progress=False)
+    percents = [int(m) for m in re.findall(r"synthesizer\.pt: (\d+)%", caplog.text)]
+    # Resumed at half: no line for what was already there, then rising to 100 %.
+    assert percents and percents[-1] == 100 and len(percents) >= 2
+    assert percents == sorted(set(percents)) and percents[0] > 50
