@@ -59,8 +59,9 @@ class VocoderConfig:
     preemphasis: float = 0.97
     # Hops faded out linearly at the very end, so the signal does not stop abruptly.
     fade_out_hops: int = 20
-    # Bound on the conditioning precomputed at once (folds x samples), to bound memory.
-    max_precomputed_samples: int = 1 << 16
+    # Conditioning precomputed at once, in folds x samples: about 18 KB each at full size,
+    # so this bounds that buffer to about 150 MB.
+    max_precomputed_samples: int = 1 << 13
 
     def __post_init__(self) -> None:
         if self.mode != "RAW":
@@ -177,10 +178,16 @@ class Conditioning(NamedTuple):
 
 
 def gru_step(
-    input_gates: torch.Tensor, hidden: torch.Tensor, weight_hh: torch.Tensor, bias_hh: torch.Tensor
+    input_gates: torch.Tensor,
+    hidden: torch.Tensor,
+    weight_hh_t: torch.Tensor,
+    bias_hh: torch.Tensor,
 ) -> torch.Tensor:
-    """One GRU cell update (PyTorch's gate layout r, z, n) from precomputed input gates."""
-    hidden_gates = torch.addmm(bias_hh, hidden, weight_hh.t())
+    """One GRU cell update (PyTorch's gate layout r, z, n) from precomputed input gates.
+
+    weight_hh_t is the transposed hidden-to-hidden weight, (hidden, 3 * hidden).
+    """
+    hidden_gates = torch.addmm(bias_hh, hidden, weight_hh_t)
     i_r, i_z, i_n = input_gates.chunk(3, dim=1)
     h_r, h_z, h_n = hidden_gates.chunk(3, dim=1)
     reset = torch.sigmoid(i_r + h_r)
@@ -277,14 +284,15 @@ class WaveRNN(nn.Module):
         c = self.config
         batch, length, _ = mels.shape
         rnn = c.rnn_dims
-        w_prev = self.I.weight[:, :1].t()  # I's weight for the previous sample, (1, rnn)
+        # Weights as contiguous (in, out) matrices: the step is bound by reading them.
+        w_prev = self.I.weight[:, :1].t().contiguous()  # I's weight for the previous sample
         gates1_prev = F.linear(w_prev, self.rnn1.weight_ih_l0)  # its share of rnn1's gates
-        w_hh1, b_hh1 = self.rnn1.weight_hh_l0, self.rnn1.bias_hh_l0
-        w_hh2, b_hh2 = self.rnn2.weight_hh_l0, self.rnn2.bias_hh_l0
-        w_ih2 = self.rnn2.weight_ih_l0[:, :rnn].t()
-        w_fc1 = self.fc1.weight[:, :rnn].t()
-        w_fc2 = self.fc2.weight[:, : c.fc_dims].t()
-        w_fc3, b_fc3 = self.fc3.weight.t(), self.fc3.bias
+        w_hh1, b_hh1 = self.rnn1.weight_hh_l0.t().contiguous(), self.rnn1.bias_hh_l0
+        w_hh2, b_hh2 = self.rnn2.weight_hh_l0.t().contiguous(), self.rnn2.bias_hh_l0
+        w_ih2 = self.rnn2.weight_ih_l0[:, :rnn].t().contiguous()
+        w_fc1 = self.fc1.weight[:, :rnn].t().contiguous()
+        w_fc2 = self.fc2.weight[:, : c.fc_dims].t().contiguous()
+        w_fc3, b_fc3 = self.fc3.weight.t().contiguous(), self.fc3.bias
         scale = 2.0 / (c.n_classes - 1)
 
         output = mels.new_empty(batch, length)
