@@ -97,7 +97,7 @@ async def run(settings: Settings) -> None:
             log.info("closed %s requests left open by an earlier run", expired)
         dp = build_dispatcher(Deps(settings=settings, store=store, jobs=jobs))
         await set_commands(bot)
-        results = asyncio.create_task(record_outcomes(jobs.redis, store), name="results")
+        results = asyncio.create_task(record_outcomes(jobs.redis, store, bot), name="results")
         if settings.webhook_url:
             await serve_webhook(bot, dp, settings)
         else:

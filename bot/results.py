@@ -7,6 +7,9 @@ import json
 import logging
 
 import redis.asyncio as aioredis
+from aiogram import Bot
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from redis.exceptions import RedisError
 
 from storage import Storage
@@ -26,7 +29,22 @@ def parse_outcome(raw: bytes | str) -> SynthOutcome | None:
         return None
 
 
-async def record_outcomes(redis: aioredis.Redis, store: Storage) -> None:
+async def blocked_us(bot: Bot, user_id: int) -> bool:
+    """Whether Telegram refuses to deliver to the user (they blocked the bot).
+
+    An outcome says only "telegram_error" when the worker's upload failed; a chat action is
+    the cheapest request that Telegram answers with 403 for a user who blocked the bot.
+    """
+    try:
+        await bot.send_chat_action(user_id, ChatAction.TYPING)
+    except TelegramForbiddenError:
+        return True
+    except TelegramAPIError as error:
+        log.info("could not check whether user %s blocked the bot: %s", user_id, error)
+    return False
+
+
+async def record_outcomes(redis: aioredis.Redis, store: Storage, bot: Bot) -> None:
     """Runs until cancelled; the bot is the only writer of storage, so outcomes come here."""
     while True:
         try:
@@ -49,3 +67,6 @@ async def record_outcomes(redis: aioredis.Redis, store: Storage) -> None:
             )
         else:
             log.info("request %s was already closed; outcome ignored", outcome.request_id)
+        if outcome.error_code == "telegram_error" and await blocked_us(bot, outcome.user_id):
+            log.info("user %s blocked the bot", outcome.user_id)
+            await store.users.set_blocked(outcome.user_id, True)

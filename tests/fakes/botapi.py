@@ -53,6 +53,8 @@ Test-facing API
 - `api.fail_next(method, error_code, description, retry_after=None, times=1)`: the next
   `times` calls of `method` fail with that Telegram error (the call is still recorded, with
   `error` set).
+- `api.block(chat_id)` / `api.unblock(chat_id)`: the user blocked the bot: every call with
+  that `chat_id` fails with 403 "Forbidden: bot was blocked by the user" until unblocked.
 """
 
 from __future__ import annotations
@@ -187,6 +189,7 @@ class FakeBotAPI:
         self._files_by_path: dict[str, _StoredFile] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._blocked: set[int] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}  # language_code ("" = default)
         self.webhook_url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -319,6 +322,14 @@ class FakeBotAPI:
             self._failures.setdefault(method, []).append(
                 _Failure(error_code, description, retry_after, times)
             )
+
+    def block(self, chat_id: int) -> None:
+        with self._lock:
+            self._blocked.add(chat_id)
+
+    def unblock(self, chat_id: int) -> None:
+        with self._lock:
+            self._blocked.discard(chat_id)
 
     def wait_for(
         self,
@@ -617,6 +628,10 @@ class FakeBotAPI:
         params, files = await self._read_params(request)
         call = Call(method=method, params=params, files=files, at=time.time())
         failure = self._take_failure(method)
+        with self._lock:
+            blocked = params.get("chat_id") in self._blocked
+        if failure is None and blocked:
+            failure = _Failure(403, "Forbidden: bot was blocked by the user", None, 1)
         if failure is not None:
             call.error = {"error_code": failure.error_code, "description": failure.description}
             self._record(call)

@@ -1,0 +1,240 @@
+"""End to end with a real worker (`python -m worker`: the real encoder, tiny synthesizer and
+vocoder): recordings become voices, bad recordings get their reply, /say comes back as a
+voice note, and Telegram's refusals on upload are handled."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+from redis import Redis
+from rq.job import Job
+
+from storage import ACTIVE_STATUSES, Request, RequestStatus
+from tests.bot.conftest import BotHarness, fresh_redis_db, start_bot, wait_until
+from tests.fakes.botapi import FakeBotAPI, FakeUser
+from tests.fakes.processes import Processes, service_env, wait_for_ready_worker
+from tests.fakes.weights import make_tiny_weights_dir
+
+pytestmark = pytest.mark.slow
+
+WORKER_STACK_DB = 5
+EMBED_WAIT = 120.0  # a loaded 2-core CI machine; the embedding itself takes about a second
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", *args],
+        check=True,
+        timeout=60,
+    )
+
+
+def as_voice_note(source: Path, dest: Path, *extra: str) -> bytes:
+    """OGG/Opus, mono, 48 kHz: what Telegram's apps send as a voice message."""
+    ffmpeg("-i", str(source), *extra, "-ac", "1", "-ar", "48000", "-c:a", "libopus", str(dest))
+    return dest.read_bytes()
+
+
+def silence(dest: Path, seconds: float = 4.0) -> bytes:
+    ffmpeg(
+        "-f", "lavfi", "-i", f"anullsrc=r=48000:cl=mono:d={seconds}", "-c:a", "libopus", str(dest)
+    )
+    return dest.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    redis_url: str, audio_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BotHarness]:
+    root = tmp_path_factory.mktemp("stack")
+    url = fresh_redis_db(redis_url, WORKER_STACK_DB)
+    with FakeBotAPI() as api, Processes(root / "logs") as procs:
+        env = service_env(
+            bot_api=api,
+            redis_url=url,
+            data_dir=root / "worker-data",
+            weights_dir=make_tiny_weights_dir(root / "weights"),
+        )
+        worker = procs.start_worker(env)
+        try:
+            with Redis.from_url(url) as client:
+                wait_for_ready_worker(client, timeout=240, pid=worker.pid)
+        except AssertionError:
+            raise AssertionError(f"the worker did not get ready:\n{procs.logs()}") from None
+        with start_bot(api, url, root / "bot-data") as harness:
+            yield harness
+            if not worker.running():
+                pytest.fail(f"the worker died:\n{procs.logs()}")
+
+
+@pytest.fixture(scope="module")
+def recordings(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("recordings")
+    speech = sorted(audio_dir.glob("*.mp3"))
+    return {
+        "speech": as_voice_note(speech[0], folder / "a.ogg"),
+        "speech_mp3": speech[1].read_bytes(),
+        "other_speech": as_voice_note(speech[2], folder / "c.ogg"),
+        "short": as_voice_note(speech[0], folder / "short.ogg", "-t", "0.8"),
+        "silent": silence(folder / "silent.ogg"),
+        "corrupt": b"OggS" + bytes(range(256)) * 40,
+    }
+
+
+def requests_of(stack: BotHarness, user: FakeUser) -> list[Request]:
+    """The user's request rows, found through their synth jobs (named after the rows)."""
+    ids = []
+    with stack.redis() as client:
+        for key in client.scan_iter(match="rq:job:synth-*"):
+            job = Job.fetch(key.decode().removeprefix("rq:job:"), connection=client)
+            if job.args and job.args[0]["user_id"] == user.id:
+                ids.append(job.args[0]["request_id"])
+    rows = [stack.db(lambda s, i=i: s.requests.get(i)) for i in sorted(ids)]
+    return [row for row in rows if row is not None]
+
+
+def closed_requests(stack: BotHarness, user: FakeUser, count: int = 1) -> list[Request]:
+    """Wait until `count` requests of the user are over (the outcome was recorded)."""
+
+    def over() -> list[Request] | None:
+        rows = requests_of(stack, user)
+        if len(rows) >= count and all(r.status not in ACTIVE_STATUSES for r in rows):
+            return rows
+        return None
+
+    wait_until(lambda: over() is not None, timeout=60)
+    return over() or []
+
+
+def register(stack: BotHarness, user: FakeUser, data: bytes, duration: int = 5) -> str:
+    """Send a voice note; the text the listening message ends up with."""
+    file_id, _ = stack.api.add_file(data, file_path=f"voice/{user.id}-{len(data)}.oga")
+    since = stack.api.mark()
+    stack.api.send_voice(user, file_id, duration=duration)
+    listening = stack.next_message(user, since, timeout=30)
+    assert listening.text.startswith("🎧")
+    return stack.edited(user, since, timeout=EMBED_WAIT).text
+
+
+def test_a_voice_note_becomes_the_active_voice(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    since = stack.api.mark()
+    reply = register(stack, user, recordings["speech"])
+    assert "“Voice 1” is ready and active" in reply and "s of speech" in reply
+    assert stack.api.calls_of("getFile", since), "the worker fetches the file itself"
+    [voice] = stack.db(lambda s: s.voices.list_owned(user.id))
+    assert voice.encoder_id != "test-seed" and voice.sample_count == 1
+    assert voice.speech_seconds > 1.0
+    assert len(stack.db(lambda s: s.recordings.list_for_voice(voice.id))) == 1
+    assert stack.db(lambda s: s.users.get(user.id)).active_voice_id == voice.id  # type: ignore[union-attr]
+
+
+def test_a_second_recording_can_refine_the_voice_or_make_a_new_one(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user("ru")
+    assert "готов и выбран" in register(stack, user, recordings["speech"])
+    file_id, _ = stack.api.add_file(recordings["speech_mp3"], file_path="music/x.mp3")
+    since = stack.api.mark()
+    stack.api.send_audio(user, file_id, duration=5)
+    assert "Добавить эту запись" in stack.next_message(user, since).text
+    since = stack.api.mark()
+    stack.press(user, "Добавить к")
+    assert "учится на 2 записях" in stack.edited(user, since, timeout=EMBED_WAIT).text
+    [voice] = stack.db(lambda s: s.voices.list_owned(user.id))
+    assert voice.sample_count == 2
+
+    file_id, _ = stack.api.add_file(recordings["other_speech"], file_path="voice/other.oga")
+    since = stack.api.mark()
+    stack.api.send_voice(user, file_id, duration=5)
+    stack.next_message(user, since)
+    since = stack.api.mark()
+    stack.press(user, "Новый голос")
+    assert "«Голос 2» готов" in stack.edited(user, since, timeout=EMBED_WAIT).text
+    assert [v.name for v in stack.db(lambda s: s.voices.list_owned(user.id))] == [
+        "Голос 1",
+        "Голос 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("corrupt", "could not read any audio"),
+        ("silent", "only silence"),
+        ("short", "too little speech in it: I need at least 2 seconds"),
+    ],
+)
+def test_bad_recordings_get_their_reply_and_change_nothing(
+    stack: BotHarness, recordings: dict[str, bytes], kind: str, expected: str
+) -> None:
+    user = stack.new_user()
+    assert expected in register(stack, user, recordings[kind])
+    assert stack.db(lambda s: s.voices.list_owned(user.id)) == []
+
+
+def test_say_comes_back_as_a_voice_note(stack: BotHarness, recordings: dict[str, bytes]) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    since = stack.api.mark()
+    request = stack.api.send_command(user, "say", "Hello world. This is a test.")
+    voice = stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 180, since
+    )
+    assert voice.upload().data[:4] == b"OggS"
+    assert voice.params.get("reply_to_message_id") == request["message"]["message_id"] or (
+        voice.params.get("reply_parameters", {}).get("message_id")
+        == request["message"]["message_id"]
+    )
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.done and row.audio_seconds and row.audio_seconds > 0
+
+
+def test_a_user_who_blocked_the_bot_is_marked_when_the_upload_is_refused(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", "Are you still there?")
+    stack.api.wait_for("sendChatAction", lambda c: c.params["chat_id"] == user.id, 30, since)
+    stack.api.block(user.id)
+    try:
+        stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, 180, since)
+
+        def blocked() -> bool:
+            found = stack.db(lambda s: s.users.get(user.id))
+            return found is not None and found.blocked
+
+        wait_until(blocked, timeout=60)
+    finally:
+        stack.api.unblock(user.id)
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.failed and row.error_code == "telegram_error"
+
+
+def test_flood_control_on_upload_is_retried(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    stack.api.fail_next("sendVoice", 429, "Too Many Requests: retry after 1", retry_after=1)
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", "Patience is a virtue.")
+    delivered = stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 240, since
+    )
+    refused = [
+        c
+        for c in stack.api.calls_of("sendVoice", since)
+        if c.params["chat_id"] == user.id and c.error
+    ]
+    assert refused and refused[0].at < delivered.at
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.done
