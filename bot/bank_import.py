@@ -39,30 +39,30 @@ def recordings_in(folder: Path) -> Iterator[Path]:
 
 
 def engine_sample_maker(settings: Settings) -> SampleMaker:
-    """Decode, check and embed like a worker does (imports the engine: torch, models)."""
+    """Decode, check and embed like a worker does (imports the engine: torch, the encoder)."""
     from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
-    from worker.api import EmbedError
-    from worker.embed import check_recording
-    from worker.engine import load_engine
+    from sv2tts.pipeline import Pipeline, PipelineError, RecordingLimits
 
-    engine = load_engine(settings)
+    pipeline = Pipeline.load(
+        settings.sv2tts_weights_dir, device=settings.device.value, encoder_only=True
+    )
+    limits = RecordingLimits(min_speech_seconds=settings.min_speech_seconds)
 
     def make(path: Path) -> Sample:
         try:
             wav = decode_audio(
                 path, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
             )
-            stats = engine.measure(wav)
-            check_recording(stats, settings.min_speech_seconds)
-        except (AudioError, EmbedError) as error:
+            voice = pipeline.embed(wav, SAMPLE_RATE, limits=limits)
+        except (AudioError, PipelineError) as error:
             raise ValueError(str(error)) from error
         return Sample(
-            embedding=np.asarray(engine.embed(wav), dtype=np.float32),
-            encoder_id=engine.encoder_id,
-            speech_seconds=stats.speech_seconds,
-            total_seconds=stats.total_seconds,
-            level_dbfs=stats.level_dbfs,
-            clipped_fraction=stats.clipped_fraction,
+            embedding=np.asarray(voice.vector, dtype=np.float32),
+            encoder_id=voice.encoder_id,
+            speech_seconds=voice.speech_seconds,
+            total_seconds=voice.total_seconds,
+            level_dbfs=voice.level_dbfs,
+            clipped_fraction=voice.clipped_fraction,
             audio=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
             audio_kind="document",
         )
