@@ -253,6 +253,35 @@ class DecoderState(NamedTuple):
     cumulative_attention: torch.Tensor
 
 
+class FusedLSTMWeights(NamedTuple):
+    """An LSTM cell's weights as one (input + hidden, 4 * hidden) matrix and one bias."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+
+    @classmethod
+    def of(cls, cell: nn.LSTMCell) -> FusedLSTMWeights:
+        weight = torch.cat([cell.weight_ih, cell.weight_hh], dim=1).t().contiguous()
+        return cls(weight, cell.bias_ih + cell.bias_hh)
+
+    def step(
+        self, x: torch.Tensor, hidden: torch.Tensor, cell: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(hidden, cell) after one step, gates in PyTorch's order (input, forget, cell, out)."""
+        gates = torch.addmm(self.bias, torch.cat([x, hidden], dim=1), self.weight)
+        in_gate, forget_gate, candidate, out_gate = gates.chunk(4, dim=1)
+        cell = torch.sigmoid(forget_gate) * cell + torch.sigmoid(in_gate) * torch.tanh(candidate)
+        return torch.sigmoid(out_gate) * torch.tanh(cell), cell
+
+
+class StepWeights(NamedTuple):
+    """Weights of the decoder step prepared once per `generate` call (`Decoder.step_weights`)."""
+
+    mel: torch.Tensor
+    lstm1: FusedLSTMWeights
+    lstm2: FusedLSTMWeights
+
+
 class Decoder(nn.Module):
     """One autoregressive step: pre-net, attention GRU, attention, residual LSTMs, projections."""
 
@@ -274,14 +303,20 @@ class Decoder(nn.Module):
         self.mel_proj = nn.Linear(config.lstm_dims, config.n_mels * config.max_r, bias=False)
         self.stop_proj = nn.Linear(config.lstm_dims + context_dims, 1)
 
-    def mel_weight(self, r: int) -> torch.Tensor:
-        """The rows of mel_proj that produce the first `r` frames, as (n_mels * r, lstm_dims).
+    def step_weights(self, r: int) -> StepWeights:
+        """The weights of the step's big matmuls, laid out for inference at reduction `r`.
 
-        mel_proj's output is laid out (n_mels, max_r); projecting only the rows in use saves
-        (max_r - r) / max_r of that matmul and gives the same numbers.
+        Only the rows of mel_proj that produce the first `r` frames are kept (its output is
+        laid out (n_mels, max_r)): (max_r - r) / max_r less work, the same numbers. Each
+        residual LSTM cell's two matmuls become one over [input, hidden], with the weight
+        as a contiguous (in, out) matrix: the step is bound by reading these weights.
         """
-        weight = self.mel_proj.weight.view(self.n_mels, self.max_r, -1)
-        return weight[:, :r].reshape(self.n_mels * r, -1)
+        mel = self.mel_proj.weight.view(self.n_mels, self.max_r, -1)[:, :r]
+        return StepWeights(
+            mel=mel.reshape(self.n_mels * r, -1).t().contiguous(),
+            lstm1=FusedLSTMWeights.of(self.res_rnn1),
+            lstm2=FusedLSTMWeights.of(self.res_rnn2),
+        )
 
     def forward(
         self,
@@ -290,7 +325,7 @@ class Decoder(nn.Module):
         encoder_seq: torch.Tensor,
         encoder_seq_proj: torch.Tensor,
         char_mask: torch.Tensor,
-        mel_weight: torch.Tensor,
+        weights: StepWeights,
         dropout: bool,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, DecoderState]:
         """(frames (B, n_mels, r), alignment (B, T), stop logit (B,), next state)."""
@@ -300,12 +335,12 @@ class Decoder(nn.Module):
         context = torch.bmm(scores.unsqueeze(1), encoder_seq).squeeze(1)
 
         x = self.rnn_input(torch.cat([context, attn_hidden], 1))
-        rnn1_hidden, rnn1_cell = self.res_rnn1(x, (state.rnn1_hidden, state.rnn1_cell))
+        rnn1_hidden, rnn1_cell = weights.lstm1.step(x, state.rnn1_hidden, state.rnn1_cell)
         x = x + rnn1_hidden
-        rnn2_hidden, rnn2_cell = self.res_rnn2(x, (state.rnn2_hidden, state.rnn2_cell))
+        rnn2_hidden, rnn2_cell = weights.lstm2.step(x, state.rnn2_hidden, state.rnn2_cell)
         x = x + rnn2_hidden
 
-        frames = F.linear(x, mel_weight).view(x.size(0), self.n_mels, -1)
+        frames = torch.mm(x, weights.mel).view(x.size(0), self.n_mels, -1)
         stop_logit = self.stop_proj(torch.cat([x, context], 1)).squeeze(1)
         next_state = DecoderState(
             attn_hidden,
@@ -449,7 +484,7 @@ class Tacotron(nn.Module):
         encoder_seq = self.encode(chars, speaker_embeddings, dropout)
         encoder_seq_proj = self.encoder_proj(encoder_seq)
         char_mask = (chars != 0).to(encoder_seq.dtype)
-        mel_weight = self.decoder.mel_weight(r)
+        weights = self.decoder.step_weights(r)
 
         if force_steps is not None:
             if force_steps < 1:
@@ -476,7 +511,7 @@ class Tacotron(nn.Module):
         taken = steps
         for step in range(steps):
             frames, scores, stop_logit, state = self.decoder(
-                prenet_in, state, encoder_seq, encoder_seq_proj, char_mask, mel_weight, dropout
+                prenet_in, state, encoder_seq, encoder_seq_proj, char_mask, weights, dropout
             )
             decoder_mels[:, :, step * r : (step + 1) * r] = frames
             alignments[:, step] = scores
