@@ -368,14 +368,13 @@ class WaveRNN(nn.Module):
 
         pad = self.config.pad
         upsampled, aux = self.upsample(F.pad(mels, (pad, pad)))
+        total = upsampled.size(1)
         if batched:
-            total = upsampled.size(1)
             upsampled = fold_with_overlap(upsampled, target, overlap)
             aux = fold_with_overlap(aux, target, overlap)
-            folds = upsampled.size(0) // batch
         output = self.sample_sequence(upsampled, aux, deterministic)
         if batched:
-            output = crossfade_and_unfold(output, folds, overlap)[:, :total]
+            output = crossfade_and_unfold(output, output.size(0) // batch, overlap)[:, :total]
         log.debug("vocoded %d x %d samples", *output.shape)
         y = output.float().cpu().numpy()
         hop = self.config.hop_length
