@@ -13,6 +13,8 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -34,6 +36,15 @@ def ready_workers(redis: Redis) -> list[dict[str, object]]:
         if raw:
             found.append(json.loads(raw))
     return found
+
+
+def weights_summary(weights: dict[str, Any]) -> str:
+    """`encoder=pretrained.pt@39373b86598fa3da, ...`: which files, which bytes."""
+    files = weights.get("files", {})
+    return ", ".join(
+        f"{name}={Path(f['file']).name}@{f['sha256']}{'' if f['official'] else ' (custom)'}"
+        for name, f in files.items()
+    ) or json.dumps(weights)
 
 
 def health(settings: Settings) -> int:
@@ -66,7 +77,7 @@ def run(settings: Settings, lease_seconds: int) -> int:
         log.error("cannot start: %s", error)
         return EXIT_NO_WEIGHTS
     info = runtime.describe()
-    log.info("ready on %s with weights %s", info["device"], json.dumps(info["weights"]))
+    log.info("ready on %s with weights %s", info["device"], weights_summary(info["weights"]))
     worker = ResidentWorker(
         QUEUES,
         runtime=runtime,

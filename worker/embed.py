@@ -3,7 +3,8 @@
 Everything about the file is untrusted: its declared size is checked before downloading, the
 download stops at the byte limit whatever the headers say, and decoding runs in ffmpeg with
 size, duration and time limits (sv2tts.audio). Bad input raises EmbedError with the code the
-bot turns into a message; the worker never retries those.
+bot turns into a message (the engine's RecordingLimits decide what is silent, clipped or
+too short); the worker never retries those.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ import logging
 import numpy as np
 
 from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
+from sv2tts.pipeline import PipelineError, RecordingLimits
 from worker.api import EmbedError, EmbedRequest, EmbedResult
-from worker.engine import RecordingStats
 from worker.runtime import Runtime
 from worker.telegram import BotApi, FileTooLarge, TelegramPermanentError
 
 log = logging.getLogger(__name__)
 
-SILENT_DBFS = -55.0  # speech quieter than this is no speech at all
-MAX_CLIPPED_FRACTION = 0.05  # a recording this clipped gives a distorted embedding
 DECODE_TIMEOUT = 30.0  # seconds of ffmpeg time for one recording
 
 
@@ -52,36 +51,27 @@ def decoded_recording(data: bytes, max_bytes: int, max_seconds: float) -> np.nda
         raise EmbedError(error.code, error.detail) from error
 
 
-def check_recording(stats: RecordingStats, min_speech_seconds: float) -> None:
-    """EmbedError with the reason when the recording cannot give a usable voice."""
-    if stats.speech_seconds <= 0 or stats.level_dbfs < SILENT_DBFS:
-        raise EmbedError("silent", f"speech level {stats.level_dbfs:.1f} dBFS")
-    if stats.clipped_fraction > MAX_CLIPPED_FRACTION:
-        raise EmbedError("clipped", f"{stats.clipped_fraction:.1%} of samples at full scale")
-    if stats.speech_seconds < min_speech_seconds:
-        raise EmbedError("too_short", f"{stats.speech_seconds:.2f} s of speech")
-
-
 def run_embed(runtime: Runtime, request: EmbedRequest) -> EmbedResult:
     settings = runtime.settings
     data = fetch_recording(runtime.telegram, request, settings.max_audio_bytes)
     wav = decoded_recording(data, settings.max_audio_bytes, settings.max_audio_seconds)
-    stats = runtime.engine.measure(wav)
-    check_recording(stats, settings.min_speech_seconds)
-    embedding = runtime.engine.embed(wav)
+    try:
+        voice = runtime.engine.embed(wav, RecordingLimits(settings.min_speech_seconds))
+    except PipelineError as error:  # silent, clipped, too short
+        raise EmbedError(error.code, error.detail) from error
     log.info(
-        "embedded %s: %.1f s of speech in %.1f s, %.1f dBFS",
+        "embedded a %s: %.1f s of speech in %.1f s, %.1f dBFS",
         request.kind,
-        stats.speech_seconds,
-        stats.total_seconds,
-        stats.level_dbfs,
+        voice.speech_seconds,
+        voice.total_seconds,
+        voice.level_dbfs,
     )
     return EmbedResult(
-        embedding=[float(x) for x in embedding],
-        encoder_id=runtime.engine.encoder_id,
-        speech_seconds=stats.speech_seconds,
-        total_seconds=stats.total_seconds,
-        level_dbfs=stats.level_dbfs,
-        clipped_fraction=stats.clipped_fraction,
+        embedding=[float(x) for x in voice.vector],
+        encoder_id=voice.encoder_id,
+        speech_seconds=voice.speech_seconds,
+        total_seconds=voice.total_seconds,
+        level_dbfs=voice.level_dbfs,
+        clipped_fraction=voice.clipped_fraction,
         recording_ogg=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
     )

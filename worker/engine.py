@@ -1,6 +1,6 @@
-"""The worker's view of the speech engine: the few calls the jobs make on sv2tts's Pipeline.
+"""The worker's view of the speech engine: the calls the jobs make on sv2tts's Pipeline.
 
-Kept apart so that the jobs read as job logic and so that the unit tests can run them with a
+Kept apart so that the jobs read as job logic and so that unit tests can run them with a
 stand-in engine; `load_engine` is the one place that loads the models (once per process).
 """
 
@@ -12,25 +12,28 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from sv2tts.dsp import RecordingStats, measure_recording
+from sv2tts.pipeline import Embedding, RecordingLimits
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from sv2tts.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Engine", "PipelineEngine", "RecordingStats", "load_engine"]
+__all__ = ["Embedding", "Engine", "PipelineEngine", "RecordingLimits", "load_engine"]
 
 
 class Engine(Protocol):
     encoder_id: str
     sample_rate: int  # of the waveforms `speak` returns
 
-    def measure(self, wav: np.ndarray) -> RecordingStats: ...
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
+        """The voice of 16 kHz `wav`; a PipelineError with a code when it fails `limits`."""
+        ...
 
-    def embed(self, wav: np.ndarray) -> np.ndarray: ...
-
-    def speak(self, text: str, embedding: Sequence[float], *, language: str) -> np.ndarray: ...
+    def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
+        """Speech of `text` in that voice; a PipelineError("nothing_to_say") if none."""
+        ...
 
     def describe(self) -> dict[str, Any]: ...
 
@@ -38,29 +41,24 @@ class Engine(Protocol):
 class PipelineEngine:
     """sv2tts's Pipeline behind the Engine protocol."""
 
-    def __init__(self, pipeline: Any, device: str) -> None:
+    def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
-        self._device = device
         self.encoder_id: str = pipeline.encoder_id
         self.sample_rate: int = pipeline.sample_rate
 
-    def measure(self, wav: np.ndarray) -> RecordingStats:
-        return measure_recording(wav, 16000)
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
+        return self._pipeline.embed(wav, 16000, limits=limits)
 
-    def embed(self, wav: np.ndarray) -> np.ndarray:
-        return np.asarray(self._pipeline.embed(wav, 16000), dtype=np.float32)
-
-    def speak(self, text: str, embedding: Sequence[float], *, language: str) -> np.ndarray:
-        vector = np.asarray(embedding, dtype=np.float32)
-        return np.asarray(self._pipeline.synthesize([text], vector), dtype=np.float32)
+    def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
+        return self._pipeline.synthesize(text, np.asarray(embedding, dtype=np.float32))
 
     def describe(self) -> dict[str, Any]:
-        return {"device": self._device, "weights": self._pipeline.describe()}
+        info = self._pipeline.describe()
+        return {"device": info["device"], "weights": info}
 
 
 def load_engine(settings: Settings) -> PipelineEngine:
     """Load the models from SV2TTS_WEIGHTS_DIR on Settings.device (WeightsError if unusable)."""
     from sv2tts.pipeline import Pipeline
 
-    pipeline = Pipeline.load(settings.sv2tts_weights_dir, device=settings.device.value)
-    return PipelineEngine(pipeline, str(pipeline.device))
+    return PipelineEngine(Pipeline.load(settings.sv2tts_weights_dir, device=settings.device.value))

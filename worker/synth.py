@@ -57,7 +57,7 @@ def make_audio(engine: Engine, request: SynthRequest) -> EncodedAudio:
     if not request.text.strip():
         raise JobError("nothing_to_say", "empty text")
     started = time.perf_counter()
-    wav = engine.speak(request.text, request.embedding, language=request.language)
+    wav = engine.speak(request.text, request.embedding)
     synth_seconds = time.perf_counter() - started
     if wav.size == 0:
         raise JobError("nothing_to_say", "the synthesizer produced no audio")

@@ -11,7 +11,7 @@ Beside RQ's loop, a housekeeping thread keeps the readiness heartbeat the bot lo
 refreshes the lease on the running job, requeues jobs of dead workers, and moves retries
 whose backoff has elapsed back onto their queues. RQ would do the last in a forked scheduler
 process; forking a process that holds the models and a CUDA context is what we avoid, and a
-forked scheduler would outlive a killed worker. So the same `RQScheduler` runs here in-thread.
+forked scheduler would outlive a killed worker. So RQ's `RQScheduler` does it here, in-thread.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from worker.recovery import JobLease, recover_orphans
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+PROMOTE_LOCK = "voiceclone:retry-promotion-lock"
 
 
 class ResidentWorker(SimpleWorker):
@@ -114,9 +116,13 @@ class Housekeeper(threading.Thread):
         self._heartbeat_value = json.dumps(
             {"name": worker.name, "pid": worker.pid, **worker.runtime.describe()}
         )
-        self._scheduler = RQScheduler(
-            worker.queue_names(), connection=self._redis, name=f"{worker.name}-scheduler"
-        )
+        # RQ's scheduler guards its work with per-queue locks that outlive a killed holder by
+        # a minute; retries would wait that long after a crash. A lock shorter than one tick
+        # does the same job here: one worker at a time moves due jobs, and a dead one's
+        # lock is gone before the next tick.
+        self._scheduler = RQScheduler(worker.queue_names(), connection=self._redis)
+        self._scheduler.prepare_registries(worker.queue_names())
+        self._promote_lock_ms = max(100, int(interval * 750))
 
     def run(self) -> None:
         ticks = 0
@@ -142,10 +148,8 @@ class Housekeeper(threading.Thread):
         self._redis.set(self._heartbeat_key, self._heartbeat_value, ex=WORKER_HEARTBEAT_TTL)
 
     def enqueue_due_retries(self) -> None:
-        if self._scheduler.acquired_locks != set(self._worker.queue_names()):
-            self._scheduler.acquire_locks()
-        if self._scheduler.acquired_locks:
-            self._scheduler.heartbeat()
+        """Put jobs whose retry backoff is over back on their queues (one worker at a time)."""
+        if self._redis.set(PROMOTE_LOCK, self._worker.name, nx=True, px=self._promote_lock_ms):
             self._scheduler.enqueue_scheduled_jobs()
 
     def stop(self) -> None:
@@ -153,6 +157,5 @@ class Housekeeper(threading.Thread):
         self.join(timeout=self._interval + 5)
         try:
             self._redis.delete(self._heartbeat_key)
-            self._scheduler.release_locks()
         except RedisError as error:
             log.warning("could not withdraw the heartbeat: %s", error)

@@ -12,7 +12,8 @@ from redis import Redis
 
 from bot.settings import Settings
 from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
-from sv2tts.dsp import RecordingStats, measure_recording
+from sv2tts.dsp import measure_recording
+from sv2tts.pipeline import Embedding, RecordingLimits, recording_problem
 from tests.fakes.botapi import FakeBotAPI
 from worker.runtime import Runtime, build_runtime
 
@@ -20,7 +21,10 @@ WORKER_DB = 7  # a database of the session's Redis server of its own, flushed pe
 
 
 class ToneEngine:
-    """Stands in for the models: a tone as long as the text, a fixed unit embedding."""
+    """Stands in for the models: a tone as long as the text, a fixed unit embedding.
+
+    Recordings are measured and checked as the real pipeline does it.
+    """
 
     encoder_id = "tone-engine"
     sample_rate = 16000
@@ -30,15 +34,23 @@ class ToneEngine:
         self.spoken: list[str] = []
         self.fail_with: BaseException | None = None
 
-    def measure(self, wav: np.ndarray) -> RecordingStats:
-        return measure_recording(wav, 16000)
-
-    def embed(self, wav: np.ndarray) -> np.ndarray:
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
+        stats = measure_recording(wav, 16000)
+        problem = recording_problem(stats, limits)
+        if problem is not None:
+            raise problem
         vector = np.zeros(256, dtype=np.float32)
         vector[0] = 1.0
-        return vector
+        return Embedding(
+            vector=vector,
+            encoder_id=self.encoder_id,
+            speech_seconds=stats.speech_seconds,
+            total_seconds=stats.total_seconds,
+            level_dbfs=stats.level_dbfs,
+            clipped_fraction=stats.clipped_fraction,
+        )
 
-    def speak(self, text: str, embedding: Sequence[float], *, language: str) -> np.ndarray:
+    def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
         if self.fail_with is not None:
             raise self.fail_with
         self.spoken.append(text)
