@@ -96,6 +96,9 @@ def test_make_run_starts_polls_and_stops_everything_on_sigint(
         # The fake does not record polls; an answer to an update proves the bot polls.
         bot_api.send_command(FakeUser(4242, "en"), "start")
         bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 4242, timeout=30)
+        # The worker finds no weights and exits; the launcher says so and will try again.
+        run.wait_for_output("worker exited with status 3", timeout=90)
+        assert "make weights" in run.output()
         tree = descendants(run.pid)
         names = {Path(f"/proc/{pid}/exe").resolve().name for pid in tree if alive(pid)}
         assert any(name.startswith(("valkey", "redis")) for name in names), names
@@ -114,3 +117,20 @@ def test_make_run_starts_polls_and_stops_everything_on_sigint(
         for pid in descendants(run.pid):
             os.kill(pid, signal.SIGKILL)
         procs.stop_all()
+
+
+def test_restart_backoff_grows_and_waits_long_for_missing_weights() -> None:
+    from bot.local import WORKER_NO_WEIGHTS, children, restart_delay
+
+    bot, worker = children("python")
+    assert [restart_delay(n, 1, bot) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
+    assert restart_delay(20, 1, bot) == 60.0
+    assert restart_delay(1, WORKER_NO_WEIGHTS, worker) == 60.0
+
+
+def test_the_launcher_never_imports_torch(tmp_path: Path) -> None:
+    probe = "import sys, bot.local; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=bare_env(), cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "False", result.stderr

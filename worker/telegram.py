@@ -14,6 +14,7 @@ name and Telegram's description, never the address.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -26,6 +27,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+# A connection that failed or broke off midway: worth another try later (HTTPError, also an
+# OSError, is caught before these).
+_NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, OSError)
 
 
 class TelegramError(Exception):
@@ -143,7 +147,7 @@ class BotApi:
         except urllib.error.HTTPError as error:
             payload = self._error_payload(error)
             raise self._classify(method, error.code, payload) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except _NETWORK_ERRORS as error:
             reason = getattr(error, "reason", error)
             raise TelegramTransientError(method, mask_token(str(reason), self._token)) from None
         except ValueError:
@@ -188,7 +192,7 @@ class BotApi:
                 return _read_at_most(response, max_bytes)
         except urllib.error.HTTPError as error:
             raise self._classify("download", error.code, self._error_payload(error)) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except _NETWORK_ERRORS as error:
             reason = getattr(error, "reason", error)
             raise TelegramTransientError("download", mask_token(str(reason), self._token)) from None
 

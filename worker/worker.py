@@ -91,7 +91,11 @@ class ResidentWorker(SimpleWorker):
         if job.should_retry:
             log.warning("job %s failed (%s), will retry: %s", job.id, code, error)
         elif job.func_name == SYNTH_JOB:
-            request = SynthRequest.from_dict(job.args[0])
+            try:
+                request = SynthRequest.from_dict(job.args[0])
+            except (IndexError, TypeError) as bad:
+                log.error("job %s: cannot read its request to answer the user: %s", job.id, bad)
+                return True
             settle_failed_synth(self.runtime.redis, self.runtime.telegram, job.id, request, code)
         return True
 
