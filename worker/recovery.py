@@ -12,6 +12,10 @@ it is handed to RQ's own abandoned-job path, which fails it and runs the excepti
 (the user gets an apology).
 
 This assumes only our worker class runs these queues: a plain `rq worker` holds no lease.
+
+One window stays open: listening on two queues, RQ pops a job with BLPOP (it keeps no
+intermediate list for several queues), so a worker killed in the instant between that pop and
+taking the lease loses the job; its status stays "queued" with no queue holding it.
 """
 
 from __future__ import annotations
