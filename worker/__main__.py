@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from redis import Redis
@@ -63,6 +65,10 @@ def health(settings: Settings) -> int:
     return 0
 
 
+def exit_at_once(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def run(settings: Settings, lease_seconds: int) -> int:
     from sv2tts.weights import WeightsError
     from worker.runtime import resident_runtime
@@ -86,12 +92,16 @@ def run(settings: Settings, lease_seconds: int) -> int:
         log_job_description=False,  # job arguments hold user text and embeddings
     )
     housekeeper = Housekeeper(worker)
-    housekeeper.tick(recover=True)
-    housekeeper.start()
+    # RQ installs its signal handlers only once its loop starts; a stop request that comes
+    # earlier must still run the `finally` below, or a dead worker's heartbeat would linger.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, exit_at_once)
     try:
+        housekeeper.tick(recover=True)
+        housekeeper.start()
         worker.work(logging_level=settings.log_level.upper())
     finally:
-        housekeeper.stop()
+        housekeeper.stop()  # also withdraws the heartbeat
         log.info("worker %s stopped", worker.name)
     return 0
 

@@ -158,7 +158,8 @@ class Housekeeper(threading.Thread):
 
     def stop(self) -> None:
         self._stopping.set()
-        self.join(timeout=self._interval + 5)
+        if self.is_alive():
+            self.join(timeout=self._interval + 5)
         try:
             self._redis.delete(self._heartbeat_key)
         except RedisError as error:
