@@ -173,6 +173,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_user_gets_exactly_one_voice
     stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, SYNTH_WAIT, since)
     job = Job.fetch(running, connection=stack.redis)
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 30, "job finished")
+    job.refresh()
     assert job.retries_left == 2  # the worker's death spent one retry
     assert SynthOutcome.from_dict(json.loads(stack.redis.get(SETTLED_PREFIX + job.id))).ok
     wait_until(lambda: stack.redis.llen(RESULTS_LIST) == 0, 30, "the bot took the outcome")
@@ -202,6 +203,7 @@ def test_a_telegram_server_error_on_upload_is_retried_after_a_backoff(workers: S
     failed = [c for c in stack.api.calls_of("sendVoice") if c.params["chat_id"] == chat]
     assert [bool(c.error) for c in failed] == [True, False]
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 30, "job finished")
+    job.refresh()
     assert job.retries_left == 1  # one retry spent on the 502
     outcome = SynthOutcome.from_dict(json.loads(stack.redis.get(SETTLED_PREFIX + job.id)))
     assert outcome.ok and outcome.request_id == 990_001
