@@ -135,7 +135,7 @@ def children(python: str = sys.executable) -> list[ChildSpec]:
         ChildSpec("bot", [python, "-m", "bot"]),
         ChildSpec(
             "worker",
-            [python, "-m", "worker"],
+            [python, "-m", "worker", "--download-missing"],
             explained_exits={WORKER_NO_WEIGHTS: "no usable model weights: run `make weights`"},
         ),
     ]

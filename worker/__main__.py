@@ -1,7 +1,12 @@
 """`python -m worker`: load the models, then take jobs from `embed` then `synth` until stopped.
 
-`python -m worker health` exits 0 when some worker's readiness heartbeat is in Redis (for a
-container health check or a script), 1 when none is.
+`python -m worker health` exits 0 when some worker's readiness heartbeat is in Redis, 1 when
+none is; `--this-host` counts only the workers of this host (a container's health check, so that
+one stuck container among `--scale worker=N` does not pass on its neighbours' heartbeats).
+
+`--download-missing` (what `make run` uses) first fetches the official weights that are missing,
+so the first start of a laptop needs no separate `make weights`; offline, it says so and goes
+on to the usual error.
 
 Exit status 3 means the weights are missing or corrupt: the log line names the file and the
 fix, and restarting will not help until someone runs `make weights`.
@@ -13,6 +18,7 @@ import argparse
 import json
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 from types import FrameType
@@ -49,7 +55,7 @@ def weights_summary(weights: dict[str, Any]) -> str:
     ) or json.dumps(weights)
 
 
-def health(settings: Settings) -> int:
+def health(settings: Settings, this_host_only: bool = False) -> int:
     from worker.runtime import redis_url
 
     try:
@@ -57,6 +63,9 @@ def health(settings: Settings) -> int:
     except RedisError as error:
         print(f"unhealthy: Redis is unreachable ({error})")
         return 1
+    if this_host_only:
+        host = socket.gethostname()
+        workers = [info for info in workers if info.get("host") == host]
     if not workers:
         print("unhealthy: no worker is ready")
         return 1
@@ -69,11 +78,36 @@ def exit_at_once(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def run(settings: Settings, lease_seconds: int) -> int:
+def fetch_missing_weights(settings: Settings) -> None:
+    """Download the official files that do not resolve; a failure is logged, not raised."""
+    from sv2tts.weights import COMPONENTS, WeightsError, download_weights, resolve_weights
+
+    missing = []
+    for component in COMPONENTS:
+        try:
+            resolve_weights(settings.sv2tts_weights_dir, component)
+        except WeightsError:
+            missing.append(component)
+    if not missing:
+        return
+    log.info(
+        "first start: downloading %s into %s/", ", ".join(missing), settings.sv2tts_weights_dir
+    )
+    try:
+        download_weights(
+            settings.sv2tts_weights_dir, components=missing, progress=sys.stderr.isatty()
+        )
+    except Exception as error:  # offline, a proxy, a full disk: the load below says what to do
+        log.error("could not download the weights: %s", error)
+
+
+def run(settings: Settings, lease_seconds: int, download_missing: bool = False) -> int:
     from sv2tts.weights import WeightsError
     from worker.runtime import resident_runtime
     from worker.worker import Housekeeper, ResidentWorker
 
+    if download_missing:
+        fetch_missing_weights(settings)
     log.info(
         "loading the models from %s/ on device %s", settings.sv2tts_weights_dir, settings.device
     )
@@ -115,12 +149,20 @@ def main(argv: list[str] | None = None) -> int:
         default=15,
         help="how long a dead worker's job waits before another worker takes it over",
     )
+    parser.add_argument(
+        "--this-host", action="store_true", help="health: count only this host's workers"
+    )
+    parser.add_argument(
+        "--download-missing",
+        action="store_true",
+        help="run: fetch missing official weights first (make run does this)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     if args.command == "health":
-        return health(settings)
-    return run(settings, args.lease_seconds)
+        return health(settings, this_host_only=args.this_host)
+    return run(settings, args.lease_seconds, download_missing=args.download_missing)
 
 
 if __name__ == "__main__":

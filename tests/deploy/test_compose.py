@@ -182,8 +182,17 @@ def test_every_service_runs_as_a_non_root_user(deploy_env: dict[str, str]) -> No
 
 
 def test_healthchecks_call_the_health_subcommands(services: dict[str, Any]) -> None:
+    assert services["bot"]["healthcheck"]["test"] == ["CMD", "python", "-m", "bot", "health"]
+    # A worker container is healthy on its own heartbeat, not on a scaled-out neighbour's.
+    assert services["worker"]["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "-m",
+        "worker",
+        "health",
+        "--this-host",
+    ]
     for name in ("bot", "worker"):
-        assert services[name]["healthcheck"]["test"] == ["CMD", "python", "-m", name, "health"]
         assert services[name]["command"] == ["python", "-m", name]
 
 

@@ -8,6 +8,7 @@ answers with voice notes through it too.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -57,8 +58,8 @@ class Stack:
     env: dict[str, str]
     procs: Processes
 
-    def start_worker(self) -> int:
-        proc = self.procs.start_worker(self.env, "--lease-seconds", LEASE_SECONDS)
+    def start_worker(self, *args: str) -> int:
+        proc = self.procs.start_worker(self.env, "--lease-seconds", LEASE_SECONDS, *args)
         wait_for_ready_worker(self.redis, WORKER_START, pid=proc.pid)
         return proc.pid
 
@@ -252,3 +253,51 @@ def test_a_worker_without_weights_names_the_file_and_the_fix(
     assert status == 3
     assert "synthesizer.pt" in proc.output() and "make weights" in proc.output()
     assert not [w for w in ready_workers(workers.redis) if w["pid"] == proc.pid]
+
+
+def test_health_for_this_host_ignores_the_heartbeats_of_other_hosts(
+    workers: Stack,
+) -> None:
+    def health(*flags: str) -> int:
+        return subprocess.run(
+            [sys.executable, "-m", "worker", "health", *flags],
+            env=workers.env,
+            capture_output=True,
+            timeout=60,
+            cwd=workers.procs.cwd,
+        ).returncode
+
+    for key in workers.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
+        workers.redis.delete(key)
+    elsewhere = {"name": "w-elsewhere", "pid": 1, "host": "another-host", "device": "cuda"}
+    workers.redis.set(WORKER_HEARTBEAT_PREFIX + "w-elsewhere", json.dumps(elsewhere), ex=60)
+    assert health() == 0  # some worker somewhere is ready
+    assert health("--this-host") == 1  # but none on this host
+    workers.start_worker()
+    assert health("--this-host") == 0
+
+
+def test_first_start_tries_to_download_missing_weights_then_names_the_fix(
+    workers: Stack, tmp_path: Path
+) -> None:
+    """`make run`'s worker fetches what is missing; offline it still ends with the fix."""
+    with socket.socket() as probe:  # a loopback port with nothing listening: "offline"
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    env = dict(
+        workers.env,
+        SV2TTS_WEIGHTS_DIR=str(tmp_path / "empty"),
+        SV2TTS_WEIGHTS_URL=f"http://127.0.0.1:{closed_port}",
+    )
+    proc = workers.procs.start_worker(env, "--download-missing")
+    status = proc.popen.wait(timeout=WORKER_START)
+    out = proc.output()
+    assert status == 3
+    assert "first start: downloading synthesizer, vocoder" in out  # the encoder is bundled
+    assert "could not download the weights" in out
+    assert "synthesizer.pt" in out and "make weights" in out
+
+
+def test_first_start_downloads_nothing_when_the_weights_resolve(workers: Stack) -> None:
+    proc = workers.worker(workers.start_worker("--download-missing"))
+    assert "first start: downloading" not in proc.output()  # type: ignore[attr-defined]
