@@ -14,8 +14,9 @@ from bot.middlewares import SYNTH_REQUEST_FLAG
 from bot.queue import JobQueue
 from bot.settings import Settings
 from bot.speech import request_speech
-from bot.text_check import TextProblem, clean_text, text_problem
+from bot.text_check import clean_text
 from storage import Storage, User
+from sv2tts.text import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,15 @@ async def speak(
 ) -> None:
     text = clean_text(raw_text)
     problem = text_problem(text, settings.max_text_chars)
-    if problem == TextProblem.empty:
+    if problem == "empty":
         await message.answer(f"{texts.text_empty}\n\n{texts.say_usage}")
         return
-    if problem == TextProblem.too_long:
+    if problem == "too_long":
         await message.answer(
             texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
         )
         return
-    if problem == TextProblem.nothing_speakable:
+    if problem == "nothing_to_say":
         await message.answer(texts.nothing_speakable)
         return
     voice = await store.voices.get_active(user.id)
