@@ -18,7 +18,6 @@ fails to say why.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -31,7 +30,7 @@ from typing import Any
 from redis import Redis
 
 from tests.conftest import ROOT
-from worker.api import WORKER_HEARTBEAT_PREFIX
+from worker.__main__ import ready_workers
 
 PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
@@ -81,16 +80,6 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
-
-
-def ready_workers(redis: Redis) -> list[dict[str, Any]]:
-    """Heartbeats of the workers that are up, as their JSON values."""
-    found = []
-    for key in redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
-        raw = redis.get(key)
-        if raw:
-            found.append(json.loads(raw))
-    return found
 
 
 def wait_for_ready_worker(redis: Redis, timeout: float = 120.0, *, pid: int | None = None) -> dict:

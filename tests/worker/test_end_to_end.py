@@ -227,15 +227,20 @@ def test_with_no_worker_running_the_user_is_told_at_once(workers: Stack, voice_o
     assert answer.params["text"] == EN.worker_down
 
 
+def worker_health(stack: Stack, *flags: str) -> int:
+    """Exit status of `python -m worker health FLAGS` in the stack's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "worker", "health", *flags],
+        env=stack.env,
+        capture_output=True,
+        timeout=60,
+        cwd=stack.procs.cwd,
+    ).returncode
+
+
 def test_worker_health_command_tells_whether_a_worker_is_ready(workers: Stack) -> None:
     def health() -> int:
-        return subprocess.run(
-            [sys.executable, "-m", "worker", "health"],
-            env=workers.env,
-            capture_output=True,
-            timeout=60,
-            cwd=workers.procs.cwd,
-        ).returncode
+        return worker_health(workers)
 
     for key in workers.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
         workers.redis.delete(key)  # heartbeats of workers killed by earlier tests
@@ -259,13 +264,7 @@ def test_health_for_this_host_ignores_the_heartbeats_of_other_hosts(
     workers: Stack,
 ) -> None:
     def health(*flags: str) -> int:
-        return subprocess.run(
-            [sys.executable, "-m", "worker", "health", *flags],
-            env=workers.env,
-            capture_output=True,
-            timeout=60,
-            cwd=workers.procs.cwd,
-        ).returncode
+        return worker_health(workers, *flags)
 
     for key in workers.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
         workers.redis.delete(key)
