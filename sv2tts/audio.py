@@ -4,8 +4,8 @@
   OGG/Opus, MP3, M4A/AAC, WAV, FLAC, WebM/Matroska or the audio track of an MP4 video, to
   16 kHz mono float32. Refusals raise `AudioError(code, detail)` with `code` one of
   "not_audio", "too_large", "too_long", "decode_timeout" (the codes of worker.api).
-- `encode_ogg_opus(wav, sr) -> bytes`: a voice note that Telegram plays inline (Opus in Ogg).
-- `encode_mp3(wav, sr) -> bytes`.
+- `encode_ogg_opus(wav, sr) -> bytes`: a voice note that Telegram plays inline (Opus in Ogg),
+  and `encode_mp3(wav, sr) -> bytes`, both through pydub with the same ffmpeg.
 - `encoded_duration(data) -> float`: seconds of encoded audio, by decoding it back.
 
 Untrusted input is limited before and during decoding: the byte size is checked before
@@ -20,11 +20,13 @@ There is no ffprobe (the bundled build has none), hence no pydub for decoding.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -190,73 +192,55 @@ def decode_audio(
     return _decode_file(source, max_seconds=max_seconds, timeout=timeout, sample_rate=sample_rate)
 
 
-def _encode(wav: np.ndarray, sr: int, codec_args: list[str], timeout: float) -> bytes:
+@lru_cache(maxsize=1)
+def _pydub_segment() -> type:
+    """pydub's AudioSegment, pointed at the ffmpeg that `find_ffmpeg` chose."""
+    with warnings.catch_warnings():
+        # pydub warns at import when no ffmpeg is on PATH (it gets the bundled one just
+        # below), and about its `audioop` import, which Python 3.13 removed (audioop-lts
+        # supplies it there).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from pydub import AudioSegment
+    AudioSegment.converter = find_ffmpeg()
+    return AudioSegment
+
+
+def _encode(wav: np.ndarray, sr: int, fmt: str, codec: str, bitrate: str, *extra: str) -> bytes:
+    """`wav` encoded by pydub (ffmpeg behind it) as 16-bit mono.
+
+    Only our own synthesized audio is encoded, so pydub's lack of a time limit is acceptable
+    here (the worker's job timeout bounds it anyway); untrusted input never comes this way.
+    pydub has ffmpeg write to a temporary file, not a pipe, which the MP3 muxer needs to seek
+    back and write the LAME header that lets decoders restore the exact duration.
+    """
     samples = np.clip(np.asarray(wav, dtype=np.float32).reshape(-1), -1.0, 1.0)
-    # The output goes to a file, not a pipe: the MP3 muxer seeks back to write the LAME
-    # header whose encoder delay and padding let decoders restore the exact duration.
-    with tempfile.TemporaryDirectory(prefix="sv2tts-encode-") as folder:
-        target = Path(folder) / "output"
-        command = [
-            find_ffmpeg(),
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-f",
-            "f32le",
-            "-ar",
-            str(sr),
-            "-ac",
-            "1",
-            "-i",
-            "pipe:0",
-            *codec_args,
-            f"file:{target}",
-        ]
-        try:
-            result = subprocess.run(
-                command, input=samples.astype("<f4").tobytes(), capture_output=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired as error:
-            raise AudioError("internal", f"encoding took longer than {timeout:g} s") from error
-        if result.returncode != 0 or not target.is_file():
-            raise AudioError("internal", f"encoding failed: {_stderr_summary(result.stderr)}")
-        return target.read_bytes()
+    pcm = np.round(samples * 32767.0).astype("<i2")
+    segment = _pydub_segment()(data=pcm.tobytes(), sample_width=2, frame_rate=sr, channels=1)
+    out = io.BytesIO()
+    try:
+        segment.export(out, format=fmt, codec=codec, bitrate=bitrate, parameters=list(extra))
+    except Exception as error:  # pydub raises CouldntEncodeError with ffmpeg's stderr
+        raise AudioError("internal", f"encoding failed: {error}") from error
+    return out.getvalue()
 
 
 def encode_ogg_opus(
-    wav: np.ndarray,
-    sr: int,
-    *,
-    bitrate: str = "32k",
-    output_rate: int = 48000,
-    timeout: float = DEFAULT_TIMEOUT,
+    wav: np.ndarray, sr: int, *, bitrate: str = "32k", output_rate: int = 48000
 ) -> bytes:
     """An Ogg/Opus voice note (mono) of `wav` at `sr`; Telegram plays it inline.
 
     Opus codes at 48 kHz internally and Telegram's own voice notes are 48 kHz, so that is
     the default `output_rate`; "voip" tunes the encoder for speech.
     """
-    codec = [
-        "-c:a",
-        "libopus",
-        "-b:a",
-        bitrate,
-        "-application",
-        "voip",
-        "-ar",
-        str(output_rate),
-        "-f",
-        "ogg",
-    ]
-    return _encode(wav, sr, codec, timeout)
+    return _encode(
+        wav, sr, "ogg", "libopus", bitrate, "-application", "voip", "-ar", str(output_rate)
+    )
 
 
-def encode_mp3(
-    wav: np.ndarray, sr: int, *, bitrate: str = "64k", timeout: float = DEFAULT_TIMEOUT
-) -> bytes:
+def encode_mp3(wav: np.ndarray, sr: int, *, bitrate: str = "64k") -> bytes:
     """An MP3 (mono, libmp3lame, constant bitrate) of `wav` at `sr`."""
-    return _encode(wav, sr, ["-c:a", "libmp3lame", "-b:a", bitrate, "-f", "mp3"], timeout)
+    return _encode(wav, sr, "mp3", "libmp3lame", bitrate)
 
 
 def encoded_duration(data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> float:
