@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,11 @@ from sv2tts.pipeline import (
     SynthesisOptions,
     VocoderName,
     choose_device,
+    configure_cpu_threads,
 )
 from sv2tts.synthesizer import SynthesizerConfig, Tacotron
 from sv2tts.text import default_text_frontend
-from sv2tts.vocoder import VocoderConfig, WaveRNN
+from sv2tts.vocoder import PRECISIONS, Precision, VocoderConfig, WaveRNN
 from sv2tts.weights import WeightsError, random_model_state, read_reference_shapes, resolve_all
 
 log = logging.getLogger(__name__)
@@ -221,3 +223,156 @@ def format_table(rows: Sequence[BenchRow]) -> str:
             f"| {row.total:.2f} ({row.total / audio:.2f}) |"
         )
     return "\n".join(lines)
+
+
+# --- WaveRNN fold sizes ---------------------------------------------------------------------
+
+# Audio lengths of the pipeline bench's 1, 3 and 10 sentences with random weights, seconds.
+FOLD_BENCH_SECONDS = (4.5, 14.0, 46.0)
+FOLD_BENCH_SETTINGS = ("8000/800", "4000/400", "2000/200", "1000/200", "1000/100")
+
+
+@dataclass(frozen=True, slots=True)
+class FoldSetting:
+    """One way to run batched WaveRNN: fold size, overlap and matrix-product precision."""
+
+    target: int
+    overlap: int
+    precision: Precision = "float32"
+
+    @classmethod
+    def parse(cls, text: str) -> FoldSetting:
+        """ "TARGET/OVERLAP" or "TARGET/OVERLAP/bfloat16"."""
+        parts = text.split("/")
+        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts[:2]):
+            raise ValueError(f"a fold setting is TARGET/OVERLAP[/PRECISION], not {text!r}")
+        precision = parts[2] if len(parts) == 3 else "float32"
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+        return cls(int(parts[0]), int(parts[1]), precision)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        suffix = "" if self.precision == "float32" else f"/{self.precision}"
+        return f"{self.target}/{self.overlap}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class FoldRow:
+    setting: FoldSetting
+    audio_seconds: float
+    folds: int
+    steps: int
+    seconds: tuple[float, ...]  # one per repeat
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.seconds))
+
+
+def fold_count(samples: int, target: int, overlap: int) -> int:
+    """How many folds `fold_with_overlap` makes of `samples` samples."""
+    return max(1, -(-(samples - overlap) // (target + overlap)))
+
+
+def run_fold_bench(
+    vocoder: WaveRNN,
+    settings: Sequence[FoldSetting],
+    audio_seconds: Sequence[float] = FOLD_BENCH_SECONDS,
+    repeat: int = 3,
+) -> list[FoldRow]:
+    """Seconds of `vocoder.generate` on random mels of each length with each setting.
+
+    Settings are interleaved within each repeat, so that a busy machine slows them alike.
+    """
+    c = vocoder.config
+    device = next(vocoder.parameters()).device
+    generator = torch.Generator().manual_seed(0)
+    mels = {
+        s: (
+            torch.rand(
+                c.feat_dims, round(s * c.sample_rate / c.hop_length) + 1, generator=generator
+            )
+            * 2
+            - 1
+        ).to(device)
+        for s in audio_seconds
+    }
+    vocoder.generate(mels[min(audio_seconds)][:, :20])  # first-call allocations
+    times: dict[tuple[float, FoldSetting], list[float]] = {}
+    for _ in range(max(1, repeat)):
+        for seconds, mel in mels.items():
+            for setting in settings:
+                start = time.perf_counter()
+                vocoder.generate(
+                    mel,
+                    target=setting.target,
+                    overlap=setting.overlap,
+                    precision=setting.precision,
+                )
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                times.setdefault((seconds, setting), []).append(time.perf_counter() - start)
+    rows = []
+    for (seconds, setting), found in times.items():
+        samples = (mels[seconds].size(1) - 1) * c.hop_length
+        rows.append(
+            FoldRow(
+                setting=setting,
+                audio_seconds=seconds,
+                folds=fold_count(samples, setting.target, setting.overlap),
+                steps=setting.target + 2 * setting.overlap,
+                seconds=tuple(found),
+            )
+        )
+    return rows
+
+
+def format_fold_table(rows: Sequence[FoldRow]) -> str:
+    """A Markdown table of `run_fold_bench`: median seconds and real-time factor."""
+    lines = [
+        "| audio s | target/overlap | folds | steps | vocoder s, median (RTF) | all runs s |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        runs = " ".join(f"{s:.2f}" for s in row.seconds)
+        lines.append(
+            f"| {row.audio_seconds:g} | {row.setting} | {row.folds} | {row.steps} "
+            f"| {row.median:.2f} ({row.median / row.audio_seconds:.2f}) | {runs} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m sv2tts.bench`: WaveRNN alone (full-size random weights) per fold setting."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m sv2tts.bench", description="time WaveRNN per fold size and precision"
+    )
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        default=list(FOLD_BENCH_SETTINGS),
+        help="TARGET/OVERLAP[/bfloat16] each",
+    )
+    parser.add_argument("--seconds", nargs="+", type=float, default=list(FOLD_BENCH_SECONDS))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    args = parser.parse_args(argv)
+    if args.threads:
+        configure_cpu_threads(args.threads)
+    device = choose_device(args.device)
+    vocoder = random_vocoder().to(device)
+    settings = [FoldSetting.parse(s) for s in args.settings]
+    print(
+        f"WaveRNN, random full-size weights, on {device} ({torch.get_num_threads()} threads, "
+        f"{platform.node()})",
+        flush=True,
+    )
+    print(format_fold_table(run_fold_bench(vocoder, settings, args.seconds, args.repeat)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

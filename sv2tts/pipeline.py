@@ -38,7 +38,7 @@ from sv2tts import audio, dsp
 from sv2tts.encoder import EncoderConfig, SpeakerEncoder, load_encoder
 from sv2tts.synthesizer import SynthesizerConfig, Tacotron, config_from_dict, load_synthesizer
 from sv2tts.text import TextFrontend, default_text_frontend, load_text_frontend
-from sv2tts.vocoder import VocoderConfig, WaveRNN, load_vocoder
+from sv2tts.vocoder import Precision, VocoderConfig, WaveRNN, load_vocoder
 from sv2tts.weights import Manifest, ResolvedWeights, read_manifest, resolve_weights
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,22 @@ def choose_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
+
+
+def configure_cpu_threads(threads: int) -> None:
+    """Let PyTorch's CPU operators use `threads` threads (torch.set_num_threads); call it
+    once at start-up, before the models run. It changes process-wide state, which is why
+    the library never calls it unless asked (`Pipeline.load(threads=...)`).
+
+    The sample loop of WaveRNN multiplies small matrices thousands of times a second: one
+    thread per worker process is the safe choice on a shared or busy machine, where spare
+    OpenMP threads spin and wait for each other.
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+        log.info("torch CPU threads: %d", threads)
 
 
 # --- voices ---------------------------------------------------------------------------------
@@ -168,10 +184,41 @@ class SynthesisOptions:
     force_frames_per_symbol: float | None = None
     deterministic: bool = False  # no pre-net dropout: the same text gives the same mel
     pause_seconds: float = 0.15  # between sentences
-    wavernn_target: int = 8000  # samples per fold of batched WaveRNN generation
-    wavernn_overlap: int = 800
+    # Samples per fold of batched WaveRNN generation, and overlap on each side; None: the
+    # device's default (`wavernn_folds`).
+    wavernn_target: int | None = None
+    wavernn_overlap: int | None = None
+    # "bfloat16": WaveRNN's sample loop multiplies in bfloat16 (opt-in; faster on CPUs with
+    # AVX512-BF16, not the reference's numbers).
+    wavernn_precision: Precision = "float32"
     loudness_dbfs: float = -20.0
     griffin_lim_seed: int = 0
+
+
+# WaveRNN's batched generation folds the utterance into segments of `target` samples with
+# `overlap` samples each side and runs them as one batch, so the sequential loop is
+# target + 2 * overlap steps long whatever the length. The reference's 8000/800 suits CUDA,
+# where a step costs about the same for any batch (kernel launches, not arithmetic, bound it).
+# On the CPU a step's cost grows with the batch, but far less than in proportion below some
+# 64 rows (fixed costs: reading 12 MB of weights, ~30 operator calls, Python), so shorter,
+# more numerous folds win for the few seconds of a typical reply: measured on a 2-core AMD
+# EPYC (Zen 4), one thread, full-size weights (`python -m sv2tts.bench`), 2000/200 took the
+# vocoder from RTF 2.75 to 1.92 for 4.5 s of speech and from 2.32 to 1.71 for 14 s; 4000/400
+# gave 2.13 and 1.91, 1000/200 no more than 2000/200 (1.94, 1.75: it pays more overlap).
+# 200 samples of overlap (12.5 ms) is the floor: half of it warms the fold's recurrent state
+# up, the other half is the cross-fade.
+WAVERNN_FOLDS = {"cuda": (8000, 800), "cpu": (2000, 200)}
+
+
+def wavernn_folds(options: SynthesisOptions, device: torch.device) -> tuple[int, int]:
+    """(target, overlap) for batched WaveRNN on `device`: the options' where given, else
+    the device's default (WAVERNN_FOLDS; other devices get the CPU's)."""
+    target, overlap = WAVERNN_FOLDS.get(device.type, WAVERNN_FOLDS["cpu"])
+    if options.wavernn_target is not None:
+        target = options.wavernn_target
+    if options.wavernn_overlap is not None:
+        overlap = options.wavernn_overlap
+    return target, overlap
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,16 +368,21 @@ class Pipeline:
         vocoder: VocoderName = "wavernn",
         manifest: Manifest | None = None,
         encoder_only: bool = False,
+        threads: int | None = None,
     ) -> Pipeline:
         """Check and load the weights in `weights_dir` onto `device`.
 
         Raises WeightsError (missing or corrupt file, with the command that fixes it) before
         anything is unpickled. With vocoder="griffinlim" no vocoder.pt is needed; with
-        `encoder_only` (voices, no speech) only the encoder is read.
+        `encoder_only` (voices, no speech) only the encoder is read. `threads`: set
+        PyTorch's CPU threads for the whole process (`configure_cpu_threads`); None leaves
+        them alone.
         """
         if vocoder not in VOCODERS:
             raise ValueError(f"vocoder must be one of {', '.join(VOCODERS)}, not {vocoder!r}")
         target = choose_device(device)
+        if threads is not None:
+            configure_cpu_threads(threads)
         manifest = manifest or read_manifest()
         names = ["encoder"]
         if not encoder_only:
@@ -522,11 +574,13 @@ class Pipeline:
             return dsp.griffin_lim(mel, self.signal, seed=options.griffin_lim_seed)
         assert self.vocoder is not None
         scaled = torch.from_numpy(mel / self.signal.max_abs_value).to(self.device)
+        target, overlap = wavernn_folds(options, self.device)
         return self.vocoder.generate(
             scaled,
-            target=options.wavernn_target,
-            overlap=options.wavernn_overlap,
+            target=target,
+            overlap=overlap,
             deterministic=options.deterministic,
+            precision=options.wavernn_precision,
         )
 
 

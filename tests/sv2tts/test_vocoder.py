@@ -10,13 +10,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from scipy.stats import chisquare
 
+from sv2tts.pipeline import (
+    WAVERNN_FOLDS,
+    SynthesisOptions,
+    configure_cpu_threads,
+    wavernn_folds,
+)
 from sv2tts.vocoder import (
     VocoderConfig,
     WaveRNN,
     crossfade_and_unfold,
     fold_with_overlap,
     load_vocoder,
+    onednn_linear_available,
+    sample_classes,
 )
 
 DEVICES = [
@@ -176,3 +185,78 @@ def test_bad_inputs_are_refused(tiny: WaveRNN) -> None:
         tiny.generate_batch(torch.zeros(1, 40, 10))
     with pytest.raises(ValueError, match="lengths"):
         tiny.generate_batch(torch.zeros(2, 80, 10), [10, 11])
+
+
+def test_sampled_classes_follow_the_softmax() -> None:
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randn(1, 12, generator=generator) * 2
+    logits[0, 5] = -float("inf")  # a class of probability zero
+    draws = 60_000
+    labels = torch.empty(draws, dtype=torch.long)
+
+    sample_classes(logits.repeat(draws, 1), torch.rand(draws, 1, generator=generator), labels)
+
+    counts = torch.bincount(labels, minlength=12).numpy()
+    probabilities = torch.softmax(logits[0].double(), dim=0).numpy()
+    assert counts[5] == 0
+    keep = probabilities > 0
+    expected = probabilities[keep] / probabilities[keep].sum() * draws
+    assert chisquare(counts[keep], expected).pvalue > 1e-3
+
+
+def test_sampling_thresholds_at_the_ends_pick_the_first_and_last_class() -> None:
+    logits = torch.tensor([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0], [-float("inf"), 0.0, -float("inf")]])
+    labels = torch.empty(3, dtype=torch.long)
+    sample_classes(logits, torch.tensor([[0.0], [1.0 - 2**-24], [0.999]]), labels)
+    assert labels.tolist() == [0, 2, 1]
+
+
+@pytest.mark.skipif(not onednn_linear_available(), reason="PyTorch built without oneDNN")
+def test_onednn_and_blas_products_give_the_same_samples(tiny: WaveRNN) -> None:
+    torch.manual_seed(4)
+    mels = torch.rand(3, 500, tiny.config.feat_dims) * 2 - 1
+    aux = torch.randn(3, 500, tiny.config.res_out_dims)
+    with torch.inference_mode():
+        blas = tiny.sample_sequence(mels, aux, True, onednn=False)
+        onednn = tiny.sample_sequence(mels, aux, True, onednn=True)
+    torch.testing.assert_close(onednn, blas, atol=0, rtol=0)
+
+
+def test_bfloat16_products_stay_close_to_float32(tiny: WaveRNN) -> None:
+    torch.manual_seed(5)
+    mel = torch.rand(80, 20) * 2 - 1
+    options = {"target": 1000, "overlap": 100, "deterministic": True}
+    exact = tiny.generate(mel, **options)
+    half = tiny.generate(mel, precision="bfloat16", **options)
+    assert half.shape == exact.shape
+    assert np.corrcoef(half, exact)[0, 1] > 0.9
+    with pytest.raises(ValueError, match="precision"):
+        tiny.generate(mel, precision="float16", **options)  # type: ignore[arg-type]
+
+
+def test_wavernn_folds_default_per_device_and_options_override() -> None:
+    assert WAVERNN_FOLDS["cuda"] == (8000, 800)
+    cpu = wavernn_folds(SynthesisOptions(), torch.device("cpu"))
+    assert cpu == WAVERNN_FOLDS["cpu"]
+    # Never below the 200 samples (12.5 ms) that warm a fold up and cross-fade it.
+    assert cpu[1] >= 200
+    assert wavernn_folds(SynthesisOptions(), torch.device("cuda")) == (8000, 800)
+    chosen = SynthesisOptions(wavernn_target=600, wavernn_overlap=50)
+    assert wavernn_folds(chosen, torch.device("cuda")) == (600, 50)
+    assert wavernn_folds(SynthesisOptions(wavernn_overlap=300), torch.device("cpu")) == (
+        cpu[0],
+        300,
+    )
+
+
+def test_configure_cpu_threads_sets_torch_threads() -> None:
+    before = torch.get_num_threads()
+    try:
+        configure_cpu_threads(2)
+        assert torch.get_num_threads() == 2
+        configure_cpu_threads(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="threads"):
+        configure_cpu_threads(0)
