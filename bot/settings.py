@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         3600, ge=60, description="how long finished or failed jobs stay inspectable in Redis"
     )
     bank_page_size: int = Field(8, ge=1, le=20, description="voices per /bank page")
+    torch_threads: int = Field(
+        0,
+        ge=0,
+        description="CPU threads of torch in each worker; 0 = torch's default (one per core). "
+        "One worker alone on a machine: as many as cores; several workers sharing it: 1 each",
+    )
     log_level: str = "INFO"
 
     @field_validator("admin_ids", "allowed_user_ids", mode="before")

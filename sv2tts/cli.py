@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--vocoder", choices=("wavernn", "griffinlim"), default="wavernn")
     say.add_argument("--max-steps", type=int, help="cap on decoder steps per sentence")
     say.add_argument("--seed", type=int, help="fix the random draws (reproducible output)")
-    say.add_argument("--wavernn-target", type=int, default=8000, help=argparse.SUPPRESS)
-    say.add_argument("--wavernn-overlap", type=int, default=800, help=argparse.SUPPRESS)
+    say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
+    say.add_argument("--wavernn-overlap", type=int, default=None, help=argparse.SUPPRESS)
     _common(say)
 
     download = commands.add_parser("download", help="fetch the official weights")
@@ -205,9 +205,9 @@ def run_bench(args: argparse.Namespace) -> int:
     from sv2tts.bench import BenchConfig, bench_pipeline, format_table, run_bench_cases
 
     if args.threads:
-        import torch
+        from sv2tts.pipeline import configure_cpu_threads
 
-        torch.set_num_threads(args.threads)
+        configure_cpu_threads(args.threads)
     pipeline, description, options = bench_pipeline(
         args.weights_dir, args.device, random_weights=args.random_weights, shapes=args.shapes
     )

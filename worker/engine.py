@@ -61,4 +61,10 @@ def load_engine(settings: Settings) -> PipelineEngine:
     """Load the models from SV2TTS_WEIGHTS_DIR on Settings.device (WeightsError if unusable)."""
     from sv2tts.pipeline import Pipeline
 
-    return PipelineEngine(Pipeline.load(settings.sv2tts_weights_dir, device=settings.device.value))
+    return PipelineEngine(
+        Pipeline.load(
+            settings.sv2tts_weights_dir,
+            device=settings.device.value,
+            threads=settings.torch_threads or None,
+        )
+    )

@@ -1,0 +1,41 @@
+"""TORCH_THREADS reaches torch in the worker process, and 0 leaves torch's default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from bot.settings import Settings
+from tests.fakes.weights import make_tiny_weights_dir
+from worker.engine import load_engine
+
+
+@pytest.fixture
+def restore_threads() -> Iterator[int]:
+    before = torch.get_num_threads()
+    yield before
+    torch.set_num_threads(before)
+
+
+def settings_for(weights: Path, threads: int) -> Settings:
+    return Settings(
+        bot_token="1:test", sv2tts_weights_dir=weights, device="cpu", torch_threads=threads
+    )
+
+
+def test_torch_threads_setting_is_applied_when_the_engine_loads(
+    tmp_path: Path, restore_threads: int
+) -> None:
+    weights = make_tiny_weights_dir(tmp_path / "weights")
+    wanted = 2 if restore_threads != 2 else 1
+    load_engine(settings_for(weights, wanted))
+    assert torch.get_num_threads() == wanted
+
+
+def test_zero_torch_threads_leaves_the_default(tmp_path: Path, restore_threads: int) -> None:
+    weights = make_tiny_weights_dir(tmp_path / "weights")
+    load_engine(settings_for(weights, 0))
+    assert torch.get_num_threads() == restore_threads
