@@ -79,15 +79,21 @@ def exit_at_once(signum: int, frame: FrameType | None) -> None:
 
 
 def fetch_missing_weights(settings: Settings) -> None:
-    """Download the official files that do not resolve; a failure is logged, not raised."""
-    from sv2tts.weights import COMPONENTS, WeightsError, download_weights, resolve_weights
+    """Download the official files that are absent; a failure is logged, not raised.
 
-    missing = []
-    for component in COMPONENTS:
-        try:
-            resolve_weights(settings.sv2tts_weights_dir, component)
-        except WeightsError:
-            missing.append(component)
+    Only presence is looked at here: the load that follows checks every file (size, sha256)
+    and names the fix for a corrupt one, so nothing is resolved or hashed twice.
+    """
+    from sv2tts.weights import COMPONENTS, bundled_encoder_path, download_weights, read_manifest
+
+    manifest = read_manifest()
+    folder = Path(settings.sv2tts_weights_dir)
+    missing = [
+        component
+        for component in COMPONENTS
+        if not (folder / manifest.spec(component).file).is_file()
+        and not (component == "encoder" and bundled_encoder_path() is not None)
+    ]
     if not missing:
         return
     log.info(
