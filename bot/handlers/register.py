@@ -192,7 +192,7 @@ async def learn_voice(
                 texts.voice_merged.format(
                     name=voice.name,
                     count=voice.sample_count,
-                    speech=voice.speech_seconds,
+                    speech=texts.seconds(voice.speech_seconds),
                     hint=hint,
                 )
             )
@@ -201,5 +201,7 @@ async def learn_voice(
     voice = await store.voices.create(user.id, name, sample)
     log.info("user %s registered voice %s", user.id, voice.id)
     await status.edit_text(
-        texts.voice_registered.format(name=voice.name, speech=result.speech_seconds, hint=hint)
+        texts.voice_registered.format(
+            name=voice.name, speech=texts.seconds(result.speech_seconds), hint=hint
+        )
     )

@@ -29,7 +29,10 @@ def voice_card(voice: Voice, active_id: int | None, texts: Texts) -> str:
     if voice.id == active_id:
         status = f"{texts.status_active}, {status}"
     return texts.voice_card.format(
-        name=voice.name, count=voice.sample_count, speech=voice.speech_seconds, status=status
+        name=voice.name,
+        count=voice.sample_count,
+        speech=texts.seconds(voice.speech_seconds),
+        status=status,
     )
 
 

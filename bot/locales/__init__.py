@@ -110,6 +110,13 @@ class Texts:
     fallback: str
     unsupported_message: str
 
+    # "4.9" in English, "4,9" in Russian
+    decimal_separator: str = "."
+
+    def seconds(self, value: float) -> str:
+        """A duration for a text's `{speech}` field, one decimal, in this language's style."""
+        return f"{value:.1f}".replace(".", self.decimal_separator)
+
 
 def texts_for(language: str | None) -> Texts:
     from bot.locales import en, ru

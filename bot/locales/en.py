@@ -45,11 +45,11 @@ TEXTS = Texts(
     default_voice_name="Voice {n}",
     voice_registered=(
         "✅ Voice “{name}” is ready and active.\n"
-        "I heard {speech:.1f} s of speech. {hint}\n\n"
+        "I heard {speech} s of speech. {hint}\n\n"
         "Now send me any text and I will say it in this voice."
     ),
     voice_merged=(
-        "✅ Added to “{name}”: it now learns from {count} recordings, {speech:.1f} s of speech "
+        "✅ Added to “{name}”: it now learns from {count} recordings, {speech} s of speech "
         "in all. {hint}"
     ),
     hint_good="The recording sounds clean.",
@@ -107,7 +107,7 @@ TEXTS = Texts(
     preview_phrase="Hello! This is how I sound. Send me any text and I will say it.",
     no_voices="You have no voices yet. Send me a voice message to make one, or look in /bank.",
     voices_header="Your voices. Tap one to manage it:",
-    voice_card="🎙 {name}\n{count} recording(s), {speech:.1f} s of speech\n{status}",
+    voice_card="🎙 {name}\n{count} recording(s), {speech} s of speech\n{status}",
     status_active="✅ active",
     status_public="🌐 in the public bank",
     status_private="🔒 private",

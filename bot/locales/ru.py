@@ -45,11 +45,11 @@ TEXTS = Texts(
     default_voice_name="Голос {n}",
     voice_registered=(
         "✅ Голос «{name}» готов и выбран.\n"
-        "Я услышал {speech:.1f} с речи. {hint}\n\n"
+        "Я услышал {speech} с речи. {hint}\n\n"
         "Теперь пришлите любой текст, и я произнесу его этим голосом."
     ),
     voice_merged=(
-        "✅ Добавил к голосу «{name}»: теперь он учится на {count} записях, всего {speech:.1f} с "
+        "✅ Добавил к голосу «{name}»: теперь он учится на {count} записях, всего {speech} с "
         "речи. {hint}"
     ),
     hint_good="Запись чистая.",
@@ -110,7 +110,7 @@ TEXTS = Texts(
         "У вас пока нет голосов. Пришлите голосовое, чтобы создать голос, или загляните в /bank."
     ),
     voices_header="Ваши голоса. Нажмите на голос, чтобы управлять им:",
-    voice_card="🎙 {name}\nЗаписей: {count}, речи: {speech:.1f} с\n{status}",
+    voice_card="🎙 {name}\nЗаписей: {count}, речи: {speech} с\n{status}",
     status_active="✅ выбран",
     status_public="🌐 в общем банке",
     status_private="🔒 личный",
@@ -172,4 +172,5 @@ TEXTS = Texts(
     unsupported_message=(
         "Я запоминаю голос по голосовому, аудиофайлу или кружку и произношу текст. /help"
     ),
+    decimal_separator=",",
 )
