@@ -157,10 +157,12 @@ async def confirm_publish(
 async def publish(
     callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
 ) -> None:
-    if await owned_or_refuse(callback, callback_data.voice_id, store, user, texts) is None:
-        return
+    # Storage publishes only a voice of this owner: None is a foreign or deleted id.
     voice = await store.voices.publish(user.id, callback_data.voice_id)
     if voice is None:
+        log.info(
+            "user %s pressed publish on voice %s they do not own", user.id, callback_data.voice_id
+        )
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("user %s published voice %s", user.id, voice.id)
@@ -172,10 +174,12 @@ async def publish(
 async def withdraw(
     callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
 ) -> None:
-    if await owned_or_refuse(callback, callback_data.voice_id, store, user, texts) is None:
-        return
+    # Storage withdraws only a voice of this owner: None is a foreign or deleted id.
     voice = await store.voices.withdraw(user.id, callback_data.voice_id)
     if voice is None:
+        log.info(
+            "user %s pressed withdraw on voice %s they do not own", user.id, callback_data.voice_id
+        )
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     await refresh_card(callback, store, voice, texts)
