@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 run: $(STAMP)
-	$(PY) -m bot.local
+	$(PY) -m service.local
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

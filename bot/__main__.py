@@ -8,13 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 from pathlib import Path
 
 from bot.settings import Settings, load_settings
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from service.settings import setup_logging
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -27,24 +25,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def require_redis(settings: Settings) -> str:
-    if not settings.redis_url:
-        print(
-            "configuration error: REDIS_URL is not set (run `make run`, which starts a Redis "
-            "server, or point REDIS_URL at yours)",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
-    return settings.redis_url
-
-
 async def health(settings: Settings) -> int:
     from redis.asyncio import Redis
     from redis.exceptions import RedisError
 
     from storage import Storage
 
-    client = Redis.from_url(require_redis(settings), socket_timeout=5)
+    client = Redis.from_url(settings.require_redis_url(), socket_timeout=5)
     try:
         await client.ping()
     except (RedisError, OSError) as error:
@@ -69,7 +56,7 @@ async def bank_import(settings: Settings, folder: Path) -> int:
     if not folder.is_dir():
         print(f"not a folder: {folder}", file=sys.stderr)
         return 2
-    make_sample = engine_sample_maker(settings)
+    make_sample = engine_sample_maker()
     async with await Storage.open(settings.data_dir) as store:
         lines = await import_folder(folder, store, make_sample)
     for line in lines:
@@ -82,14 +69,12 @@ async def bank_import(settings: Settings, folder: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
-    # aiohttp's and aiogram's request logs would carry the token in URLs at DEBUG level.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    setup_logging(settings.log_level)
     if args.command == "health":
         return asyncio.run(health(settings))
     if args.command == "bank-import":
         return asyncio.run(bank_import(settings, args.folder))
-    require_redis(settings)
+    settings.require_redis_url()
     from bot.app import run
 
     with contextlib.suppress(KeyboardInterrupt):

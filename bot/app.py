@@ -49,13 +49,11 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_jobs(settings: Settings) -> JobQueue:
-    if not settings.redis_url:
-        raise ValueError("REDIS_URL is not set")
     timeouts = QueueTimeouts(
         embed_wait_seconds=settings.embed_timeout_seconds,
         result_ttl_seconds=settings.job_result_ttl_seconds,
     )
-    return JobQueue(settings.redis_url, timeouts)
+    return JobQueue(settings.require_redis_url(), timeouts)
 
 
 def build_dispatcher(deps: Deps) -> Dispatcher:

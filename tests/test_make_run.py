@@ -50,7 +50,7 @@ def dotenv_sets_token() -> bool:
 def test_launcher_without_bot_token_exits_at_once_naming_it(tmp_path: Path) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "bot.local"],
+        [sys.executable, "-m", "service.local"],
         env=bare_env(),
         cwd=tmp_path,
         capture_output=True,
@@ -120,7 +120,7 @@ def test_make_run_starts_polls_and_stops_everything_on_sigint(
 
 
 def test_restart_backoff_grows_and_waits_long_for_missing_weights() -> None:
-    from bot.local import WORKER_NO_WEIGHTS, children, restart_delay
+    from service.local import WORKER_NO_WEIGHTS, children, restart_delay
 
     bot, worker = children("python")
     assert [restart_delay(n, 1, bot) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
@@ -129,7 +129,7 @@ def test_restart_backoff_grows_and_waits_long_for_missing_weights() -> None:
 
 
 def test_the_launcher_never_imports_torch(tmp_path: Path) -> None:
-    probe = "import sys, bot.local; print('torch' in sys.modules)"
+    probe = "import sys, service.local; print('torch' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], env=bare_env(), cwd=tmp_path, capture_output=True, text=True
     )

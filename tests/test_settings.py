@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.settings import OFFICIAL_BOT_API, Device, Settings, load_settings
+from bot.settings import OFFICIAL_BOT_API, Settings, load_settings
+from service.local import LauncherSettings
+from worker.settings import Device, WorkerSettings
+from worker.settings import load_settings as load_worker_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:ABC-test-token"
@@ -18,7 +22,7 @@ TOKEN = "123456:ABC-test-token"
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # No .env of the developer's and no variable of the CI's environment leaks in.
     monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
+    for name in {*Settings.model_fields, *WorkerSettings.model_fields}:
         monkeypatch.delenv(name.upper(), raising=False)
 
 
@@ -28,9 +32,23 @@ def test_defaults_with_only_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.bot_token.get_secret_value() == TOKEN
     assert settings.telegram_api_url == OFFICIAL_BOT_API
     assert settings.redis_url is None
-    assert settings.device is Device.auto
-    assert settings.sv2tts_weights_dir == Path("pretrained")
     assert settings.admin_ids == [] and settings.allowed_user_ids == []
+    worker = load_worker_settings()
+    assert worker.device is Device.auto
+    assert worker.sv2tts_weights_dir == Path("pretrained")
+
+
+def test_each_process_reads_only_its_own_settings() -> None:
+    bot, worker, launcher = (
+        set(c.model_fields) for c in (Settings, WorkerSettings, LauncherSettings)
+    )
+    assert {"webhook_url", "admin_ids", "requests_per_minute", "data_dir"} <= bot
+    assert not {"device", "torch_threads", "sv2tts_weights_dir"} & bot
+    assert {"device", "torch_threads", "sv2tts_weights_dir"} <= worker
+    assert not {"webhook_url", "webhook_secret", "admin_ids", "data_dir"} & worker
+    # Both sides check recordings against the same limits, from the same variables.
+    assert {"max_audio_bytes", "max_audio_seconds", "min_speech_seconds"} <= bot & worker
+    assert {"bot_token", "redis_url", "data_dir"} <= launcher
 
 
 def test_token_never_shows_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,9 +69,8 @@ def test_id_lists_accept_commas_and_spaces(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nDEVICE=cpu\nMAX_TEXT_CHARS=50\n")
-    settings = load_settings()
-    assert settings.device is Device.cpu
-    assert settings.max_text_chars == 50
+    assert load_worker_settings().device is Device.cpu
+    assert load_settings().max_text_chars == 50
 
 
 def test_api_url_trailing_slash_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,25 +80,35 @@ def test_api_url_trailing_slash_is_dropped(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize(
-    ("env", "named"),
+    ("env", "named", "loader"),
     [
-        ({}, "BOT_TOKEN is not set"),
-        ({"BOT_TOKEN": "   "}, "BOT_TOKEN"),
-        ({"BOT_TOKEN": "no-colon"}, "BOT_TOKEN"),
-        ({"BOT_TOKEN": TOKEN, "ADMIN_IDS": "1,abc"}, "ADMIN_IDS"),
-        ({"BOT_TOKEN": TOKEN, "DEVICE": "tpu"}, "DEVICE"),
-        ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
-        ({"BOT_TOKEN": TOKEN, "REQUESTS_PER_MINUTE": "0"}, "REQUESTS_PER_MINUTE"),
-        ({"BOT_TOKEN": TOKEN, "MAX_AUDIO_SECONDS": "long"}, "MAX_AUDIO_SECONDS"),
+        ({}, "BOT_TOKEN is not set", load_settings),
+        ({}, "BOT_TOKEN is not set", load_worker_settings),
+        ({"BOT_TOKEN": "   "}, "BOT_TOKEN", load_settings),
+        ({"BOT_TOKEN": "no-colon"}, "BOT_TOKEN", load_worker_settings),
+        ({"BOT_TOKEN": TOKEN, "ADMIN_IDS": "1,abc"}, "ADMIN_IDS", load_settings),
+        ({"BOT_TOKEN": TOKEN, "DEVICE": "tpu"}, "DEVICE", load_worker_settings),
+        ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL", load_settings),
+        ({"BOT_TOKEN": TOKEN, "REQUESTS_PER_MINUTE": "0"}, "REQUESTS_PER_MINUTE", load_settings),
+        ({"BOT_TOKEN": TOKEN, "MAX_AUDIO_SECONDS": "long"}, "MAX_AUDIO_SECONDS", load_settings),
+        (
+            {"BOT_TOKEN": TOKEN, "MAX_AUDIO_SECONDS": "long"},
+            "MAX_AUDIO_SECONDS",
+            load_worker_settings,
+        ),
     ],
 )
 def test_bad_value_stops_with_one_line_naming_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict, named: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict,
+    named: str,
+    loader: Callable[[], object],
 ) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(SystemExit) as stopped:
-        load_settings()
+        loader()
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err

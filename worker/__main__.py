@@ -27,13 +27,13 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot.settings import Settings, load_settings
+from service.settings import setup_logging
 from worker.api import QUEUES, WORKER_HEARTBEAT_PREFIX
+from worker.settings import WorkerSettings, load_settings
 
 log = logging.getLogger("worker")
 
 EXIT_NO_WEIGHTS = 3
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def ready_workers(redis: Redis) -> list[dict[str, object]]:
@@ -55,11 +55,9 @@ def weights_summary(weights: dict[str, Any]) -> str:
     ) or json.dumps(weights)
 
 
-def health(settings: Settings, this_host_only: bool = False) -> int:
-    from worker.runtime import redis_url
-
+def health(settings: WorkerSettings, this_host_only: bool = False) -> int:
     try:
-        workers = ready_workers(Redis.from_url(redis_url(settings), socket_timeout=5))
+        workers = ready_workers(Redis.from_url(settings.require_redis_url(), socket_timeout=5))
     except RedisError as error:
         print(f"unhealthy: Redis is unreachable ({error})")
         return 1
@@ -78,7 +76,7 @@ def exit_at_once(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def fetch_missing_weights(settings: Settings) -> None:
+def fetch_missing_weights(settings: WorkerSettings) -> None:
     """Download the official files that are absent; a failure is logged, not raised.
 
     Only presence is looked at here: the load that follows checks every file (size, sha256)
@@ -107,7 +105,7 @@ def fetch_missing_weights(settings: Settings) -> None:
         log.error("could not download the weights: %s", error)
 
 
-def run(settings: Settings, lease_seconds: int, download_missing: bool = False) -> int:
+def run(settings: WorkerSettings, lease_seconds: int, download_missing: bool = False) -> int:
     from sv2tts.weights import WeightsError
     from worker.runtime import resident_runtime
     from worker.worker import Housekeeper, ResidentWorker
@@ -127,7 +125,7 @@ def run(settings: Settings, lease_seconds: int, download_missing: bool = False) 
     worker = ResidentWorker(
         QUEUES,
         runtime=runtime,
-        connection=Redis.from_url(runtime.settings.redis_url or ""),
+        connection=Redis.from_url(runtime.settings.require_redis_url()),
         lease_seconds=lease_seconds,
         log_job_description=False,  # job arguments hold user text and embeddings
     )
@@ -165,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    setup_logging(settings.log_level)
     if args.command == "health":
         return health(settings, this_host_only=args.this_host)
     return run(settings, args.lease_seconds, download_missing=args.download_missing)

@@ -1,35 +1,117 @@
 """`python -m worker.bench`: synth jobs per minute and latency through real worker processes.
 
 N synth jobs are enqueued at once and run by one, then by two `python -m worker` processes,
-against an embedded Redis and the fake Bot API server of the test suite (the uploads land
-there). Latency is from the request being enqueued to its voice note being uploaded.
+against an embedded Redis and a small Bot API sink of its own on loopback (the uploads land
+there; it needs nothing of the test suite, so the bench runs inside the worker image too).
+Latency is from the request being enqueued to its voice note being uploaded.
 
 Weights: by default the tiny random synthesizer and vocoder of ../shared/sv2tts-reference
-(with the real speaker encoder), which measures the worker's own overhead (queue, Redis,
-encoding, upload) more than the models. `--full-size` writes full-size networks with random
-weights (shapes from state_dicts.json) as a custom model: the real models' cost, except that
-random weights never predict a stop, so each sentence decodes to the synthesizer's step limit
-(12 frames a character, about twice real speech): an upper bound.
+(`--reference-dir`; with the real speaker encoder), which measures the worker's own overhead
+(queue, Redis, encoding, upload) more than the models. `--full-size` writes full-size networks
+with random weights (the published shapes, from the models' own default configs) as a custom
+model: the real models' cost, except that random weights never predict a stop, so each
+sentence decodes to the synthesizer's step limit (12 frames a character, about twice real
+speech): an upper bound.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import os
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from aiohttp import web
 from redis import Redis
 from rq import Queue
 
+from service.embedded_redis import EmbeddedRedis
+from worker.__main__ import ready_workers
 from worker.api import SYNTH_JOB, SYNTH_QUEUE, SynthRequest, synth_job_timeout
-from worker.embedded_redis import EmbeddedRedis
 
 DEFAULT_TEXT = "The quick brown fox jumps over the lazy dog."
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REFERENCE = ROOT.parent / "shared" / "sv2tts-reference"
+BENCH_TOKEN = "1:bench"
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    chat_id: int
+    at: float  # time.time() when the sink received it
+    duration: float  # seconds, as the worker declared it
+
+
+class BotApiSink:
+    """The Bot API as far as a worker needs it for synth jobs, on loopback: every method
+    answers ok, sendVoice and sendAudio are recorded with their arrival time."""
+
+    def __init__(self) -> None:
+        self.uploads: list[Upload] = []
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._serve, name="bot-api-sink", daemon=True)
+        self.url = ""
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        form = await request.post()
+        if method in ("sendVoice", "sendAudio"):
+            with self._lock:
+                self.uploads.append(
+                    Upload(
+                        int(str(form["chat_id"])), time.time(), float(str(form.get("duration", 0)))
+                    )
+                )
+        result: Any = True
+        if method.startswith("send"):
+            chat = {"id": int(str(form.get("chat_id", 0))), "type": "private"}
+            result = {"message_id": len(self.uploads) + 1, "date": int(time.time()), "chat": chat}
+        return web.json_response({"ok": True, "result": result})
+
+    def _serve(self) -> None:
+        async def main() -> None:
+            app = web.Application(client_max_size=64 * 1024 * 1024)
+            app.router.add_route("*", "/bot{token}/{method}", self._answer)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.url = f"http://127.0.0.1:{port}"
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self._stop.wait()
+            await runner.cleanup()
+
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(main())
+
+    def __enter__(self) -> BotApiSink:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=10)
+
+    def uploads_since(self, count: int) -> list[Upload]:
+        with self._lock:
+            return self.uploads[count:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,32 +131,41 @@ class RunResult:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def full_size_random_weights(dest: Path, shapes: Path) -> Path:
+def full_size_random_weights(dest: Path) -> Path:
     """Full-size synthesizer and vocoder with random weights, marked as a custom model."""
     import torch
 
-    from sv2tts.weights import random_model_state, read_reference_shapes
+    from sv2tts.synthesizer import SynthesizerConfig, Tacotron
+    from sv2tts.vocoder import VocoderConfig, WaveRNN
+    from sv2tts.weights import random_model_state
 
     dest.mkdir(parents=True, exist_ok=True)
-    for component in ("synthesizer", "vocoder"):
-        state = random_model_state(read_reference_shapes(shapes, component), seed=1)
-        torch.save({"model_state": state}, dest / f"{component}.pt")
+    models = {"synthesizer": Tacotron(SynthesizerConfig()), "vocoder": WaveRNN(VocoderConfig())}
+    for component, model in models.items():
+        shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+        torch.save({"model_state": random_model_state(shapes, seed=1)}, dest / f"{component}.pt")
         (dest / f"{component}.json").write_text("{}")  # the default (published) dims
     return dest
 
 
-def weights_for(args: argparse.Namespace, scratch: Path) -> Path:
-    from tests.conftest import REFERENCE
+def tiny_weights(dest: Path, reference: Path) -> Path:
+    """The tiny reference synthesizer and vocoder with their configs (a custom model); the
+    encoder is the one the resemblyzer package ships."""
+    if not reference.is_dir():
+        raise SystemExit(f"the tiny checkpoints are in {reference}, which is absent")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("synthesizer", "vocoder"):
+        shutil.copyfile(reference / f"{name}_tiny.pt", dest / f"{name}.pt")
+        shutil.copyfile(reference / f"{name}_tiny.json", dest / f"{name}.json")
+    return dest
 
+
+def weights_for(args: argparse.Namespace, scratch: Path) -> Path:
     if args.weights_dir:
         return Path(args.weights_dir)
-    if not REFERENCE.is_dir():
-        raise SystemExit(f"the tiny checkpoints are in {REFERENCE}, which is absent")
     if args.full_size:
-        return full_size_random_weights(scratch / "weights", REFERENCE / "state_dicts.json")
-    from tests.fakes.weights import make_tiny_weights_dir
-
-    return make_tiny_weights_dir(scratch / "weights")
+        return full_size_random_weights(scratch / "weights")
+    return tiny_weights(scratch / "weights", Path(args.reference_dir))
 
 
 def synth_request(n: int, text: str) -> SynthRequest:
@@ -89,38 +180,73 @@ def synth_request(n: int, text: str) -> SynthRequest:
     )
 
 
-def run_once(
-    api: object, redis_url: str, env: dict[str, str], workers: int, jobs: int, text: str
-) -> RunResult:
-    from tests.fakes.processes import Processes, wait_for_ready_worker, wait_until
+def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.2)
+    return value
 
+
+@contextlib.contextmanager
+def worker_processes(count: int, env: dict[str, str], logs: Path) -> Iterator[list[int]]:
+    """`count` worker processes (each in a session of its own), stopped with SIGTERM after."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for n in range(count):
+            with (logs / f"worker-{n}.log").open("wb") as log:
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "worker"],
+                        env=env,
+                        cwd=ROOT,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        yield [process.pid for process in started]
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def run_once(
+    api: BotApiSink, redis_url: str, env: dict[str, str], workers: int, jobs: int, text: str
+) -> RunResult:
     redis = Redis.from_url(redis_url)
     redis.flushdb()
-    with tempfile.TemporaryDirectory(prefix="worker-bench-logs-") as logs:
-        procs = Processes(Path(logs))
-        try:
-            started = [procs.start_worker(env) for _ in range(workers)]
-            for proc in started:
-                wait_for_ready_worker(redis, 600, pid=proc.pid)
-            since = api.mark()  # type: ignore[attr-defined]
-            queue = Queue(SYNTH_QUEUE, connection=redis)
-            requests = [synth_request(n, text) for n in range(jobs)]
-            first = time.time()
-            for request in requests:
-                queue.enqueue(
-                    SYNTH_JOB, request.to_dict(), job_timeout=synth_job_timeout(text) * 10
-                )
-
-            def uploads() -> list:
-                calls = api.calls_of("sendVoice", since=since)  # type: ignore[attr-defined]
-                return calls if len(calls) >= jobs else []
-
-            calls = wait_until(uploads, 3600, f"{jobs} voice notes", interval=0.2)
-        finally:
-            procs.stop_all()
-    sent = {c.params["chat_id"]: c.at for c in calls}
+    with (
+        tempfile.TemporaryDirectory(prefix="worker-bench-logs-") as logs,
+        worker_processes(workers, env, Path(logs)) as pids,
+    ):
+        for pid in pids:
+            wait_until(
+                lambda pid=pid: any(w.get("pid") == pid for w in ready_workers(redis)),
+                600,
+                f"worker {pid} to load its models (log in {logs})",
+            )
+        since = len(api.uploads)
+        queue = Queue(SYNTH_QUEUE, connection=redis)
+        requests = [synth_request(n, text) for n in range(jobs)]
+        first = time.time()
+        for request in requests:
+            queue.enqueue(SYNTH_JOB, request.to_dict(), job_timeout=synth_job_timeout(text) * 10)
+        uploads = wait_until(
+            lambda: (found := api.uploads_since(since)) and len(found) >= jobs and found,
+            3600,
+            f"{jobs} voice notes",
+        )
+    sent = {upload.chat_id: upload.at for upload in uploads}
     latencies = [sent[r.chat_id] - r.enqueued_at for r in requests]
-    audio = sum(float(c.params.get("duration", 0)) for c in calls)
+    audio = sum(upload.duration for upload in uploads)
     return RunResult(workers, jobs, max(sent.values()) - first, latencies, audio)
 
 
@@ -133,12 +259,29 @@ def describe(result: RunResult) -> str:
     )
 
 
-@contextlib.contextmanager
-def bench_services() -> Iterator[tuple[object, str]]:
-    from tests.fakes.botapi import FakeBotAPI
+def worker_env(api: BotApiSink, redis_url: str, weights: Path, args: argparse.Namespace) -> dict:
+    """Only what a worker needs: nothing of a developer's environment or .env leaks in."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+        BOT_TOKEN=BENCH_TOKEN,
+        TELEGRAM_API_URL=api.url,
+        REDIS_URL=redis_url,
+        SV2TTS_WEIGHTS_DIR=str(weights),
+        DEVICE=args.device,
+        OMP_NUM_THREADS=str(args.threads),
+        LOG_LEVEL="WARNING",
+    )
+    return env
 
-    with EmbeddedRedis(None, persist=False) as redis, FakeBotAPI() as api:
-        yield api, redis.url
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,15 +291,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", default=DEFAULT_TEXT)
     parser.add_argument("--full-size", action="store_true", help="full-size random weights")
     parser.add_argument("--weights-dir", help="use these weights instead (e.g. pretrained)")
+    parser.add_argument(
+        "--reference-dir",
+        default=str(DEFAULT_REFERENCE),
+        help="where the tiny reference checkpoints are (the default weights)",
+    )
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads per worker (OMP_NUM_THREADS)"
     )
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fakes
-
-    from tests.fakes.processes import service_env
-
     kind = (
         f"weights in {args.weights_dir}"
         if args.weights_dir
@@ -165,26 +309,16 @@ def main(argv: list[str] | None = None) -> int:
         else "TINY random weights (measures the worker's overhead, not the real models)"
     )
     print(f"worker bench: {args.jobs} jobs of {len(args.text)} characters, {kind}")
-    print(f"device {args.device}, {args.threads} torch thread(s) per worker")
+    print(f"{cpu_model()}; device {args.device}, {args.threads} torch thread(s) per worker")
     with (
         tempfile.TemporaryDirectory(prefix="worker-bench-") as scratch,
-        bench_services() as (
-            api,
-            redis_url,
-        ),
+        EmbeddedRedis(None, persist=False) as redis,
+        BotApiSink() as api,
     ):
         weights = weights_for(args, Path(scratch))
-        env = service_env(
-            bot_api=api,
-            redis_url=redis_url,
-            data_dir=Path(scratch) / "data",
-            weights_dir=weights,
-            DEVICE=args.device,
-            OMP_NUM_THREADS=str(args.threads),
-            LOG_LEVEL="WARNING",
-        )
+        env = worker_env(api, redis.url, weights, args)
         for workers in args.workers:
-            print(describe(run_once(api, redis_url, env, workers, args.jobs, args.text)))
+            print(describe(run_once(api, redis.url, env, workers, args.jobs, args.text)))
     return 0
 
 

@@ -10,12 +10,15 @@ too short); the worker never retries those.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 
+from service.settings import RecordingLimitSettings
 from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
 from sv2tts.pipeline import PipelineError, RecordingLimits
 from worker.api import EmbedError, EmbedRequest, EmbedResult
+from worker.engine import Engine
 from worker.runtime import Runtime
 from worker.telegram import BotApi, FileTooLarge, TelegramPermanentError
 
@@ -42,7 +45,7 @@ def fetch_recording(telegram: BotApi, request: EmbedRequest, max_bytes: int) -> 
         raise
 
 
-def decoded_recording(data: bytes, max_bytes: int, max_seconds: float) -> np.ndarray:
+def decoded_recording(data: bytes | Path, max_bytes: int, max_seconds: float) -> np.ndarray:
     try:
         return decode_audio(
             data, max_bytes=max_bytes, max_seconds=max_seconds, timeout=DECODE_TIMEOUT
@@ -54,18 +57,27 @@ def decoded_recording(data: bytes, max_bytes: int, max_seconds: float) -> np.nda
 def run_embed(runtime: Runtime, request: EmbedRequest) -> EmbedResult:
     settings = runtime.settings
     data = fetch_recording(runtime.telegram, request, settings.max_audio_bytes)
-    wav = decoded_recording(data, settings.max_audio_bytes, settings.max_audio_seconds)
-    try:
-        voice = runtime.engine.embed(wav, RecordingLimits(settings.min_speech_seconds))
-    except PipelineError as error:  # silent, clipped, too short
-        raise EmbedError(error.code, error.detail) from error
+    result = embed_recording(runtime.engine, data, settings)
     log.info(
         "embedded a %s: %.1f s of speech in %.1f s, %.1f dBFS",
         request.kind,
-        voice.speech_seconds,
-        voice.total_seconds,
-        voice.level_dbfs,
+        result.speech_seconds,
+        result.total_seconds,
+        result.level_dbfs,
     )
+    return result
+
+
+def embed_recording(
+    engine: Engine, data: bytes | Path, limits: RecordingLimitSettings
+) -> EmbedResult:
+    """Decode (within the limits), check and embed one recording: what every voice is made of,
+    whether a user sent it or an admin imports it into the bank."""
+    wav = decoded_recording(data, limits.max_audio_bytes, limits.max_audio_seconds)
+    try:
+        voice = engine.embed(wav, RecordingLimits(limits.min_speech_seconds))
+    except PipelineError as error:  # silent, clipped, too short
+        raise EmbedError(error.code, error.detail) from error
     return EmbedResult(
         embedding=[float(x) for x in voice.vector],
         encoder_id=voice.encoder_id,

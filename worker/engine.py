@@ -15,8 +15,8 @@ import numpy as np
 from sv2tts.pipeline import Embedding, RecordingLimits
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
     from sv2tts.pipeline import Pipeline
+    from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,9 @@ class PipelineEngine:
         return {"device": info["device"], "weights": info}
 
 
-def load_engine(settings: Settings) -> PipelineEngine:
-    """Load the models from SV2TTS_WEIGHTS_DIR on Settings.device (WeightsError if unusable)."""
+def load_engine(settings: WorkerSettings, *, voices_only: bool = False) -> PipelineEngine:
+    """Load the models from SV2TTS_WEIGHTS_DIR on the settings' device (WeightsError if
+    unusable); `voices_only`: the speaker encoder alone (embed, no speech)."""
     from sv2tts.pipeline import Pipeline
 
     return PipelineEngine(
@@ -66,5 +67,6 @@ def load_engine(settings: Settings) -> PipelineEngine:
             settings.sv2tts_weights_dir,
             device=settings.device.value,
             threads=settings.torch_threads or None,
+            encoder_only=voices_only,
         )
     )

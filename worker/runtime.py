@@ -17,8 +17,8 @@ from typing import Any
 
 from redis import Redis
 
-from bot.settings import Settings, load_settings
 from worker.engine import Engine, load_engine
+from worker.settings import WorkerSettings, load_settings
 from worker.telegram import BotApi
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    settings: Settings
+    settings: WorkerSettings
     engine: Engine
     telegram: BotApi
     redis: Redis
@@ -36,21 +36,12 @@ class Runtime:
         return {"host": socket.gethostname(), **self.engine.describe()}
 
 
-def redis_url(settings: Settings) -> str:
-    if not settings.redis_url:
-        raise SystemExit(
-            "configuration error: REDIS_URL is not set (a worker needs the bot's Redis; "
-            "`make run` sets it for the worker it starts)"
-        )
-    return settings.redis_url
-
-
-def build_runtime(settings: Settings, engine: Engine) -> Runtime:
+def build_runtime(settings: WorkerSettings, engine: Engine) -> Runtime:
     return Runtime(
         settings=settings,
         engine=engine,
         telegram=BotApi(settings.telegram_api_url, settings.bot_token.get_secret_value()),
-        redis=Redis.from_url(redis_url(settings)),
+        redis=Redis.from_url(settings.require_redis_url()),
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import PurePath
 
-import numpy as np
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.types import CallbackQuery, Message
@@ -14,8 +13,9 @@ from bot import keyboards
 from bot.callbacks import RegisterCb, RegisterChoice
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.samples import sample_of
 from bot.settings import Settings
-from storage import EncoderMismatchError, Sample, Storage, User, Voice
+from storage import EncoderMismatchError, Storage, User, Voice
 from worker.api import EmbedRequest, EmbedResult
 
 log = logging.getLogger(__name__)
@@ -169,16 +169,7 @@ async def learn_voice(
         log.info("embedding for user %s failed: %s", user.id, code)
         await status.edit_text(embed_error_text(code, settings, texts))
         return
-    sample = Sample(
-        embedding=np.asarray(result.embedding, dtype=np.float32),
-        encoder_id=result.encoder_id,
-        speech_seconds=result.speech_seconds,
-        total_seconds=result.total_seconds,
-        level_dbfs=result.level_dbfs,
-        clipped_fraction=result.clipped_fraction,
-        audio=result.recording_ogg,
-        audio_kind=request.kind,
-    )
+    sample = sample_of(result, request.kind)
     hint = quality_hint(result, texts)
     voice = None
     if merge_into is not None:

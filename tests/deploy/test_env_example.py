@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from bot.settings import Settings
+from service.local import LauncherSettings
 from tests.deploy.compose_files import (
     COMPOSE_FILES,
     ENV_EXAMPLE,
@@ -16,8 +17,12 @@ from tests.deploy.compose_files import (
     env_file_values,
     variables_used,
 )
+from worker.settings import WorkerSettings
 
-# Read by the code but not part of Settings (sv2tts.weights reads it itself).
+# Every process's settings: one .env serves them all.
+SETTINGS = (Settings, WorkerSettings, LauncherSettings)
+FIELDS = sorted({name for cls in SETTINGS for name in cls.model_fields})
+# Read by the code but not part of the settings (sv2tts.weights reads it itself).
 EXTRA_DOCUMENTED = {"SV2TTS_WEIGHTS_URL"}
 # Read by Compose itself, not by the interpolation of our files.
 COMPOSE_OWN = {"COMPOSE_FILE"}
@@ -36,7 +41,7 @@ def documented_names() -> dict[str, int]:
 def test_every_setting_is_documented_with_a_comment() -> None:
     lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
     names = documented_names()
-    for field in Settings.model_fields:
+    for field in FIELDS:
         name = field.upper()
         assert name in names, f"{name} is missing from .env.example"
         # The lines right above it, up to a blank line, hold a comment in prose.
@@ -58,8 +63,8 @@ def test_every_variable_the_compose_files_use_is_documented() -> None:
 
 
 def test_example_documents_nothing_that_is_not_read() -> None:
-    """A setting removed from Settings must leave .env.example too."""
-    read = {field.upper() for field in Settings.model_fields} | EXTRA_DOCUMENTED | COMPOSE_OWN
+    """A setting removed from the settings must leave .env.example too."""
+    read = {field.upper() for field in FIELDS} | EXTRA_DOCUMENTED | COMPOSE_OWN
     for path in COMPOSE_FILES:
         read |= variables_used(path)
     stale = set(documented_names()) - read
@@ -68,13 +73,14 @@ def test_example_documents_nothing_that_is_not_read() -> None:
 
 def test_example_values_are_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     """Copying the example changes nothing but the token: every value shown is the default."""
-    for field in Settings.model_fields:
+    for field in FIELDS:
         monkeypatch.delenv(field.upper(), raising=False)
-    from_example = Settings(_env_file=ENV_EXAMPLE, bot_token="1:x")  # type: ignore[call-arg]
-    defaults = Settings(_env_file=None, bot_token="1:x")  # type: ignore[call-arg]
-    assert from_example == defaults
-    set_in_example = {name.lower() for name in env_file_values()} & set(Settings.model_fields)
-    assert len(set_in_example) > len(Settings.model_fields) // 2  # the example really sets them
+    for cls in SETTINGS:
+        from_example = cls(_env_file=ENV_EXAMPLE, bot_token="1:x")  # type: ignore[call-arg]
+        defaults = cls(_env_file=None, bot_token="1:x")  # type: ignore[call-arg]
+        assert from_example == defaults, cls.__name__
+    set_in_example = {name.lower() for name in env_file_values()} & set(FIELDS)
+    assert len(set_in_example) > len(FIELDS) // 2  # the example really sets them
 
 
 def test_example_holds_no_secrets() -> None:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from redis import Redis
 
-from bot.settings import Settings
 from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
 from sv2tts.dsp import measure_recording
 from sv2tts.pipeline import Embedding, RecordingLimits, recording_problem
 from tests.fakes.botapi import FakeBotAPI
 from worker.runtime import Runtime, build_runtime
+from worker.settings import WorkerSettings
 
 WORKER_DB = 7  # a database of the session's Redis server of its own, flushed per test
 
@@ -94,11 +94,10 @@ def tone_engine() -> ToneEngine:
 def runtime(
     bot_api: FakeBotAPI, worker_redis_url: str, tone_engine: ToneEngine, tmp_path: Any
 ) -> Runtime:
-    settings = Settings(
+    settings = WorkerSettings(
         bot_token=bot_api.token,
         telegram_api_url=bot_api.url,
         redis_url=worker_redis_url,
-        data_dir=tmp_path / "data",
         _env_file=None,
     )
     return build_runtime(settings, tone_engine)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from bot.settings import Settings
 from tests.fakes.weights import make_tiny_weights_dir
 from worker.engine import load_engine
+from worker.settings import WorkerSettings
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def restore_threads() -> Iterator[int]:
     torch.set_num_threads(before)
 
 
-def settings_for(weights: Path, threads: int) -> Settings:
-    return Settings(
+def settings_for(weights: Path, threads: int) -> WorkerSettings:
+    return WorkerSettings(
         bot_token="1:test", sv2tts_weights_dir=weights, device="cpu", torch_threads=threads
     )
 

@@ -22,17 +22,24 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
-from bot.settings import Settings, load_settings
+from service.settings import DEFAULT_DATA_DIR, ServiceSettings, load, setup_logging
 
-log = logging.getLogger("bot.local")
+log = logging.getLogger("service.local")
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 WORKER_NO_WEIGHTS = 3  # worker/__main__.py's exit status for missing or corrupt weights
 STOP_GRACE_SECONDS = 15.0  # a busy worker finishes its job within this, or is killed
 HEALTHY_AFTER_SECONDS = 60.0  # a child that ran this long starts over with a short backoff
 _PR_SET_PDEATHSIG = 1
+
+
+class LauncherSettings(ServiceSettings):
+    """What the launcher reads: BOT_TOKEN (to stop at once without it, before starting
+    anything), REDIS_URL (or an embedded server, persisted under DATA_DIR/redis)."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +179,11 @@ def terminal_interrupt_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def redis_for(settings: Settings, stack: ExitStack) -> str:
+def redis_for(settings: LauncherSettings, stack: ExitStack) -> str:
     """REDIS_URL as configured, or the URL of an embedded server started for this run."""
     if settings.redis_url:
         return settings.redis_url
-    from worker.embedded_redis import EmbeddedRedis
+    from service.embedded_redis import EmbeddedRedis
 
     server = EmbeddedRedis(settings.data_dir / "redis", persist=True)
     with terminal_interrupt_blocked():
@@ -196,8 +203,8 @@ def install_stop_handlers(stopping: threading.Event) -> None:
 
 
 def main() -> int:
-    settings = load_settings()  # no BOT_TOKEN: one line naming it, exit status 2
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    settings = load(LauncherSettings)  # no BOT_TOKEN: one line naming it, exit status 2
+    setup_logging(settings.log_level)
     stopping = threading.Event()
     install_stop_handlers(stopping)
     with ExitStack() as stack:

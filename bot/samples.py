@@ -1,0 +1,21 @@
+"""A worker's EmbedResult as the storage Sample it becomes (user recordings and bank imports)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from storage import Sample
+from worker.api import AudioKind, EmbedResult
+
+
+def sample_of(result: EmbedResult, kind: AudioKind) -> Sample:
+    return Sample(
+        embedding=np.asarray(result.embedding, dtype=np.float32),
+        encoder_id=result.encoder_id,
+        speech_seconds=result.speech_seconds,
+        total_seconds=result.total_seconds,
+        level_dbfs=result.level_dbfs,
+        clipped_fraction=result.clipped_fraction,
+        audio=result.recording_ogg,
+        audio_kind=kind,
+    )
