@@ -1,7 +1,8 @@
 """The composition root: Bot, Dispatcher, storage and the queue client, built once at start.
 
 `run(settings)` is the whole bot process: long polling by default, a webhook server when
-WEBHOOK_URL is set, and a background task recording what the workers report.
+WEBHOOK_URL is set, and two background tasks: one records what the workers report
+(bot/results.py), one sees that every request ends (bot/sweeper.py).
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ from bot.middlewares import (
     AccessMiddleware,
     Deps,
     DepsMiddleware,
-    RequestGateMiddleware,
     RetryAfterMiddleware,
     UserMiddleware,
 )
 from bot.queue import JobQueue, QueueTimeouts
-from bot.results import record_outcomes
+from bot.results import OutcomeRecorder
 from bot.settings import Settings
+from bot.sweeper import Sweeper, close_interrupted_recordings
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,6 @@ def build_dispatcher(deps: Deps) -> Dispatcher:
     dp.update.outer_middleware(DepsMiddleware(deps))
     dp.update.outer_middleware(AccessMiddleware())
     dp.update.outer_middleware(UserMiddleware())
-    dp.message.middleware(RequestGateMiddleware())
-    dp.callback_query.middleware(RequestGateMiddleware())
     dp.include_router(errors.router)
     dp.include_routers(*feature_routers())
     return dp
@@ -87,15 +86,20 @@ async def run(settings: Settings) -> None:
     store = await Storage.open(settings.data_dir)
     jobs = build_jobs(settings)
     bot = build_bot(settings)
-    results: asyncio.Task[None] | None = None
+    recorder = OutcomeRecorder(store, jobs, bot)
+    sweeper = Sweeper(store, jobs, recorder, bot, embed_wait_seconds=settings.embed_timeout_seconds)
+    background: list[asyncio.Task[None]] = []
     try:
         await jobs.ping()
-        expired = await store.requests.expire_stale(older_than_seconds=24 * 3600)
-        if expired:
-            log.info("closed %s requests left open by an earlier run", expired)
+        interrupted = await close_interrupted_recordings(store, jobs, bot)
+        if interrupted:
+            log.info("closed %s recordings that an earlier run was listening to", interrupted)
         dp = build_dispatcher(Deps(settings=settings, store=store, jobs=jobs))
         await set_commands(bot)
-        results = asyncio.create_task(record_outcomes(jobs.redis, store, bot), name="results")
+        background = [
+            asyncio.create_task(recorder.run(), name="results"),
+            asyncio.create_task(sweeper.run(), name="sweeper"),
+        ]
         if settings.webhook_url:
             await serve_webhook(bot, dp, settings)
         else:
@@ -103,10 +107,11 @@ async def run(settings: Settings) -> None:
             log.info("bot started (long polling)")
             await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
-        if results is not None:
-            results.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await results
+                await task
+        await recorder.close()
         await bot.session.close()
         await jobs.close()
         await store.close()

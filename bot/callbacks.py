@@ -57,3 +57,4 @@ class LanguageCb(CallbackData, prefix="l"):
 
 class ForgetCb(CallbackData, prefix="x"):
     confirm: bool
+    user_id: int  # who asked: the button acts for them only

@@ -134,9 +134,9 @@ def languages() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def forget(texts: Texts) -> InlineKeyboardMarkup:
+def forget(texts: Texts, user_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=texts.btn_forget, callback_data=ForgetCb(confirm=True))
-    kb.button(text=texts.btn_cancel, callback_data=ForgetCb(confirm=False))
+    kb.button(text=texts.btn_forget, callback_data=ForgetCb(confirm=True, user_id=user_id))
+    kb.button(text=texts.btn_cancel, callback_data=ForgetCb(confirm=False, user_id=user_id))
     kb.adjust(1)
     return kb.as_markup()

@@ -1,4 +1,4 @@
-"""Middlewares: dependencies, access control, the user record, the request gate, 429 retry.
+"""Middlewares: dependencies, access control, the user record, 429 retry.
 
 Handlers receive what they need as keyword arguments (aiogram's middleware data): `settings`,
 `store` (storage.Storage), `jobs` (bot.queue.JobQueue), `user` (storage.User), `texts`
@@ -15,15 +15,15 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.dispatcher.flags import get_flag
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 
-from bot.locales import Texts, language_from_code, texts_for
-from bot.queue import JobQueue, is_open
+from bot.locales import language_from_code, texts_for
+from bot.queue import JobQueue
 from bot.settings import Settings
 from storage import Storage
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 MAX_RETRY_AFTER_SECONDS = 60
-SYNTH_REQUEST_FLAG = "synth_request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,47 +85,17 @@ class UserMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         store: Storage = data["store"]
         sender: TgUser = data["event_from_user"]
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            # Groups get one explanation (bot/handlers/chats.py); their members get no record.
+            data["texts"] = texts_for(language_from_code(sender.language_code))
+            return await handler(event, data)
         user = await store.users.ensure(sender.id, language_from_code(sender.language_code))
         if user.blocked:  # they wrote again, so they unblocked the bot
             user = await store.users.set_blocked(sender.id, False) or user
         data["user"] = user
         data["texts"] = texts_for(user.language)
         return await handler(event, data)
-
-
-class RequestGateMiddleware(BaseMiddleware):
-    """For handlers flagged `synth_request`: one running request per user, a rate limit."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not get_flag(data, SYNTH_REQUEST_FLAG):
-            return await handler(event, data)
-        settings: Settings = data["settings"]
-        texts: Texts = data["texts"]
-        user_id = data["user"].id
-        if await active_requests(data["store"], data["jobs"], user_id) >= (
-            settings.max_active_requests_per_user
-        ):
-            await tell(event, texts.one_at_a_time)
-            return None
-        if await data["store"].requests.count_recent(user_id, 60) >= settings.requests_per_minute:
-            await tell(event, texts.rate_limited.format(per_minute=settings.requests_per_minute))
-            return None
-        return await handler(event, data)
-
-
-async def active_requests(store: Storage, jobs: JobQueue, user_id: int) -> int:
-    """Requests still queued or running. A request whose job is gone from Redis (expired, a
-    flushed queue) will never report back, so it is closed here instead of blocking the user
-    forever; a job that finished counts as over even before its outcome is recorded."""
-    count = 0
-    for request in await store.requests.list_active(user_id):
-        state = await jobs.synth_state(request.id)
-        if state is None:
-            log.warning("request %s has no job any more; marking it failed", request.id)
-            await store.requests.mark_failed(request.id, "internal")
-        elif is_open(state):
-            count += 1
-    return count
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):

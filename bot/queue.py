@@ -1,8 +1,10 @@
-"""The bot's side of the job queue: enqueue embed/synth jobs by dotted path, watch them.
+"""The bot's side of the job queue: enqueue embed and synth jobs by dotted path, watch them,
+take them back, and clear out of Redis what a finished request no longer needs.
 
-RQ's client is synchronous; every call that touches Redis runs in a thread
-(`asyncio.to_thread`) so the event loop never blocks. Cheap checks that run on every message
-(worker heartbeat, pending recordings) use the asyncio Redis client instead.
+RQ's client is synchronous; every call that touches RQ runs in a thread (`asyncio.to_thread`)
+so the event loop never blocks. Cheap checks that run on every message (is a worker ready?
+a pending recording?) use the asyncio Redis client instead. Jobs go in and come out as JSON
+(worker.api.SERIALIZER): nothing the bot reads from Redis is unpickled.
 """
 
 from __future__ import annotations
@@ -12,53 +14,48 @@ import json
 import logging
 import re
 import time
-import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from worker import delivery, presence
 from worker.api import (
     EMBED_JOB,
     EMBED_JOB_TIMEOUT,
-    EMBED_QUEUE,
     ERROR_CODE_META,
     ERROR_CODES,
     JOB_RETRY_INTERVALS,
     JOB_RETRY_MAX,
+    QUEUE,
+    SERIALIZER,
     SYNTH_JOB,
-    SYNTH_QUEUE,
-    WORKER_HEARTBEAT_PREFIX,
     EmbedRequest,
     EmbedResult,
+    SynthOutcome,
     SynthRequest,
+    embed_job_id,
+    synth_job_id,
     synth_job_timeout,
 )
+from worker.delivery import Cancel
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "voiceclone:bot:"
 PENDING_TTL_SECONDS = 15 * 60
-# The worker spends retries only on transient failures; bad input fails at once.
+# The worker spends retries only on failures that prove nothing was sent; bad input fails at once.
 RETRY = Retry(max=JOB_RETRY_MAX, interval=list(JOB_RETRY_INTERVALS))
 POLL_SECONDS = 0.25
+# An embed job's result holds the recording: kept only as long as the bot may still read it.
+EMBED_RESULT_TTL = 120
 _ERROR_CODE_IN_TRACEBACK = re.compile(r"(?:Embed|Job)Error: (\w+)")
-_OPEN_STATUSES = {
-    JobStatus.QUEUED,
-    JobStatus.STARTED,
-    JobStatus.DEFERRED,
-    JobStatus.SCHEDULED,
-    JobStatus.CREATED,
-}
-
-
-def synth_job_id(request_id: int) -> str:
-    """Synth jobs are named after their request row, so the bot can find them again."""
-    return f"synth-{request_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +67,7 @@ class EmbedOutcome:
 @dataclass(frozen=True, slots=True)
 class QueueTimeouts:
     embed_wait_seconds: float  # how long the bot waits for an embedding before giving up
-    result_ttl_seconds: int  # how long finished and failed jobs stay in Redis
+    result_ttl_seconds: int  # how long failed jobs stay in Redis for inspection
 
 
 def error_code_of(job: Job) -> str:
@@ -88,9 +85,9 @@ class JobQueue:
     def __init__(self, redis_url: str, timeouts: QueueTimeouts) -> None:
         self._sync = redis.Redis.from_url(redis_url)
         self.redis = aioredis.Redis.from_url(redis_url)
+        self.url = redis_url
         self.timeouts = timeouts
-        self.embed_queue = Queue(EMBED_QUEUE, connection=self._sync)
-        self.synth_queue = Queue(SYNTH_QUEUE, connection=self._sync)
+        self.queue = Queue(QUEUE, connection=self._sync, serializer=SERIALIZER)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -102,38 +99,53 @@ class JobQueue:
     # ---------------------------------------------------------------- workers and limits
 
     async def workers_ready(self) -> int:
-        count = 0
-        async for _ in self.redis.scan_iter(match=f"{WORKER_HEARTBEAT_PREFIX}*", count=100):
-            count += 1
-        return count
+        """How many workers have their models loaded: one ZCOUNT (worker/presence.py)."""
+        return int(await self.redis.execute_command(*presence.ready_count_command()))
 
     # ------------------------------------------------- recordings waiting for a decision
 
+    def _pending_key(self, user_id: int) -> str:
+        return f"{KEY_PREFIX}pending:{user_id}"
+
     async def put_pending(self, user_id: int, request: EmbedRequest) -> None:
-        key = f"{KEY_PREFIX}pending:{user_id}"
-        await self.redis.set(key, json.dumps(request.to_dict()), ex=PENDING_TTL_SECONDS)
+        await self.redis.set(
+            self._pending_key(user_id), json.dumps(request.to_dict()), ex=PENDING_TTL_SECONDS
+        )
 
     async def take_pending(self, user_id: int) -> EmbedRequest | None:
-        raw = await self.redis.getdel(f"{KEY_PREFIX}pending:{user_id}")
+        raw = await self.redis.getdel(self._pending_key(user_id))
         return None if raw is None else EmbedRequest(**json.loads(raw))
 
     async def drop_pending(self, user_id: int) -> bool:
-        return bool(await self.redis.delete(f"{KEY_PREFIX}pending:{user_id}"))
+        return bool(await self.redis.delete(self._pending_key(user_id)))
 
     # -------------------------------------------------------------------------- embedding
 
-    async def embed(self, request: EmbedRequest) -> EmbedOutcome:
-        """Enqueue an embed job and wait for it (at most `embed_wait_seconds`)."""
+    async def embed(self, request_id: int, request: EmbedRequest) -> EmbedOutcome:
+        """Enqueue the embed job of request `request_id` (at the front: recordings are short
+        and a user waits on them) and wait for it, at most `embed_wait_seconds`. Whatever
+        happens, the job and its result (which holds the recording) leave Redis after."""
+        job_id = embed_job_id(request_id)
         job = await asyncio.to_thread(
-            self.embed_queue.enqueue,
+            self.queue.enqueue,
             EMBED_JOB,
             request.to_dict(),
-            job_id=f"embed-{uuid.uuid4().hex}",
+            job_id=job_id,
+            at_front=True,
             job_timeout=EMBED_JOB_TIMEOUT,
-            result_ttl=self.timeouts.result_ttl_seconds,
-            failure_ttl=self.timeouts.result_ttl_seconds,
+            result_ttl=EMBED_RESULT_TTL,
+            failure_ttl=EMBED_RESULT_TTL,
             retry=RETRY,
         )
+        outcome: EmbedOutcome | None = None
+        try:
+            outcome = await self._wait_for_embedding(job)
+            return outcome
+        finally:
+            finished = outcome is not None and outcome.error_code != "timeout"
+            await asyncio.to_thread(self._drop, job_id, finished)
+
+    async def _wait_for_embedding(self, job: Job) -> EmbedOutcome:
         deadline = time.monotonic() + self.timeouts.embed_wait_seconds
         while time.monotonic() < deadline:
             status = await asyncio.to_thread(_status_or_none, job)
@@ -144,20 +156,33 @@ class JobQueue:
                 code = await asyncio.to_thread(_refreshed_error_code, job)
                 return EmbedOutcome(None, code)
             await asyncio.sleep(POLL_SECONDS)
-        await asyncio.to_thread(_cancel_quietly, job)
         return EmbedOutcome(None, "timeout")
+
+    def _drop(self, job_id: str, finished: bool) -> None:
+        """Take the job back if it may still run, then purge it (or leave that to the sweeper
+        while a worker holds it)."""
+        try:
+            if not finished:
+                delivery.cancel(self._sync, job_id)
+            delivery.purge(self._sync, job_id)
+        except RedisError as error:
+            log.warning("could not clear job %s out of Redis: %s", job_id, error)
 
     # ------------------------------------------------------------------------- synthesis
 
     async def enqueue_synth(self, request: SynthRequest) -> int | None:
-        """Enqueue; returns the 1-based place in the synth queue (None if unknown)."""
+        """Enqueue; returns the 1-based place in the queue (None if unknown).
+
+        A finished synth job is deleted by RQ at once (result_ttl=0): its outcome travels
+        through the results list, and its payload (text, voice) has no reason to stay.
+        """
         job = await asyncio.to_thread(
-            self.synth_queue.enqueue,
+            self.queue.enqueue,
             SYNTH_JOB,
             request.to_dict(),
             job_id=synth_job_id(request.request_id),
             job_timeout=synth_job_timeout(request.text),
-            result_ttl=self.timeouts.result_ttl_seconds,
+            result_ttl=0,
             failure_ttl=self.timeouts.result_ttl_seconds,
             retry=RETRY,
             description=f"synth request {request.request_id} ({len(request.text)} chars)",
@@ -165,36 +190,33 @@ class JobQueue:
         position = await asyncio.to_thread(job.get_position)
         return None if position is None else position + 1
 
-    async def synth_state(self, request_id: int) -> JobStatus | None:
-        """The synth job's status, None when the job is gone (expired or never existed)."""
-        return await asyncio.to_thread(self._synth_state, request_id)
+    async def cancel(self, job_id: str) -> Cancel:
+        """Take a job back if it still can be: see worker/delivery.py for what each answer
+        promises. A job taken out of the queue is purged at once."""
+        found = await asyncio.to_thread(delivery.cancel, self._sync, job_id)
+        if found is Cancel.REMOVED:
+            await asyncio.to_thread(delivery.purge, self._sync, job_id)
+        return found
 
-    def _synth_state(self, request_id: int) -> JobStatus | None:
-        try:
-            job = Job.fetch(synth_job_id(request_id), connection=self._sync)
-        except NoSuchJobError:
-            return None
-        return _status_or_none(job)
+    async def purge(self, job_ids: Iterable[str]) -> None:
+        """Clear finished jobs out of Redis (those a worker still holds: later, by the sweeper)."""
+        ids = list(job_ids)
+        await asyncio.to_thread(lambda: [delivery.purge(self._sync, job_id) for job_id in ids])
 
-    async def cancel_synth(self, request_id: int) -> bool:
-        """Cancel a synth job that no worker has started; False if it is running or over."""
-        return await asyncio.to_thread(self._cancel_synth, request_id)
+    async def job_exists(self, job_id: str) -> bool:
+        return bool(await self.redis.exists(Job.key_for(job_id)))
 
-    def _cancel_synth(self, request_id: int) -> bool:
-        try:
-            job = Job.fetch(synth_job_id(request_id), connection=self._sync)
-        except NoSuchJobError:
-            return True  # nothing left to run
-        if _status_or_none(job) in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-            return _cancel_quietly(job)
-        return False
+    async def settled_outcome(self, job_id: str) -> SynthOutcome | None:
+        return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)
+
+    async def purge_pending(self) -> int:
+        return await asyncio.to_thread(delivery.purge_pending, self._sync)
 
     async def queue_lengths(self) -> tuple[int, int]:
-        return await asyncio.to_thread(lambda: (len(self.embed_queue), len(self.synth_queue)))
-
-
-def is_open(status: JobStatus | None) -> bool:
-    return status in _OPEN_STATUSES
+        """(recordings, speech requests) waiting in the queue."""
+        ids = await self.redis.lrange(self.queue.key, 0, -1)
+        embed = sum(1 for job_id in ids if job_id.startswith(b"embed-"))
+        return embed, len(ids) - embed
 
 
 def _status_or_none(job: Job) -> JobStatus | None:
@@ -212,20 +234,10 @@ def _refreshed_error_code(job: Job) -> str:
     return error_code_of(job)
 
 
-def _cancel_quietly(job: Job) -> bool:
-    try:
-        job.cancel()
-    except (InvalidJobOperation, NoSuchJobError):
-        return False
-    return True
-
-
 def _embed_result(value: Any) -> EmbedResult | None:
-    if isinstance(value, EmbedResult):
-        return value
     if isinstance(value, dict):
         try:
             return EmbedResult.from_dict(value)
-        except TypeError:
+        except (TypeError, KeyError, ValueError):
             log.error("embed job returned an unexpected dict: keys %s", sorted(value))
     return None

@@ -44,6 +44,10 @@ class Settings(RecordingLimitSettings):
     max_text_chars: int = Field(1000, ge=1)
     requests_per_minute: int = Field(6, ge=1)
     max_active_requests_per_user: int = Field(1, ge=1)
+    max_queued_requests: int = Field(
+        100, ge=1, description="queued or running requests of all users before all are told busy"
+    )
+    max_voices_per_user: int = Field(20, ge=1)
     embed_timeout_seconds: float = Field(60.0, gt=0)
     job_result_ttl_seconds: int = Field(
         3600, ge=60, description="how long finished or failed jobs stay inspectable in Redis"

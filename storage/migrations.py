@@ -9,7 +9,8 @@ Decisions recorded here because the schema is where they bite:
 - Curated bank voices have `owner_id` NULL (owned by the deployment, not by an admin's
   Telegram account, so an admin's `/forget` does not empty the bank) and are always public.
 - `users.active_voice_id` is ON DELETE SET NULL: deleting a voice clears it for everyone
-  who had it active. Deleting a user cascades to their voices, recordings and requests.
+  who had it active. Deleting a user cascades to their voices and recordings; their requests
+  are purged by storage itself (v4: running ones outlive the user until they end).
 - Recording files live outside the database; rows carry their sha256, and a file is removed
   when the last row naming it goes (see storage/recordings.py).
 """
@@ -95,5 +96,53 @@ V2_REQUEST_OUTCOMES: Migration = (
 # v3: the bank is read by (public, curated) on every /bank page.
 V3_BANK_INDEX: Migration = ("CREATE INDEX voices_bank ON voices (public, curated, id)",)
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_REQUEST_OUTCOMES, V3_BANK_INDEX)
+# v4: requests are the admission ledger of the per-user and global limits, for recordings
+# (kind 'embed') as for speech (kind 'synth'). They no longer cascade from users: `/forget`
+# deletes a user at once, but the requests still running and those of the last minute must go
+# on counting against the limits until they end (then storage purges them), or `/forget` would
+# be a way around "one at a time" and the rate limit. SQLite cannot drop a foreign key, so the
+# table is rebuilt (AUTOINCREMENT's counter moves with it: request ids are never reused, job ids
+# and Redis keys are named after them).
+V4_ADMISSION_LEDGER: Migration = (
+    """
+    CREATE TABLE requests_v4 (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id       INTEGER NOT NULL,
+        voice_id      INTEGER REFERENCES voices (id) ON DELETE SET NULL,
+        kind          TEXT    NOT NULL DEFAULT 'synth' CHECK (kind IN ('synth', 'embed')),
+        text_length   INTEGER NOT NULL,
+        status        TEXT    NOT NULL,
+        created_at    REAL    NOT NULL,
+        finished_at   REAL,
+        started_at    REAL,
+        queue_seconds REAL,
+        synth_seconds REAL,
+        audio_seconds REAL,
+        total_seconds REAL,
+        error_code    TEXT
+    )
+    """,
+    "INSERT INTO requests_v4 (id, user_id, voice_id, kind, text_length, status, created_at,"
+    " finished_at, started_at, queue_seconds, synth_seconds, audio_seconds, total_seconds,"
+    " error_code) SELECT id, user_id, voice_id, 'synth', text_length, status, created_at,"
+    " finished_at, started_at, queue_seconds, synth_seconds, audio_seconds, total_seconds,"
+    " error_code FROM requests",
+    # The counter, not just the rows: ids of deleted rows above the highest kept one stay used.
+    "DELETE FROM sqlite_sequence WHERE name = 'requests_v4'",
+    "INSERT INTO sqlite_sequence (name, seq)"
+    " SELECT 'requests_v4', seq FROM sqlite_sequence WHERE name = 'requests'",
+    "DROP TABLE requests",
+    "ALTER TABLE requests_v4 RENAME TO requests",
+    "CREATE INDEX requests_user_time ON requests (user_id, created_at)",
+    "CREATE INDEX requests_user_status ON requests (user_id, status)",
+    "CREATE INDEX requests_time ON requests (created_at)",
+    "CREATE INDEX requests_status ON requests (status)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    V1_INITIAL,
+    V2_REQUEST_OUTCOMES,
+    V3_BANK_INDEX,
+    V4_ADMISSION_LEDGER,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

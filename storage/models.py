@@ -34,6 +34,33 @@ class RequestStatus(StrEnum):
 # A user's requests in these states count against `max_active_requests_per_user`.
 ACTIVE_STATUSES: tuple[RequestStatus, ...] = (RequestStatus.queued, RequestStatus.running)
 
+RequestKind = Literal["synth", "embed"]  # speech, or a recording becoming a voice
+
+
+class Refusal(StrEnum):
+    """Why `requests.admit` turned a request away."""
+
+    busy = "busy"  # the user has as many requests running as they may
+    rate = "rate"  # the user's budget for the last minute is spent
+    full = "full"  # the whole service has as much queued work as it takes
+    voices = "voices"  # the user has as many voices as they may (a recording for a new one)
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionLimits:
+    max_active_per_user: int
+    per_minute: int  # requests and recordings together, per user
+    max_queued: int  # queued or running, all users together
+    max_voices_per_user: int
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A request row created (`request_id`), or the reason none was."""
+
+    request_id: int | None
+    refusal: Refusal | None = None
+
 
 def validate_voice_name(name: str) -> str:
     """Return `name` unchanged if it is a usable voice name, else raise ValueError.
@@ -119,6 +146,7 @@ class Request:
     id: int
     user_id: int
     voice_id: int | None
+    kind: RequestKind
     text_length: int
     status: RequestStatus
     created_at: datetime

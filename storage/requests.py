@@ -1,9 +1,14 @@
-"""Synthesis requests: the history behind rate limits, "one at a time", and admin figures.
+"""Requests (speech, and recordings becoming voices): the admission ledger behind "one at a
+time", the rate limit and the global cap, and the history behind the admin figures.
 
-Life of a request: `create` (queued) when the bot enqueues it, `mark_started` (running),
-then one of `mark_finished`, `mark_failed`, `mark_cancelled`; `record_outcome` applies a
-worker's SynthOutcome. Only a queued or running request moves on, so a late outcome never
-overwrites a cancellation.
+Life of a request: `admit` (queued) before the bot enqueues its job, `mark_started`
+(running), then one of `mark_finished`, `mark_failed`, `mark_cancelled`; `record_outcome`
+applies a worker's SynthOutcome. Only a queued or running request moves on, so a late outcome
+never overwrites a cancellation.
+
+`admit` checks every limit and creates the row in one write transaction (BEGIN IMMEDIATE,
+under the storage lock), so requests that arrive at the same instant are counted one after
+the other: of twenty at once, exactly as many as the limits allow get a row.
 """
 
 from __future__ import annotations
@@ -13,21 +18,26 @@ import sqlite3
 from collections.abc import Callable
 
 from storage._time import to_datetime, to_datetime_or_none
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.models import (
     ACTIVE_STATUSES,
     MAX_ERROR_CODE_CHARS,
+    Admission,
+    AdmissionLimits,
     OutcomeLike,
+    Refusal,
     Request,
+    RequestKind,
     RequestStatus,
 )
 
 log = logging.getLogger(__name__)
 
 _COLUMNS = (
-    "id, user_id, voice_id, text_length, status, created_at, started_at, finished_at,"
+    "id, user_id, voice_id, kind, text_length, status, created_at, started_at, finished_at,"
     " queue_seconds, synth_seconds, audio_seconds, total_seconds, error_code"
 )
+RATE_WINDOW_SECONDS = 60.0  # the per-minute budget
 _ACTIVE = tuple(str(status) for status in ACTIVE_STATUSES)
 _ACTIVE_SQL = f"status IN ({', '.join('?' for _ in _ACTIVE)})"
 
@@ -37,6 +47,7 @@ def _request(row: sqlite3.Row) -> Request:
         id=row["id"],
         user_id=row["user_id"],
         voice_id=row["voice_id"],
+        kind=row["kind"],
         text_length=row["text_length"],
         status=RequestStatus(row["status"]),
         created_at=to_datetime(row["created_at"]),
@@ -60,18 +71,70 @@ class Requests:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, user_id: int, voice_id: int | None, text_length: int) -> int:
-        """Record a request as queued; return its id (goes into SynthRequest.request_id)."""
+    async def create(
+        self,
+        user_id: int,
+        voice_id: int | None,
+        text_length: int,
+        kind: RequestKind = "synth",
+    ) -> int:
+        """Record a request as queued, with no limit checked; return its id."""
+        async with self._db.transaction() as tx:
+            return await self._insert(tx, user_id, voice_id, text_length, kind)
+
+    async def admit(
+        self,
+        user_id: int,
+        voice_id: int | None,
+        text_length: int,
+        limits: AdmissionLimits,
+        *,
+        kind: RequestKind = "synth",
+        new_voice: bool = False,
+    ) -> Admission:
+        """Check the limits and record the request as queued, in one step (see the module
+        docstring). `new_voice`: a recording that would make a new voice, not refine one."""
+        async with self._db.transaction() as tx:
+            active = await tx.fetch_value(
+                f"SELECT COUNT(*) FROM requests WHERE user_id = ? AND {_ACTIVE_SQL}",
+                (user_id, *_ACTIVE),
+            )
+            if active >= limits.max_active_per_user:
+                return Admission(None, Refusal.busy)
+            recent = await tx.fetch_value(
+                "SELECT COUNT(*) FROM requests WHERE user_id = ? AND created_at > ?",
+                (user_id, tx.now - RATE_WINDOW_SECONDS),
+            )
+            if recent >= limits.per_minute:
+                return Admission(None, Refusal.rate)
+            queued = await tx.fetch_value(
+                f"SELECT COUNT(*) FROM requests WHERE {_ACTIVE_SQL}", _ACTIVE
+            )
+            if queued >= limits.max_queued:
+                return Admission(None, Refusal.full)
+            if new_voice:
+                voices = await tx.fetch_value(
+                    "SELECT COUNT(*) FROM voices WHERE owner_id = ?", (user_id,)
+                )
+                if voices >= limits.max_voices_per_user:
+                    return Admission(None, Refusal.voices)
+            request_id = await self._insert(tx, user_id, voice_id, text_length, kind)
+        return Admission(request_id)
+
+    async def _insert(
+        self, tx: Tx, user_id: int, voice_id: int | None, text_length: int, kind: RequestKind
+    ) -> int:
         if text_length < 0:
             raise ValueError("text length must not be negative")
-        async with self._db.transaction() as tx:
-            if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
-                raise LookupError(f"no user {user_id}")
-            _, request_id = await tx.execute(
-                "INSERT INTO requests (user_id, voice_id, text_length, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (user_id, voice_id, int(text_length), str(RequestStatus.queued), tx.now),
-            )
+        if kind not in ("synth", "embed"):
+            raise ValueError(f"bad request kind {kind!r}")
+        if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
+            raise LookupError(f"no user {user_id}")
+        _, request_id = await tx.execute(
+            "INSERT INTO requests (user_id, voice_id, kind, text_length, status, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (user_id, voice_id, kind, int(text_length), str(RequestStatus.queued), tx.now),
+        )
         assert request_id is not None
         return request_id
 
@@ -171,14 +234,53 @@ class Requests:
                 )
             )
 
-    async def list_active(self, user_id: int) -> list[Request]:
-        """The user's queued or running requests, oldest first (for /cancel)."""
+    async def list_active(self, user_id: int, kind: RequestKind | None = None) -> list[Request]:
+        """The user's queued or running requests (of `kind`, if given), oldest first."""
+        kind_sql, kinds = ("AND kind = ?", (kind,)) if kind else ("", ())
         async with self._db.reading() as tx:
             rows = await tx.fetch_all(
-                f"SELECT {_COLUMNS} FROM requests WHERE user_id = ? AND {_ACTIVE_SQL} ORDER BY id",
-                (user_id, *_ACTIVE),
+                f"SELECT {_COLUMNS} FROM requests WHERE user_id = ? AND {_ACTIVE_SQL} {kind_sql}"
+                " ORDER BY id",
+                (user_id, *_ACTIVE, *kinds),
             )
         return [_request(row) for row in rows]
+
+    async def list_open(self, older_than_seconds: float = 0.0) -> list[Request]:
+        """Every queued or running request created over `older_than_seconds` ago, oldest
+        first: what the bot's sweeper compares with what Redis holds."""
+        async with self._db.reading() as tx:
+            rows = await tx.fetch_all(
+                f"SELECT {_COLUMNS} FROM requests WHERE {_ACTIVE_SQL} AND created_at <= ?"
+                " ORDER BY id",
+                (*_ACTIVE, tx.now - float(older_than_seconds)),
+            )
+        return [_request(row) for row in rows]
+
+    async def ids_of(self, user_id: int) -> list[int]:
+        """Every request id of the user still on record (their jobs may still be in Redis)."""
+        async with self._db.reading() as tx:
+            rows = await tx.fetch_all("SELECT id FROM requests WHERE user_id = ?", (user_id,))
+        return [int(row["id"]) for row in rows]
+
+    async def count_open(self) -> int:
+        """Queued or running requests of all users (what the global cap counts)."""
+        async with self._db.reading() as tx:
+            return int(
+                await tx.fetch_value(f"SELECT COUNT(*) FROM requests WHERE {_ACTIVE_SQL}", _ACTIVE)
+            )
+
+    async def purge_forgotten(self) -> int:
+        """Delete the requests kept past a `/forget` once they no longer count (over, and older
+        than the rate window). They are those whose user is gone or was made anew after them
+        (a user who came back does not get the forgotten history again). How many went."""
+        async with self._db.transaction() as tx:
+            changed, _ = await tx.execute(
+                f"DELETE FROM requests WHERE NOT ({_ACTIVE_SQL}) AND created_at < ?"
+                " AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = requests.user_id"
+                " AND users.created_at <= requests.created_at)",
+                (*_ACTIVE, tx.now - RATE_WINDOW_SECONDS),
+            )
+        return changed
 
     async def expire_stale(self, older_than_seconds: float, error_code: str = "internal") -> int:
         """Fail queued or running requests older than this (lost in a crash), so that they

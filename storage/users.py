@@ -8,6 +8,7 @@ import sqlite3
 from storage._time import to_datetime
 from storage.db import Database
 from storage.models import (
+    ACTIVE_STATUSES,
     MAX_LANGUAGE_CHARS,
     OUTPUT_FORMATS,
     ForgetReport,
@@ -15,6 +16,7 @@ from storage.models import (
     User,
 )
 from storage.recordings import Recordings
+from storage.requests import RATE_WINDOW_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,10 @@ class Users:
         Their voices go, with them the voices' recordings; other users who had one of those
         voices active lose it; the user's request history goes. A recording file that
         another user also sent stays for that user.
+
+        Requests still queued or running, and those of the last minute, stay until they no
+        longer count against the limits (`Requests.purge_forgotten`): forgetting must not
+        reset "one at a time" or the rate limit. They hold no text, only timings.
         """
         async with self._db.transaction() as tx:
             exists = await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (user_id,))
@@ -124,11 +130,19 @@ class Users:
             requests = await tx.fetch_value(
                 "SELECT COUNT(*) FROM requests WHERE user_id = ?", (user_id,)
             )
+            still_counting = (
+                f"status IN ({', '.join('?' for _ in ACTIVE_STATUSES)}) OR created_at >= ?"
+            )
+            counting = (*(str(s) for s in ACTIVE_STATUSES), tx.now - RATE_WINDOW_SECONDS)
             keys = await self._recordings.keys_of_owner(tx, user_id)
-            # Voices first (cascading to recordings, nulling others' links), then the user
-            # (cascading to requests).
+            # Voices first (cascading to recordings, nulling others' links), then the user,
+            # then the requests that no longer count.
             await tx.execute("DELETE FROM voices WHERE owner_id = ?", (user_id,))
             await tx.execute("DELETE FROM users WHERE id = ?", (user_id,))
+            await tx.execute(
+                f"DELETE FROM requests WHERE user_id = ? AND NOT ({still_counting})",
+                (user_id, *counting),
+            )
             files_removed = self._recordings.remove_orphans_after_commit(tx, keys)
             # Old versions of the deleted pages would otherwise linger in the WAL file.
             tx.after_commit(self._db.checkpoint)

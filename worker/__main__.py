@@ -1,4 +1,4 @@
-"""`python -m worker`: load the models, then take jobs from `embed` then `synth` until stopped.
+"""`python -m worker`: load the models, then take jobs from the queue until stopped.
 
 `python -m worker health` exits 0 when some worker's readiness heartbeat is in Redis, 1 when
 none is; `--this-host` counts only the workers of this host (a container's health check, so that
@@ -28,22 +28,14 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from service.settings import setup_logging
-from worker.api import QUEUES, WORKER_HEARTBEAT_PREFIX
+from worker.api import QUEUE
+from worker.presence import ready_workers
+from worker.recovery import DEFAULT_LEASE_SECONDS, DEFAULT_RELEASE_AFTER
 from worker.settings import WorkerSettings, load_settings
 
 log = logging.getLogger("worker")
 
 EXIT_NO_WEIGHTS = 3
-
-
-def ready_workers(redis: Redis) -> list[dict[str, object]]:
-    """The heartbeats of workers whose models are loaded, newest information each."""
-    found = []
-    for key in redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
-        raw = redis.get(key)
-        if raw:
-            found.append(json.loads(raw))
-    return found
 
 
 def weights_summary(weights: dict[str, Any]) -> str:
@@ -105,7 +97,12 @@ def fetch_missing_weights(settings: WorkerSettings) -> None:
         log.error("could not download the weights: %s", error)
 
 
-def run(settings: WorkerSettings, lease_seconds: int, download_missing: bool = False) -> int:
+def run(
+    settings: WorkerSettings,
+    lease_seconds: float,
+    release_after: float,
+    download_missing: bool = False,
+) -> int:
     from sv2tts.weights import WeightsError
     from worker.runtime import resident_runtime
     from worker.worker import Housekeeper, ResidentWorker
@@ -120,13 +117,14 @@ def run(settings: WorkerSettings, lease_seconds: int, download_missing: bool = F
     except WeightsError as error:
         log.error("cannot start: %s", error)
         return EXIT_NO_WEIGHTS
+    runtime.lease.seconds = lease_seconds
     info = runtime.describe()
     log.info("ready on %s with weights %s", info["device"], weights_summary(info["weights"]))
     worker = ResidentWorker(
-        QUEUES,
+        [QUEUE],
         runtime=runtime,
         connection=Redis.from_url(runtime.settings.require_redis_url()),
-        lease_seconds=lease_seconds,
+        release_after=release_after,
         log_job_description=False,  # job arguments hold user text and embeddings
     )
     housekeeper = Housekeeper(worker)
@@ -149,9 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", choices=("run", "health"), default="run")
     parser.add_argument(
         "--lease-seconds",
-        type=int,
-        default=15,
+        type=float,
+        default=DEFAULT_LEASE_SECONDS,
         help="how long a dead worker's job waits before another worker takes it over",
+    )
+    parser.add_argument(
+        "--release-after",
+        type=float,
+        default=DEFAULT_RELEASE_AFTER,
+        help="on a stop request, seconds to let the running job finish before handing it back",
     )
     parser.add_argument(
         "--this-host", action="store_true", help="health: count only this host's workers"
@@ -166,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level)
     if args.command == "health":
         return health(settings, this_host_only=args.this_host)
-    return run(settings, args.lease_seconds, download_missing=args.download_missing)
+    return run(
+        settings, args.lease_seconds, args.release_after, download_missing=args.download_missing
+    )
 
 
 if __name__ == "__main__":

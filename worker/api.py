@@ -1,33 +1,53 @@
-"""The contract between the bot and the workers: queue names, job payloads, results.
+"""The contract between the bot and the workers: the queue, job payloads, results.
 
 This module is imported by the bot, so it must stay light (no torch, no sv2tts). Jobs are
 enqueued by dotted path (`worker.jobs.embed_job`), so the bot never imports the job code.
-Payloads are plain dicts made from these dataclasses, so that a worker on another host needs
-nothing but Redis and the Bot API.
+Payloads are plain dicts made from these dataclasses and cross Redis as JSON (RQ's
+`JSONSerializer`, on both sides: nothing in Redis is ever unpickled, so whoever can write to
+Redis cannot run code in the bot or a worker). A worker on another host needs nothing but Redis
+and the Bot API.
+
+One queue, embed jobs at its front. RQ takes a job from a single queue with BLMOVE into an
+intermediate list, so a job a worker has taken but not yet started is still somewhere in Redis
+(worker/recovery.py finds it if that worker dies); from two queues RQ pops with BLPOP, and a
+worker killed right after the pop takes the job with it. Putting the short embed jobs at the
+front keeps "voices first" without a second queue.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EMBED_QUEUE = "embed"
-SYNTH_QUEUE = "synth"
-QUEUES = (EMBED_QUEUE, SYNTH_QUEUE)  # a worker listens in this order: short jobs first
+from rq.serializers import JSONSerializer
+
+QUEUE = "voiceclone"
+SERIALIZER = JSONSerializer
 
 EMBED_JOB = "worker.jobs.embed_job"
 SYNTH_JOB = "worker.jobs.synth_job"
 
+
+def embed_job_id(request_id: int) -> str:
+    """Jobs are named after their request row, so the bot can find (and delete) them."""
+    return f"embed-{request_id}"
+
+
+def synth_job_id(request_id: int) -> str:
+    return f"synth-{request_id}"
+
+
 # The worker pushes one JSON SynthOutcome per finished or failed synth job onto this list;
-# the bot pops them and records timings and failures in storage (the bot is the only writer).
+# the bot moves each to RESULTS_PROCESSING, records it in storage (the bot is the only writer)
+# and only then removes it, so an outcome survives a bot that dies halfway.
 RESULTS_LIST = "voiceclone:synth-results"
-# Set by a worker while its models are loaded and ready (a key with a short TTL, refreshed).
-WORKER_HEARTBEAT_PREFIX = "voiceclone:worker-ready:"
-WORKER_HEARTBEAT_TTL = 30  # seconds; the worker refreshes it every few seconds
+RESULTS_PROCESSING = "voiceclone:synth-results:processing"
 
 # Retry policy for both jobs, for the bot to pass as `Retry(max=..., interval=...)`. The worker
-# spends it only on transient failures (Telegram 429/5xx, network) and on a worker that died
-# mid-job; bad input fails at once, whatever retries the job carries.
+# spends it only on failures that prove nothing reached the user (Telegram 429/5xx, a refused
+# connection) and on a worker that died mid-job; bad input fails at once, whatever retries the
+# job carries.
 JOB_RETRY_MAX = 3
 JOB_RETRY_INTERVALS = (5, 15, 60)
 # Key of `job.meta` where the worker records a failed job's error code (one of ERROR_CODES),
@@ -76,11 +96,16 @@ class EmbedResult:
     recording_ogg: bytes  # the decoded recording, 16 kHz mono OGG/Opus, for the bot to keep
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready: the recording as base64 text."""
+        data = asdict(self)
+        data["recording_ogg"] = base64.b64encode(self.recording_ogg).decode("ascii")
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbedResult:
-        return cls(**data)
+        fields = dict(data)
+        fields["recording_ogg"] = base64.b64decode(fields["recording_ogg"], validate=True)
+        return cls(**fields)
 
 
 class JobError(Exception):
@@ -110,6 +135,9 @@ ERROR_CODES = (
     "weights_missing",  # the worker has no model weights
     "internal",  # anything else
     "timeout",  # the job ran past its time limit
+    "delivery_unknown",  # Telegram did not confirm the upload; it may or may not have arrived
+    "lost",  # the job vanished from Redis (its data was lost); nothing can run it again
+    "cancelled",  # the user cancelled it (or asked to be forgotten) before it was sent
 )
 
 
@@ -146,6 +174,8 @@ class SynthOutcome:
     audio_seconds: float = 0.0  # length of the voice note
     total_seconds: float = 0.0  # enqueued -> uploaded
     sent_message_id: int | None = None
+    job_id: str = ""  # whose keys the bot removes from Redis once it has recorded this
+    sent_again: bool = False  # re-sent after an attempt that was cut off mid-upload
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

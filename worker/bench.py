@@ -37,7 +37,7 @@ from rq import Queue
 
 from service.embedded_redis import EmbeddedRedis
 from worker.__main__ import ready_workers
-from worker.api import SYNTH_JOB, SYNTH_QUEUE, SynthRequest, synth_job_timeout
+from worker.api import QUEUE, SERIALIZER, SYNTH_JOB, SynthRequest, synth_job_timeout
 
 DEFAULT_TEXT = "The quick brown fox jumps over the lazy dog."
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,7 +234,7 @@ def run_once(
                 f"worker {pid} to load its models (log in {logs})",
             )
         since = len(api.uploads)
-        queue = Queue(SYNTH_QUEUE, connection=redis)
+        queue = Queue(QUEUE, connection=redis, serializer=SERIALIZER)
         requests = [synth_request(n, text) for n in range(jobs)]
         first = time.time()
         for request in requests:

@@ -1,10 +1,14 @@
 """Which failures are worth a retry, what code each one gets, and the answer to a lost request.
 
 The jobs do not catch their own failures: they raise, and the worker's exception handler
-(worker/worker.py) applies this policy. Only transient failures keep the retries the bot gave
-the job (Telegram 429 and 5xx, the network, a worker that died mid-job); anything else, bad
-input above all, fails at once. When a synth job fails for good, the user gets one short
-apology and the bot gets a failed outcome.
+(worker/worker.py) applies this policy. Only failures that prove nothing reached the user keep
+the retries the bot gave the job: Telegram's own 429 and 5xx answers, a connection that could
+not be made, Redis gone for a moment, a worker that died mid-job. An upload whose answer never
+came (the request went out, then the connection broke or timed out) may well have arrived, so
+it is not retried: the user is told it may not have arrived (`delivery_unknown`). Anything
+else, bad input above all, fails at once. When a synth job fails for good, the user gets one
+short apology (none for a cancelled one: they were told when they cancelled) and the bot gets
+a failed outcome.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
 from worker.api import ERROR_CODES, JobError, SynthOutcome, SynthRequest
+from worker.delivery import settle
 from worker.messages import apology
-from worker.settle import settle
-from worker.telegram import BotApi, TelegramError, TelegramTransientError
+from worker.telegram import BotApi, TelegramError, TelegramTransientError, TelegramUnconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ def error_code(error: BaseException) -> str:
         return error.code
     if isinstance(error, JobTimeoutException):
         return "timeout"
+    if isinstance(error, TelegramUnconfirmed):
+        return "delivery_unknown"
     if isinstance(error, TelegramError):
         return "telegram_error"
     code = getattr(error, "code", None)  # sv2tts's AudioError and WeightsError carry one
@@ -47,7 +53,7 @@ def error_code(error: BaseException) -> str:
     return "internal"
 
 
-def failed_outcome(request: SynthRequest, code: str) -> SynthOutcome:
+def failed_outcome(request: SynthRequest, code: str, job_id: str = "") -> SynthOutcome:
     waited = time.time() - request.enqueued_at if request.enqueued_at else 0.0
     return SynthOutcome(
         request_id=request.request_id,
@@ -55,16 +61,26 @@ def failed_outcome(request: SynthRequest, code: str) -> SynthOutcome:
         ok=False,
         error_code=code,
         total_seconds=waited,
+        job_id=job_id,
     )
 
 
 def settle_failed_synth(
-    redis: Redis, telegram: BotApi, job_id: str, request: SynthRequest, code: str
+    redis: Redis,
+    telegram: BotApi,
+    job_id: str,
+    request: SynthRequest,
+    code: str,
+    *,
+    token: str | None = None,
 ) -> bool:
-    """Record the failure and apologise to the user, once; False if already settled."""
-    if not settle(redis, job_id, failed_outcome(request, code)):
-        log.info("job %s failed again after it was settled; nothing more to tell", job_id)
+    """Record the failure and apologise to the user, once; False if already settled, or if
+    `token` no longer holds the job's lease (its new holder will answer)."""
+    if not settle(redis, job_id, failed_outcome(request, code, job_id), token=token):
+        log.info("job %s: settled elsewhere; nothing more to tell", job_id)
         return False
+    if code == "cancelled":
+        return True
     try:
         telegram.send_message(
             request.chat_id, apology(code, request.language), request.reply_to_message_id

@@ -11,20 +11,33 @@ from typing import Any
 
 from rq import get_current_job
 
-from worker.api import EmbedRequest, SynthRequest
+from worker.api import EmbedError, EmbedRequest, SynthRequest
+from worker.delivery import cancel_requested
 from worker.embed import run_embed
 from worker.runtime import resident_runtime
 from worker.synth import run_synth
 
 
 def embed_job(request: dict[str, Any]) -> dict[str, Any]:
-    """EmbedResult.to_dict() of the recording named in `request`; EmbedError on bad input."""
-    return run_embed(resident_runtime(), EmbedRequest(**request)).to_dict()
+    """EmbedResult.to_dict() of the recording named in `request`; EmbedError on bad input,
+    and EmbedError("cancelled") when the bot stopped waiting meanwhile: a result nobody
+    reads (it holds the recording) is not left in Redis."""
+    runtime = resident_runtime()
+    result = run_embed(runtime, EmbedRequest(**request)).to_dict()
+    if cancel_requested(runtime.redis, current_job_id()):
+        raise EmbedError("cancelled", "the bot stopped waiting for this recording")
+    return result
 
 
 def synth_job(request: dict[str, Any]) -> dict[str, Any]:
     """Synthesize `request`, send it to the user and return the SynthOutcome as a dict."""
+    return run_synth(
+        resident_runtime(), SynthRequest.from_dict(request), current_job_id()
+    ).to_dict()
+
+
+def current_job_id() -> str:
     job = get_current_job()
     if job is None:
-        raise RuntimeError("synth_job runs inside an RQ worker (it needs its job id)")
-    return run_synth(resident_runtime(), SynthRequest.from_dict(request), job.id).to_dict()
+        raise RuntimeError("the jobs run inside an RQ worker (they need their job id)")
+    return job.id

@@ -13,6 +13,10 @@ _APOLOGIES: dict[str, dict[str, str]] = {
         "weights_missing": "Sorry, the speech engine is not set up yet. Please try again later.",
         "timeout": "Sorry, that took too long and I gave up. Try a shorter text.",
         "internal": "Sorry, something went wrong while making the voice note. Please try again.",
+        "delivery_unknown": "Sorry, Telegram did not confirm the voice note. If it has not "
+        "arrived, send the text again.",
+        "lost": "Sorry, your request was lost in a restart of the service. Please send it again.",
+        "cancelled": "Sorry, that request was cancelled.",
     },
     "ru": {
         "nothing_to_say": "Извините, в этом тексте нечего произнести вслух.",
@@ -20,6 +24,10 @@ _APOLOGIES: dict[str, dict[str, str]] = {
         "weights_missing": "Извините, движок речи ещё не настроен. Попробуйте позже.",
         "timeout": "Извините, это заняло слишком много времени. Попробуйте текст покороче.",
         "internal": "Извините, при создании голосового что-то пошло не так. Попробуйте ещё раз.",
+        "delivery_unknown": "Извините, Telegram не подтвердил доставку голосового. Если оно не "
+        "пришло, отправьте текст ещё раз.",
+        "lost": "Извините, ваш запрос потерялся при перезапуске сервиса. Отправьте его ещё раз.",
+        "cancelled": "Извините, этот запрос отменён.",
     },
 }
 
@@ -28,3 +36,14 @@ def apology(code: str, language: str) -> str:
     """A one-line apology for failure `code` in `language` (Russian or English)."""
     texts = _APOLOGIES["ru" if language.lower().startswith("ru") else "en"]
     return texts.get(code, texts["internal"])
+
+
+_SENT_AGAIN = {
+    "en": "Sent again: the first attempt was cut off, so you may have this one twice.",
+    "ru": "Отправлено повторно: первая попытка оборвалась, поэтому оно могло прийти дважды.",
+}
+
+
+def sent_again_caption(language: str) -> str:
+    """The caption of a voice note re-sent after an upload that may or may not have arrived."""
+    return _SENT_AGAIN["ru" if language.lower().startswith("ru") else "en"]

@@ -1,107 +1,123 @@
-"""Jobs whose worker died (SIGKILL, OOM, power loss) go back on their queue within seconds.
+"""Jobs whose worker died (SIGKILL, OOM, power loss) go back on the queue within seconds.
 
-RQ notices a dead worker's job only when its StartedJobRegistry entry expires, which for an
-in-process worker is the job's whole timeout plus a minute later, and only at the next
-registry cleaning (every 10 minutes). Too slow for a user waiting on a voice note. So each of
-our workers holds a short lease (`voiceclone:job-lease:<job id>`, refreshed every few
-seconds by its housekeeping thread) on the job it runs, taken before RQ registers the job as
-started and dropped after RQ has moved it on. A started job without a lease therefore has no
-live worker: any worker may claim it (ZREM of its registry entry decides who) and put it back
-at the front of its queue, spending one of the retries the bot gave it. Without retries left
-it is handed to RQ's own abandoned-job path, which fails it and runs the exception handlers
-(the user gets an apology).
+Between being taken and being finished, a job is always in one of two places: the queue's
+intermediate list (RQ moves it there with BLMOVE when a worker takes it, see worker/api.py)
+until RQ registers it as started, then the StartedJobRegistry. The worker running it holds a
+lease (worker/delivery.py), taken right after the BLMOVE and dropped after RQ has moved the
+job on, and refreshed every few seconds by its housekeeping thread. An entry in either place
+with no lease therefore has no live worker, or a worker in the few milliseconds between the
+BLMOVE and taking the lease: so an entry is put back only when it is seen without a lease
+twice, at least GRACE_SECONDS apart.
 
-This assumes only our worker class runs these queues: a plain `rq worker` holds no lease.
+RQ itself notices a dead worker's job only when its registry entry expires (the job's whole
+timeout later) and fails it; for a user waiting on a voice note that is far too slow.
 
-One window stays open: listening on two queues, RQ pops a job with BLPOP (it keeps no
-intermediate list for several queues), so a worker killed in the instant between that pop and
-taking the lease loses the job; its status stays "queued" with no queue holding it.
+Putting an orphan back is one Lua script: the entry leaves its place, the job's status becomes
+queued, one retry is spent and the job goes to the front of the queue, all or nothing, so a
+worker killed while recovering cannot strand the job in between. A job that has no retry left
+is still put back, marked lost: its next run fails it through the normal path, which answers
+the user (worker/failures.py).
+
+This assumes only our worker class runs these jobs: a plain `rq worker` holds no lease.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from redis import Redis
 from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from rq.utils import parse_composite_key
+
+from worker.delivery import PREFIX, lease_key, lost_key
 
 log = logging.getLogger(__name__)
 
-LEASE_PREFIX = "voiceclone:job-lease:"
 DEFAULT_LEASE_SECONDS = 15
+DEFAULT_RELEASE_AFTER = 8.0  # a stopping worker's job: seconds to finish before it goes back
+GRACE_SECONDS = 3.0
 
 
-def lease_key(job_id: str) -> str:
-    return LEASE_PREFIX + job_id
+def suspect_key(job_id: str) -> str:
+    return f"{PREFIX}suspect:{job_id}"
 
 
-class JobLease:
-    """The lease on the job this worker is running, shared with its housekeeping thread."""
+# KEYS: source, queue, job hash, lease, suspect, lost
+# ARGV: member of source, job id, 'list' | 'zset', grace seconds
+_RECOVER = """
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('DEL', KEYS[5])
+  return 'alive'
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local first = redis.call('GET', KEYS[5])
+if not first then
+  redis.call('SET', KEYS[5], tostring(now), 'EX', 3600)
+  return 'suspect'
+end
+if now - tonumber(first) < tonumber(ARGV[4]) then return 'suspect' end
+local removed
+if ARGV[3] == 'list' then
+  removed = redis.call('LREM', KEYS[1], 0, ARGV[2])
+else
+  removed = redis.call('ZREM', KEYS[1], ARGV[1])
+end
+redis.call('DEL', KEYS[5])
+if removed == 0 then return 'gone' end
+if redis.call('EXISTS', KEYS[3]) == 0 then return 'nojob' end
+local left = tonumber(redis.call('HGET', KEYS[3], 'retries_left') or '0') or 0
+if left > 0 then
+  redis.call('HSET', KEYS[3], 'retries_left', tostring(left - 1))
+else
+  redis.call('SET', KEYS[6], '1', 'EX', 86400)
+end
+redis.call('HSET', KEYS[3], 'status', 'queued')
+redis.call('LPUSH', KEYS[2], ARGV[2])
+return 'requeued'
+"""
 
-    def __init__(self, redis: Redis, holder: str, seconds: int = DEFAULT_LEASE_SECONDS) -> None:
-        self._redis = redis
-        self._holder = holder
-        self.seconds = seconds
-        self._lock = threading.Lock()
-        self._job_id: str | None = None
 
-    def take(self, job_id: str) -> None:
-        with self._lock:
-            self._job_id = job_id
-            self._redis.set(lease_key(job_id), self._holder, ex=self.seconds)
-
-    def drop(self) -> None:
-        with self._lock:
-            if self._job_id is not None:
-                self._redis.delete(lease_key(self._job_id))
-            self._job_id = None
-
-    def refresh(self) -> None:
-        with self._lock:
-            if self._job_id is not None:
-                self._redis.set(lease_key(self._job_id), self._holder, ex=self.seconds)
-
-
-ExceptionHandler = Callable[..., object]
-
-
-def orphaned_entries(redis: Redis, queue: Queue) -> list[str]:
-    """Started-registry entries (`job_id:execution_id`) of `queue` that no worker leases."""
-    entries = [e.decode() for e in redis.zrange(queue.started_job_registry.key, 0, -1)]
-    return [e for e in entries if not redis.exists(lease_key(parse_composite_key(e)[0]))]
+def _entries(redis: Redis, queue: Queue) -> list[tuple[str, str, str, str]]:
+    """(source key, member, job id, kind) of every job taken from `queue` and not finished."""
+    found = []
+    for raw in redis.lrange(queue.intermediate_queue_key, 0, -1):
+        job_id = raw.decode()
+        found.append((queue.intermediate_queue_key, job_id, job_id, "list"))
+    registry = queue.started_job_registry.key
+    for raw in redis.zrange(registry, 0, -1):
+        member = raw.decode()
+        found.append((registry, member, parse_composite_key(member)[0], "zset"))
+    return found
 
 
 def recover_orphans(
-    redis: Redis, queues: Sequence[Queue], exception_handlers: Sequence[ExceptionHandler] = ()
+    redis: Redis, queues: Sequence[Queue], grace: float = GRACE_SECONDS
 ) -> list[str]:
-    """Requeue (or fail, without retries left) every started job that lost its worker."""
+    """Put back every job that lost its worker; the ids of those put back."""
+    script = redis.register_script(_RECOVER)
     recovered: list[str] = []
     for queue in queues:
-        registry = queue.started_job_registry
-        for entry in orphaned_entries(redis, queue):
-            job_id = parse_composite_key(entry)[0]
-            if not redis.zrem(registry.key, entry):
-                continue  # another worker claimed it first
-            try:
-                job = Job.fetch(job_id, connection=redis, serializer=queue.serializer)
-            except NoSuchJobError:
-                continue
-            if job.retries_left:
-                job.retries_left -= 1
-                queue.enqueue_job(job, at_front=True)
+        for source, member, job_id, kind in _entries(redis, queue):
+            keys = [
+                source,
+                queue.key,
+                queue.job_class.key_for(job_id),
+                lease_key(job_id),
+                suspect_key(job_id),
+                lost_key(job_id),
+            ]
+            found = script(keys=keys, args=[member, job_id, kind, grace])
+            found = found.decode() if isinstance(found, bytes) else found
+            if found == "requeued":
+                lost = redis.exists(lost_key(job_id))
                 log.warning(
-                    "job %s lost its worker; queued again (%s retries left)",
+                    "job %s lost its worker; queued again%s",
                     job_id,
-                    job.retries_left,
+                    " (no retries left: it will fail with an apology)" if lost else "",
                 )
-            else:
-                log.warning("job %s lost its worker and has no retries left; failing it", job_id)
-                redis.zadd(registry.key, {entry: 0})  # expired now: RQ's cleanup fails it
-                registry.cleanup(exception_handlers=list(exception_handlers))
-            recovered.append(job_id)
+                recovered.append(job_id)
+            elif found == "nojob":
+                log.info("dropped an entry of job %s, which no longer exists", job_id)
     return recovered

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import socket
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
+from worker.delivery import JobLease
 from worker.engine import Engine, load_engine
+from worker.recovery import DEFAULT_LEASE_SECONDS
 from worker.settings import WorkerSettings, load_settings
 from worker.telegram import BotApi
 
@@ -30,18 +33,23 @@ class Runtime:
     engine: Engine
     telegram: BotApi
     redis: Redis
+    lease: JobLease  # on the job this process runs (one at a time: no fork, no threads)
 
     def describe(self) -> dict[str, Any]:
         """What the heartbeat and the readiness line say about this worker."""
         return {"host": socket.gethostname(), **self.engine.describe()}
 
 
-def build_runtime(settings: WorkerSettings, engine: Engine) -> Runtime:
+def build_runtime(
+    settings: WorkerSettings, engine: Engine, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> Runtime:
+    redis = Redis.from_url(settings.require_redis_url())
     return Runtime(
         settings=settings,
         engine=engine,
         telegram=BotApi(settings.telegram_api_url, settings.bot_token.get_secret_value()),
-        redis=Redis.from_url(settings.require_redis_url()),
+        redis=redis,
+        lease=JobLease(redis, f"{socket.gethostname()}:{os.getpid()}", lease_seconds),
     )
 
 

@@ -1,9 +1,10 @@
 """A synth request from text to a voice note in the user's chat.
 
 The user sees "recording voice" while it works (a ticker thread re-sends the chat action,
-which Telegram shows for about 5 seconds). The answer is uploaded as a reply to their request
-and settled exactly once (worker/settle.py); a run that finds its job already settled returns
-the recorded outcome without uploading again.
+which Telegram shows for about 5 seconds). The answer is uploaded as a reply to their request,
+only by the execution that holds the job's lease and only if the user has not cancelled it,
+and settled exactly once (worker/delivery.py); a run that finds its job already settled
+returns the recorded outcome without uploading again.
 """
 
 from __future__ import annotations
@@ -18,10 +19,24 @@ import numpy as np
 
 from sv2tts.audio import encode_mp3, encode_ogg_opus
 from worker.api import JobError, SynthOutcome, SynthRequest
+from worker.delivery import (
+    EncodedAudio,
+    LeaseLost,
+    Upload,
+    begin_upload,
+    cancel_requested,
+    clear_upload_mark,
+    keep_audio,
+    kept_audio,
+    lost_key,
+    settle,
+    settled_outcome,
+)
 from worker.engine import Engine
+from worker.failures import failed_outcome
+from worker.messages import sent_again_caption
 from worker.runtime import Runtime
-from worker.settle import EncodedAudio, keep_audio, kept_audio, settle, settled_outcome
-from worker.telegram import BotApi, TelegramError
+from worker.telegram import BotApi, TelegramError, TelegramPermanentError, TelegramTransientError
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +90,13 @@ def encoded(wav: np.ndarray, sample_rate: int, output_format: str) -> bytes:
     return encode_ogg_opus(wav, sample_rate)
 
 
-def upload(telegram: BotApi, request: SynthRequest, audio: EncodedAudio) -> int:
-    """Send the answer as a reply to the request; the sent message's id."""
+def upload(
+    telegram: BotApi, request: SynthRequest, audio: EncodedAudio, *, again: bool = False
+) -> int:
+    """Send the answer as a reply to the request; the sent message's id. `again`: an earlier
+    attempt was cut off mid-upload, so the caption says this one may be a second copy."""
     duration = max(1, round(audio.duration))
+    caption = sent_again_caption(request.language) if again else None
     if request.output_format == "mp3":
         title = request.voice_name or "Voice"
         return telegram.send_audio(
@@ -86,9 +105,14 @@ def upload(telegram: BotApi, request: SynthRequest, audio: EncodedAudio) -> int:
             duration=duration,
             title=title,
             reply_to=request.reply_to_message_id,
+            caption=caption,
         )
     return telegram.send_voice(
-        request.chat_id, audio.data, duration=duration, reply_to=request.reply_to_message_id
+        request.chat_id,
+        audio.data,
+        duration=duration,
+        reply_to=request.reply_to_message_id,
+        caption=caption,
     )
 
 
@@ -98,17 +122,47 @@ def run_synth(runtime: Runtime, request: SynthRequest, job_id: str) -> SynthOutc
     if previous is not None:
         log.info("job %s was settled by an earlier run; not sending it again", job_id)
         return previous
+    lease = runtime.lease
+    own_lease = lease.job_id != job_id  # run outside the worker (tests, tools): lease it here
+    if own_lease and lease.take(job_id) is None:
+        raise LeaseLost(f"job {job_id} is leased by another execution")
+    try:
+        return _run_leased(runtime, request, job_id, lease.token or "")
+    finally:
+        if own_lease:
+            lease.drop()
+
+
+def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str) -> SynthOutcome:
+    redis = runtime.redis
+    if cancel_requested(redis, job_id):
+        return settle_cancelled(runtime, request, job_id, token)
+    if redis.exists(lost_key(job_id)):
+        raise JobError("internal", "the job lost its worker more often than it may be retried")
     started = time.time()
     with chat_action(runtime.telegram, request.chat_id):
-        audio = kept_audio(runtime.redis, job_id)
+        audio = kept_audio(redis, job_id)
         if audio is None:
             audio = make_audio(runtime.engine, request)
-            keep_audio(runtime.redis, job_id, audio)
+            keep_audio(redis, job_id, audio)
         else:
             log.info("job %s: sending the audio an earlier attempt made", job_id)
-        message_id = upload(runtime.telegram, request, audio)
-    outcome = success_outcome(request, audio, started, message_id)
-    if not settle(runtime.redis, job_id, outcome):
+        state = begin_upload(redis, job_id, token)
+        if state is Upload.SETTLED:
+            return settled_outcome(redis, job_id) or failed_outcome(request, "internal", job_id)
+        if state is Upload.CANCELLED:
+            return settle_cancelled(runtime, request, job_id, token)
+        if state is Upload.FENCED:
+            raise LeaseLost(f"job {job_id}: the lease passed to another worker before the upload")
+        if state is Upload.AGAIN:
+            log.warning("job %s: an earlier attempt died mid-upload; sending again", job_id)
+        try:
+            message_id = upload(runtime.telegram, request, audio, again=state is Upload.AGAIN)
+        except (TelegramTransientError, TelegramPermanentError):
+            clear_upload_mark(redis, job_id, token)  # Telegram answered: nothing was sent
+            raise
+    outcome = success_outcome(request, audio, started, message_id, job_id, state is Upload.AGAIN)
+    if not settle(redis, job_id, outcome):
         log.warning("job %s was settled meanwhile by another run", job_id)
     log.info(
         "job %s: %.1f s of audio for request %s in %.2f s (synthesis %.2f s)",
@@ -121,8 +175,22 @@ def run_synth(runtime: Runtime, request: SynthRequest, job_id: str) -> SynthOutc
     return outcome
 
 
+def settle_cancelled(
+    runtime: Runtime, request: SynthRequest, job_id: str, token: str
+) -> SynthOutcome:
+    log.info("job %s was cancelled; not sending it", job_id)
+    outcome = failed_outcome(request, "cancelled", job_id)
+    settle(runtime.redis, job_id, outcome, token=token)
+    return outcome
+
+
 def success_outcome(
-    request: SynthRequest, audio: EncodedAudio, started: float, message_id: int
+    request: SynthRequest,
+    audio: EncodedAudio,
+    started: float,
+    message_id: int,
+    job_id: str = "",
+    sent_again: bool = False,
 ) -> SynthOutcome:
     now = time.time()
     enqueued = request.enqueued_at or started
@@ -135,4 +203,6 @@ def success_outcome(
         audio_seconds=audio.duration,
         total_seconds=max(0.0, now - enqueued),
         sent_message_id=message_id,
+        job_id=job_id,
+        sent_again=sent_again,
     )

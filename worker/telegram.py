@@ -5,8 +5,10 @@ SIGALRM time limit. aiogram's Bot is async, so it would need an event loop in a 
 and every call marshalled across it (and the chat-action ticker would be a third party to
 that loop). The worker makes five kinds of calls; a blocking client on `urllib` does them in
 the job's own thread, lets the download stop at a byte limit while streaming, and maps every
-failure to one of two exception classes in one place: transient (429, 5xx, network: RQ may
-retry the job) or permanent (anything else: it will not get better by retrying).
+failure to an exception class in one place: transient (Telegram's 429 or 5xx answer, a
+connection that could not be made or broke while sending: nothing was delivered, RQ may retry
+the job), unconfirmed (a message was sent and no answer came: it may have been delivered, so
+it must not be sent again blindly) or permanent (anything else: retrying will not help).
 
 The token is part of every URL, so no URL leaves this module unmasked: errors carry the method
 name and Telegram's description, never the address.
@@ -30,6 +32,9 @@ _CHUNK = 64 * 1024
 # A connection that failed or broke off midway: worth another try later (HTTPError, also an
 # OSError, is caught before these).
 _NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, OSError)
+# Methods that deliver something to the user: an answer lost after the request went out
+# leaves them unconfirmed, not failed.
+_SENDING = frozenset({"sendVoice", "sendAudio", "sendMessage", "sendDocument"})
 
 
 class TelegramError(Exception):
@@ -54,6 +59,11 @@ class TelegramTransientError(TelegramError):
 
 class TelegramPermanentError(TelegramError):
     """Retrying will not help: bad request, blocked by the user, file too big, and so on."""
+
+
+class TelegramUnconfirmed(TelegramError):
+    """A message went out and no answer came back (timeout, connection lost while waiting):
+    Telegram may well have delivered it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +157,16 @@ class BotApi:
         except urllib.error.HTTPError as error:
             payload = self._error_payload(error)
             raise self._classify(method, error.code, payload) from None
-        except _NETWORK_ERRORS as error:
-            reason = getattr(error, "reason", error)
-            raise TelegramTransientError(method, mask_token(str(reason), self._token)) from None
-        except ValueError:
-            raise TelegramTransientError(method, "the server answered with invalid JSON") from None
+        except urllib.error.URLError as error:
+            # urllib wraps what fails while connecting and sending: the request is incomplete.
+            reason = mask_token(str(error.reason), self._token)
+            raise TelegramTransientError(method, reason) from None
+        except (*_NETWORK_ERRORS, ValueError) as error:
+            # The request was sent; its answer broke off, timed out or was not JSON.
+            reason = mask_token(str(error) or type(error).__name__, self._token)
+            if method in _SENDING:
+                raise TelegramUnconfirmed(method, f"no answer: {reason}") from None
+            raise TelegramTransientError(method, reason) from None
         if not isinstance(payload, dict) or not payload.get("ok"):
             raise self._classify(method, 200, payload if isinstance(payload, dict) else {})
         return payload.get("result")
@@ -204,12 +219,19 @@ class BotApi:
         return int(self.call("sendMessage", fields)["message_id"])
 
     def send_voice(
-        self, chat_id: int, ogg: bytes, *, duration: int, reply_to: int | None = None
+        self,
+        chat_id: int,
+        ogg: bytes,
+        *,
+        duration: int,
+        reply_to: int | None = None,
+        caption: str | None = None,
     ) -> int:
         fields = {
             "chat_id": chat_id,
             "duration": duration,
             "reply_parameters": reply_parameters(reply_to),
+            "caption": caption,
         }
         files = {"voice": Upload("voice.ogg", ogg, "audio/ogg")}
         return int(self.call("sendVoice", fields, files)["message_id"])
@@ -222,12 +244,14 @@ class BotApi:
         duration: int,
         title: str,
         reply_to: int | None = None,
+        caption: str | None = None,
     ) -> int:
         fields = {
             "chat_id": chat_id,
             "duration": duration,
             "title": title,
             "reply_parameters": reply_parameters(reply_to),
+            "caption": caption,
         }
         files = {"audio": Upload("speech.mp3", mp3, "audio/mpeg")}
         return int(self.call("sendAudio", fields, files)["message_id"])

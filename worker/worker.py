@@ -5,22 +5,28 @@ already in memory and, on a GPU host, a CUDA context, which a forked child canno
 forking would mean loading the models again for every job. So this worker subclasses
 `SimpleWorker`, which runs each job in the worker process itself, and the models are loaded
 once, before the first job (worker/runtime.py). The cost: a job that crashes the interpreter
-takes the worker with it, which is what the job leases (worker/recovery.py) are for.
+takes the worker with it, which is what the job leases (worker/delivery.py, worker/recovery.py)
+are for.
 
-Beside RQ's loop, a housekeeping thread keeps the readiness heartbeat the bot looks for,
-refreshes the lease on the running job, requeues jobs of dead workers, and moves retries
-whose backoff has elapsed back onto their queues. RQ would do the last in a forked scheduler
-process; forking a process that holds the models and a CUDA context is what we avoid, and a
-forked scheduler would outlive a killed worker. So RQ's `RQScheduler` does it here, in-thread.
+Beside RQ's loop, a housekeeping thread keeps the readiness heartbeat the bot counts, refreshes
+the lease on the running job, puts back the jobs of dead workers, and moves retries whose
+backoff has elapsed back onto the queue. RQ would do the last in a forked scheduler process;
+forking a process that holds the models and a CUDA context is what we avoid, and a forked
+scheduler would outlive a killed worker. So RQ's `RQScheduler` does it here, in-thread.
+
+Stopping (SIGTERM or SIGINT): RQ's warm shutdown lets the running job finish. If it has not
+finished after `release_after` seconds, the job is handed back (to the front of the queue,
+under the same lease check as an upload, so never in the middle of sending) and the process
+exits: whoever runs the job next starts it afresh, without waiting for a lease to run out.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import threading
 from collections.abc import Sequence
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from redis import Redis
@@ -30,20 +36,33 @@ from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
-from worker.api import (
-    ERROR_CODE_META,
-    SYNTH_JOB,
-    WORKER_HEARTBEAT_PREFIX,
-    WORKER_HEARTBEAT_TTL,
-    SynthRequest,
-)
+from worker import presence
+from worker.api import ERROR_CODE_META, SERIALIZER, SYNTH_JOB, SynthRequest
+from worker.delivery import LeaseLost, lease_key, upload_key
 from worker.failures import error_code, is_transient, settle_failed_synth
-from worker.recovery import JobLease, recover_orphans
+from worker.recovery import DEFAULT_RELEASE_AFTER, recover_orphans
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 PROMOTE_LOCK = "voiceclone:retry-promotion-lock"
+
+# KEYS: lease, upload mark, intermediate list, started registry, queue, job hash
+# ARGV: token, job id
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+redis.call('LREM', KEYS[3], 0, ARGV[2])
+for _, member in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  if string.sub(member, 1, string.len(ARGV[2]) + 1) == ARGV[2] .. ':' then
+    redis.call('ZREM', KEYS[4], member)
+  end
+end
+redis.call('HSET', KEYS[6], 'status', 'queued')
+redis.call('LPUSH', KEYS[5], ARGV[2])
+redis.call('DEL', KEYS[1])
+return 1
+"""
 
 
 class ResidentWorker(SimpleWorker):
@@ -55,18 +74,25 @@ class ResidentWorker(SimpleWorker):
         *,
         runtime: Runtime,
         connection: Redis,
-        lease_seconds: int,
+        release_after: float = DEFAULT_RELEASE_AFTER,
         **kwargs: Any,
     ) -> None:
-        super().__init__(list(queues), connection=connection, **kwargs)
+        super().__init__(list(queues), connection=connection, serializer=SERIALIZER, **kwargs)
         self.runtime = runtime
-        self.lease = JobLease(runtime.redis, self.name, lease_seconds)
+        self.lease = runtime.lease
+        self.release_after = release_after
+        self._release_timer: threading.Timer | None = None
         self.push_exc_handler(self.apply_failure_policy)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         # The lease is taken before RQ registers the job as started and dropped after RQ has
-        # finished with it, so a started job without a lease always means a dead worker.
-        self.lease.take(job.id)
+        # finished with it, so a taken job without a lease always means a dead worker.
+        if self.lease.take(job.id) is None:
+            # Another live execution holds this job: we were handed a second copy of it (a
+            # worker that stalled past its lease and came back). Leave it to the holder.
+            log.warning("job %s is already running elsewhere; skipping this copy", job.id)
+            self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
+            return
         try:
             super().execute_job(job, queue)
         finally:
@@ -80,6 +106,10 @@ class ResidentWorker(SimpleWorker):
         traceback: TracebackType | Any,
     ) -> bool:
         """Keep retries only for transient failures; settle a synth job that failed for good."""
+        if isinstance(error, LeaseLost):
+            log.warning("job %s: %s; leaving it to its new holder", job.id, error)
+            job.retries_left = 0  # nothing for this execution to retry: the holder has it
+            return True
         code = error_code(error)
         if not is_transient(error):
             job.retries_left = 0
@@ -96,8 +126,66 @@ class ResidentWorker(SimpleWorker):
             except (IndexError, TypeError) as bad:
                 log.error("job %s: cannot read its request to answer the user: %s", job.id, bad)
                 return True
-            settle_failed_synth(self.runtime.redis, self.runtime.telegram, job.id, request, code)
+            settle_failed_synth(
+                self.runtime.redis,
+                self.runtime.telegram,
+                job.id,
+                request,
+                code,
+                token=self.lease.token,
+            )
         return True
+
+    # --- stopping ---------------------------------------------------------------------
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        super().request_stop(signum, frame)
+        if self.lease.job_id is not None and self._release_timer is None:
+            log.info(
+                "will hand the running job back if it is not done in %.0f s", self.release_after
+            )
+            self._release_timer = threading.Timer(self.release_after, self.release_and_exit)
+            self._release_timer.daemon = True
+            self._release_timer.start()
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        """A second stop request: hand the job back now rather than fail it mid-way (RQ's cold
+        shutdown would raise inside the job, and the user would get an apology for nothing)."""
+        if self.lease.job_id is None:
+            super().request_force_stop(signum, frame)
+            return
+        self.release_and_exit()
+
+    def release_and_exit(self) -> None:
+        """Hand the running job back to the queue and end the process (see the docstring)."""
+        job_id, token = self.lease.job_id, self.lease.token
+        if job_id is None or token is None:
+            return  # it finished meanwhile; RQ's loop is stopping on its own
+        queue = Queue(self.queue_names()[0], connection=self.connection, serializer=SERIALIZER)
+        keys = [
+            lease_key(job_id),
+            upload_key(job_id),
+            queue.intermediate_queue_key,
+            queue.started_job_registry.key,
+            queue.key,
+            Job.key_for(job_id),
+        ]
+        try:
+            released = self.connection.register_script(_RELEASE)(keys=keys, args=[token, job_id])
+        except RedisError as error:
+            log.error("could not hand job %s back (%s); its lease will run out", job_id, error)
+            released = 0
+        if int(released) == -1:
+            log.info("job %s is being sent; letting it finish", job_id)
+            self._release_timer = threading.Timer(2.0, self.release_and_exit)
+            self._release_timer.daemon = True
+            self._release_timer.start()
+            return
+        if int(released) == 1:
+            log.info("stopping: job %s handed back to the queue", job_id)
+        presence.withdraw_quietly(self.connection, self.name)
+        logging.shutdown()
+        os._exit(0)
 
 
 class Housekeeper(threading.Thread):
@@ -108,7 +196,7 @@ class Housekeeper(threading.Thread):
         worker: ResidentWorker,
         *,
         interval: float = 2.0,
-        recover_every: int = 3,
+        recover_every: int = 2,
     ) -> None:
         super().__init__(name="housekeeper", daemon=True)
         self._worker = worker
@@ -116,15 +204,14 @@ class Housekeeper(threading.Thread):
         self._interval = interval
         self._recover_every = recover_every
         self._stopping = threading.Event()
-        self._heartbeat_key = WORKER_HEARTBEAT_PREFIX + worker.name
-        self._heartbeat_value = json.dumps(
-            {"name": worker.name, "pid": worker.pid, **worker.runtime.describe()}
-        )
+        self._info = {"name": worker.name, "pid": worker.pid, **worker.runtime.describe()}
         # RQ's scheduler guards its work with per-queue locks that outlive a killed holder by
         # a minute; retries would wait that long after a crash. A lock shorter than one tick
         # does the same job here: one worker at a time moves due jobs, and a dead one's
         # lock is gone before the next tick.
-        self._scheduler = RQScheduler(worker.queue_names(), connection=self._redis)
+        self._scheduler = RQScheduler(
+            worker.queue_names(), connection=self._redis, serializer=SERIALIZER
+        )
         self._scheduler.prepare_registries(worker.queue_names())
         self._promote_lock_ms = max(100, int(interval * 750))
 
@@ -145,11 +232,11 @@ class Housekeeper(threading.Thread):
         self.beat()
         self._worker.lease.refresh()
         if recover:
-            recover_orphans(self._redis, self._worker.queues, [self._worker.apply_failure_policy])
+            recover_orphans(self._redis, self._worker.queues)
         self.enqueue_due_retries()
 
     def beat(self) -> None:
-        self._redis.set(self._heartbeat_key, self._heartbeat_value, ex=WORKER_HEARTBEAT_TTL)
+        presence.beat(self._redis, self._worker.name, self._info)
 
     def enqueue_due_retries(self) -> None:
         """Put jobs whose retry backoff is over back on their queues (one worker at a time)."""
@@ -160,7 +247,7 @@ class Housekeeper(threading.Thread):
         self._stopping.set()
         if self.is_alive():
             self.join(timeout=self._interval + 5)
-        try:
-            self._redis.delete(self._heartbeat_key)
-        except RedisError as error:
-            log.warning("could not withdraw the heartbeat: %s", error)
+        presence.withdraw_quietly(self._redis, self._worker.name)
+
+
+__all__ = ["DEFAULT_RELEASE_AFTER", "Housekeeper", "ResidentWorker", "lease_key"]

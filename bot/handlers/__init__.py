@@ -7,6 +7,7 @@ from aiogram import Router
 from bot.handlers import (
     admin,
     bank,
+    chats,
     fallback,
     forget,
     register,
@@ -18,9 +19,10 @@ from bot.handlers import (
 
 
 def feature_routers() -> list[Router]:
-    # /cancel first (it must work in any state), the rename state before plain text is
-    # taken as speech, the catch-all last.
+    # Group chats first (the bot serves private chats only), then /cancel (it must work in any
+    # state), the rename state before plain text is taken as speech, the catch-all last.
     return [
+        chats.router,
         say.cancel_router,
         start.router,
         admin.router,

@@ -12,7 +12,6 @@ from bot import keyboards
 from bot.callbacks import BankAction, BankCb
 from bot.handlers.common import show_screen
 from bot.locales import Texts
-from bot.middlewares import SYNTH_REQUEST_FLAG
 from bot.queue import JobQueue
 from bot.settings import Settings
 from bot.speech import request_speech
@@ -84,13 +83,12 @@ async def use_bank_voice(
     await callback.answer()
 
 
-@router.callback_query(
-    BankCb.filter(F.action == BankAction.preview), flags={SYNTH_REQUEST_FLAG: True}
-)
+@router.callback_query(BankCb.filter(F.action == BankAction.preview))
 async def preview_bank_voice(
     callback: CallbackQuery,
     callback_data: BankCb,
     bot: Bot,
+    settings: Settings,
     store: Storage,
     jobs: JobQueue,
     user: User,
@@ -108,6 +106,7 @@ async def preview_bank_voice(
         user=user,
         voice=voice,
         text=texts.preview_phrase,
+        settings=settings,
         store=store,
         jobs=jobs,
         texts=texts,

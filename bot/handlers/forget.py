@@ -12,32 +12,42 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import ForgetCb
 from bot.handlers.common import show_screen
+from bot.handlers.say import cancel_requests
 from bot.locales import Texts
 from bot.queue import JobQueue
 from storage import Storage, User
+from worker.api import embed_job_id, synth_job_id
 
 log = logging.getLogger(__name__)
 router = Router(name="forget")
 
 
 @router.message(Command("forget"))
-async def ask_forget(message: Message, texts: Texts) -> None:
-    await message.answer(texts.forget_confirm, reply_markup=keyboards.forget(texts))
+async def ask_forget(message: Message, user: User, texts: Texts) -> None:
+    await message.answer(texts.forget_confirm, reply_markup=keyboards.forget(texts, user.id))
 
 
 @router.callback_query(ForgetCb.filter(F.confirm))
 async def forget(
     callback: CallbackQuery,
+    callback_data: ForgetCb,
     state: FSMContext,
     store: Storage,
     jobs: JobQueue,
     user: User,
     texts: Texts,
 ) -> None:
-    for request in await store.requests.list_active(user.id):
-        await jobs.cancel_synth(request.id)
+    if callback_data.user_id != user.id:  # someone else's button (a forwarded message)
+        log.info("user %s pressed the /forget button of user %s", user.id, callback_data.user_id)
+        await callback.answer(texts.voice_gone, show_alert=True)
+        return
+    # Redis first: what is queued is taken back, what runs is stopped before it is sent, and
+    # the jobs of every request on record (text, voice, results) are cleared out.
+    await cancel_requests(store, jobs, user.id)
+    job_ids = [job_id for rid in await store.requests.ids_of(user.id) for job_id in job_ids_of(rid)]
     await jobs.drop_pending(user.id)
     await state.clear()
+    await jobs.purge(job_ids)
     report = await store.forget(user.id)
     log.info("user %s asked to be forgotten: %s", user.id, report)
     await show_screen(
@@ -49,7 +59,15 @@ async def forget(
     await callback.answer()
 
 
+def job_ids_of(request_id: int) -> tuple[str, str]:
+    """Both names a request's job may have (the row may be gone: ids are cheap to try)."""
+    return embed_job_id(request_id), synth_job_id(request_id)
+
+
 @router.callback_query(ForgetCb.filter(~F.confirm))
-async def keep(callback: CallbackQuery, texts: Texts) -> None:
+async def keep(callback: CallbackQuery, callback_data: ForgetCb, user: User, texts: Texts) -> None:
+    if callback_data.user_id != user.id:
+        await callback.answer(texts.voice_gone, show_alert=True)
+        return
     await show_screen(callback, texts.forget_cancelled)
     await callback.answer()

@@ -10,6 +10,7 @@ from aiogram.enums import ChatAction
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.admission import limits_of, refusal_text
 from bot.callbacks import RegisterCb, RegisterChoice
 from bot.locales import Texts
 from bot.queue import JobQueue
@@ -160,15 +161,51 @@ async def learn_voice(
     request: EmbedRequest,
     merge_into: Voice | None,
 ) -> None:
-    status = await bot.send_message(chat_id, texts.listening)
-    await bot.send_chat_action(chat_id, ChatAction.TYPING)
-    outcome = await jobs.embed(request)
-    result = outcome.result
-    if result is None:
-        code = outcome.error_code or "internal"
-        log.info("embedding for user %s failed: %s", user.id, code)
-        await status.edit_text(embed_error_text(code, settings, texts))
+    """Admit the recording (one at a time, the minute's budget, the voice cap), have a worker
+    make it a voice, and store it; the request row is closed whatever happens."""
+    admission = await store.requests.admit(
+        user.id,
+        merge_into.id if merge_into else None,
+        0,
+        limits_of(settings),
+        kind="embed",
+        new_voice=merge_into is None,
+    )
+    if admission.request_id is None:
+        assert admission.refusal is not None
+        log.info("recording of user %s refused: %s", user.id, admission.refusal)
+        await bot.send_message(chat_id, refusal_text(admission.refusal, settings, texts))
         return
+    request_id = admission.request_id
+    failure = "internal"
+    try:
+        status = await bot.send_message(chat_id, texts.listening)
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        outcome = await jobs.embed(request_id, request)
+        if outcome.result is None:
+            failure = outcome.error_code or "internal"
+            log.info("embedding for user %s failed: %s", user.id, failure)
+            await status.edit_text(embed_error_text(failure, settings, texts))
+            return
+        await keep_voice(status, store, user, texts, request, outcome.result, merge_into)
+        failure = ""
+    finally:
+        if failure:
+            await store.requests.mark_failed(request_id, failure)
+        else:
+            await store.requests.mark_finished(request_id)
+
+
+async def keep_voice(
+    status: Message,
+    store: Storage,
+    user: User,
+    texts: Texts,
+    request: EmbedRequest,
+    result: EmbedResult,
+    merge_into: Voice | None,
+) -> None:
+    """Store the new recording: in `merge_into`, or as a new voice; answer in `status`."""
     sample = sample_of(result, request.kind)
     hint = quality_hint(result, texts)
     voice = None

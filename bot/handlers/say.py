@@ -10,13 +10,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.locales import Texts
-from bot.middlewares import SYNTH_REQUEST_FLAG
 from bot.queue import JobQueue
 from bot.settings import Settings
 from bot.speech import request_speech
 from bot.text_check import clean_text
-from storage import Storage, User
+from storage import Request, RequestKind, Storage, User
 from sv2tts.text import text_problem
+from worker.api import embed_job_id, synth_job_id
+from worker.delivery import Cancel
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +30,43 @@ router = Router(name="say")
 async def cancel(
     message: Message, state: FSMContext, store: Storage, jobs: JobQueue, user: User, texts: Texts
 ) -> None:
+    """Tell the truth about each queued request: taken out of the queue, or stopped before
+    it is sent (a worker had it), or too late (its upload has begun): worker/delivery.py."""
     had_state = await state.get_state() is not None
     await state.clear()
     had_pending = await jobs.drop_pending(user.id)
-    cancelled = running = 0
-    for request in await store.requests.list_active(user.id):
-        if await jobs.cancel_synth(request.id):
-            await store.requests.mark_cancelled(request.id)
-            cancelled += 1
-        else:
-            running += 1
-    if cancelled or had_state or had_pending:
-        await message.answer(texts.cancelled)
-    elif running:
+    found = await cancel_requests(store, jobs, user.id, kind="synth")
+    if Cancel.SENDING in found or Cancel.DONE in found:
         await message.answer(texts.cancel_running)
+    elif Cancel.FLAGGED in found:
+        await message.answer(texts.cancelled_in_progress)
+    elif Cancel.REMOVED in found or had_state or had_pending:
+        await message.answer(texts.cancelled)
     else:
         await message.answer(texts.nothing_to_cancel)
 
 
-@router.message(Command("say"), flags={SYNTH_REQUEST_FLAG: True})
+async def cancel_requests(
+    store: Storage, jobs: JobQueue, user_id: int, kind: RequestKind | None = None
+) -> list[Cancel]:
+    """Take back the user's open requests (of `kind`); what each one's job answered. Those
+    taken back are closed as cancelled; one too late to take back stays open until its
+    outcome arrives."""
+    found = []
+    for request in await store.requests.list_active(user_id, kind):
+        job_id = job_id_of(request)
+        answer = await jobs.cancel(job_id)
+        if answer in (Cancel.REMOVED, Cancel.FLAGGED):
+            await store.requests.mark_cancelled(request.id)
+        found.append(answer)
+    return found
+
+
+def job_id_of(request: Request) -> str:
+    return embed_job_id(request.id) if request.kind == "embed" else synth_job_id(request.id)
+
+
+@router.message(Command("say"))
 async def say_command(
     message: Message,
     command: CommandObject,
@@ -61,7 +80,7 @@ async def say_command(
     await speak(message, command.args or "", bot, settings, store, jobs, user, texts)
 
 
-@router.message(F.text & ~F.text.startswith("/"), flags={SYNTH_REQUEST_FLAG: True})
+@router.message(F.text & ~F.text.startswith("/"))
 async def say_plain_text(
     message: Message,
     bot: Bot,
@@ -108,6 +127,7 @@ async def speak(
         user=user,
         voice=voice,
         text=text,
+        settings=settings,
         store=store,
         jobs=jobs,
         texts=texts,

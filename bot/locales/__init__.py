@@ -55,6 +55,12 @@ class Texts:
     cancelled: str
     nothing_to_cancel: str
     cancel_running: str
+    cancelled_in_progress: str  # a worker had started it; it will not be sent
+    service_busy: str  # the whole queue is full
+    too_many_voices: str  # {limit}
+    request_lost: str  # the sweeper gave up on a request
+    listening_interrupted: str  # the bot restarted while a recording was being made a voice
+    private_only: str  # the one answer in a group chat
     preview_phrase: str
 
     # /voices

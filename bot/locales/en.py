@@ -103,7 +103,22 @@ TEXTS = Texts(
     queue_place="You are number {place} in the queue. I will send the voice note when it is done.",
     cancelled="Cancelled.",
     nothing_to_cancel="There is nothing to cancel.",
-    cancel_running="It is being voiced right now and will arrive in a moment.",
+    cancel_running="Too late to cancel: it is on its way and will arrive in a moment.",
+    cancelled_in_progress="Cancelled. It was already being voiced; it will not be sent.",
+    service_busy=(
+        "⏳ I have more requests than I can take right now. Please try again in a few minutes."
+    ),
+    too_many_voices=(
+        "You have {limit} voices, the most I can keep for one person. Delete one in /voices, "
+        "or add this recording to an existing voice."
+    ),
+    request_lost="Sorry, your last request got lost in a restart on my side. Please send it again.",
+    listening_interrupted=(
+        "Sorry, I was restarted while listening to your recording. Please send it again."
+    ),
+    private_only=(
+        "I work in private chats only: open a chat with me and send me a voice message there."
+    ),
     preview_phrase="Hello! This is how I sound. Send me any text and I will say it.",
     no_voices="You have no voices yet. Send me a voice message to make one, or look in /bank.",
     voices_header="Your voices. Tap one to manage it:",

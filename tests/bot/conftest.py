@@ -29,7 +29,8 @@ from rq import Queue
 from storage import Sample, Storage
 from tests.conftest import ROOT
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
-from worker.api import SYNTH_QUEUE, WORKER_HEARTBEAT_PREFIX
+from worker import presence
+from worker.api import QUEUE, SERIALIZER
 
 T = TypeVar("T")
 
@@ -113,15 +114,15 @@ class BotHarness:
 
     def synth_jobs(self) -> list[Any]:
         with self.redis() as client:
-            return Queue(SYNTH_QUEUE, connection=client).get_jobs()
+            jobs = Queue(QUEUE, connection=client, serializer=SERIALIZER).get_jobs()
+            return [job for job in jobs if job.id.startswith("synth-")]
 
     def set_worker_alive(self, alive: bool = True) -> None:
         with self.redis() as client:
-            key = f"{WORKER_HEARTBEAT_PREFIX}test-stand-in"
             if alive:
-                client.set(key, '{"name": "test-stand-in"}', ex=300)
+                presence.beat(client, "test-stand-in", {"name": "test-stand-in"}, ttl=300)
             else:
-                client.delete(key)
+                presence.withdraw(client, "test-stand-in")
 
     def db(self, use: Callable[[Storage], Awaitable[T]]) -> T:
         """Run `use(storage)` on a second connection to the bot's database."""

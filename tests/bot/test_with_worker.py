@@ -11,9 +11,8 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 from redis import Redis
-from rq.job import Job
 
-from storage import ACTIVE_STATUSES, Request, RequestStatus
+from storage import ACTIVE_STATUSES, Request, RequestStatus, Storage
 from tests.bot.conftest import BotHarness, fresh_redis_db, start_bot, wait_until
 from tests.fakes.botapi import FakeBotAPI, FakeUser
 from tests.fakes.processes import Processes, service_env, wait_for_ready_worker
@@ -86,15 +85,13 @@ def recordings(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 def requests_of(stack: BotHarness, user: FakeUser) -> list[Request]:
-    """The user's request rows, found through their synth jobs (named after the rows)."""
-    ids = []
-    with stack.redis() as client:
-        for key in client.scan_iter(match="rq:job:synth-*"):
-            job = Job.fetch(key.decode().removeprefix("rq:job:"), connection=client)
-            if job.args and job.args[0]["user_id"] == user.id:
-                ids.append(job.args[0]["request_id"])
-    rows = [stack.db(lambda s, i=i: s.requests.get(i)) for i in sorted(ids)]
-    return [row for row in rows if row is not None]
+    """The user's speech request rows, as the bot recorded them."""
+
+    async def rows(store: Storage) -> list[Request]:
+        found = [await store.requests.get(i) for i in await store.requests.ids_of(user.id)]
+        return [row for row in found if row is not None and row.kind == "synth"]
+
+    return stack.db(rows)
 
 
 def closed_requests(stack: BotHarness, user: FakeUser, count: int = 1) -> list[Request]:

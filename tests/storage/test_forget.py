@@ -1,4 +1,9 @@
-"""`forget(user)`: nothing of the user remains, in any table or on disk."""
+"""`forget(user)`: nothing of the user remains, in any table or on disk.
+
+The one exception, on purpose: the user's requests that still count against the limits
+(running, or of the last minute) stay, holding nothing but timings, until they no longer
+count; then `purge_forgotten` takes them too. Forgetting must not reset "one at a time".
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from storage.facade import RECORDINGS_DIRNAME
 from storage.files import sha256_hex
 from worker.api import SynthOutcome
 
-from .conftest import make_sample
+from .conftest import FakeClock, make_sample
 
 FORGOTTEN = 7_000_000_001  # large enough that no count or length can equal it by chance
 OTHER = 8_000_000_002
@@ -23,6 +28,7 @@ SHARED_AUDIO = b"OggS the same clip both users sent"
 class Known:
     voice_ids: set[int]
     request_ids: set[int]
+    queued_request: int
     recording_ids: set[int]
     embeddings: set[bytes]
     hashes_only_theirs: set[str]
@@ -54,8 +60,8 @@ async def populate(storage: Storage) -> Known:
             SynthOutcome(request_id=request_id, user_id=FORGOTTEN, ok=True, synth_seconds=1.0)
         )
         own_requests.add(request_id)
-    await storage.requests.create(FORGOTTEN, private.id, 12)  # still queued
-    own_requests.add(max(own_requests) + 1)
+    queued = await storage.requests.create(FORGOTTEN, private.id, 12)  # still queued
+    own_requests.add(queued)
     others_request = await storage.requests.create(OTHER, public.id, 40)
     other_voice = await storage.voices.create(
         OTHER, "other's", make_sample(9, audio=SHARED_AUDIO), make_active=False
@@ -69,6 +75,7 @@ async def populate(storage: Storage) -> Known:
     return Known(
         voice_ids={private.id, public.id},
         request_ids=own_requests,
+        queued_request=queued,
         recording_ids={r.id for r in recordings},
         embeddings={refined.embedding.tobytes(), public.embedding.tobytes()},
         hashes_only_theirs={r.sha256 for r in recordings} - {sha256_hex(SHARED_AUDIO)},
@@ -107,7 +114,19 @@ def references(db_path: Path) -> dict[str, dict[str, str]]:
         conn.close()
 
 
-async def test_forget_leaves_nothing_of_the_user_anywhere(storage: Storage, data_dir: Path) -> None:
+def rows_holding(db_path: Path, value: object) -> dict[str, int]:
+    """table -> how many of its rows hold `value` in some column."""
+    found: dict[str, int] = {}
+    for table, (_, rows) in every_row(db_path).items():
+        count = sum(1 for row in rows if value in row)
+        if count:
+            found[table] = count
+    return found
+
+
+async def test_forget_leaves_nothing_of_the_user_anywhere(
+    storage: Storage, data_dir: Path, clock: FakeClock
+) -> None:
     known = await populate(storage)
     recordings_dir = data_dir / RECORDINGS_DIRNAME
     files_before = {p.name for p in recordings_dir.rglob("*") if p.is_file()}
@@ -118,6 +137,17 @@ async def test_forget_leaves_nothing_of_the_user_anywhere(storage: Storage, data
     assert report.user_existed
     assert (report.voices, report.recordings, report.requests) == (2, 3, 3)
     assert report.files == 2  # the clip the other user also sent stays for them
+    # All three requests are of the last minute, one still queued: they go on counting,
+    # holding no voice and nothing else of the user, and nothing else of the user is left.
+    assert rows_holding(storage.db_path, FORGOTTEN) == {"requests": 3}
+    assert await storage.requests.count_active(FORGOTTEN) == 1
+    for request_id in known.request_ids:
+        request = await storage.requests.get(request_id)
+        assert request is not None and request.voice_id is None
+    clock.advance(61)
+    assert await storage.requests.purge_forgotten() == 2  # the queued one still counts
+    await storage.requests.mark_cancelled(known.queued_request)  # its job ended
+    assert await storage.requests.purge_forgotten() == 1
 
     own_ids = {
         "users": {FORGOTTEN},
@@ -174,10 +204,19 @@ async def test_forgetting_an_unknown_user_is_harmless(storage: Storage) -> None:
     assert await storage.users.get(1) is not None
 
 
-async def test_a_forgotten_user_can_start_again(storage: Storage) -> None:
-    await populate(storage)
+async def test_a_forgotten_user_can_start_again(storage: Storage, clock: FakeClock) -> None:
+    known = await populate(storage)
     await storage.forget(FORGOTTEN)
+    clock.advance(1)  # they come back a moment later
     user = await storage.users.ensure(FORGOTTEN, "en")
     assert user.language == "en" and user.output_format == "voice"
     assert await storage.voices.list_owned(FORGOTTEN) == []
+    # Their running request and their last minute still count, as before forgetting.
+    assert await storage.requests.count_active(FORGOTTEN) == 1
+    assert await storage.requests.count_recent(FORGOTTEN, 60) == 3
+    await storage.requests.mark_cancelled(known.queued_request)
+    clock.advance(61)
+    assert await storage.requests.purge_forgotten() == 3
+    # The forgotten history does not come back with them.
     assert await storage.requests.count_recent(FORGOTTEN, 3600) == 0
+    assert await storage.requests.count_active(FORGOTTEN) == 0

@@ -159,6 +159,27 @@ async def test_first_version_database_upgrades_in_place_keeping_its_data(
     assert schema_of(db_path)["version"] == SCHEMA_VERSION
 
 
+async def test_request_ids_are_never_reused_across_the_v4_rebuild(data_dir: Path) -> None:
+    db_path = data_dir / DB_FILENAME
+    build_old_database(db_path, 3)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("INSERT INTO users (id, created_at, last_seen_at) VALUES (1, 0, 0)")
+    for _ in range(5):
+        conn.execute(
+            "INSERT INTO requests (user_id, text_length, status, created_at)"
+            " VALUES (1, 1, 'done', 0)"
+        )
+    conn.execute("DELETE FROM requests WHERE id > 2")  # ids 3..5 were used, then deleted
+    conn.close()
+    storage = await Storage.open(data_dir)
+    try:
+        assert await storage.requests.create(1, None, 1) == 6  # job ids synth-3..5 stay unique
+        kinds = {(await storage.requests.get(i)).kind for i in (1, 2)}  # type: ignore[union-attr]
+        assert kinds == {"synth"}
+    finally:
+        await storage.close()
+
+
 async def test_opening_twice_applies_nothing_again(data_dir: Path) -> None:
     storage = await Storage.open(data_dir)
     await storage.users.ensure(1)

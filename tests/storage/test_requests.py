@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from storage import RequestStatus, Storage
+from storage import Admission, AdmissionLimits, Refusal, RequestStatus, Storage
 from worker.api import SynthOutcome
 
 from .conftest import FakeClock, make_sample
@@ -135,3 +137,64 @@ async def test_malformed_inputs_are_refused(ready: tuple[Storage, int]) -> None:
     request_id = await storage.requests.create(1, voice_id, 1)
     with pytest.raises(ValueError):
         await storage.requests.mark_failed(request_id, "")
+
+
+# --- admission: limits checked and the row made in one step ---------------------------------
+
+LIMITS = AdmissionLimits(max_active_per_user=1, per_minute=3, max_queued=5, max_voices_per_user=2)
+
+
+async def test_of_twenty_requests_at_once_exactly_one_is_admitted(storage: Storage) -> None:
+    await storage.users.ensure(1)
+    results = await asyncio.gather(
+        *(storage.requests.admit(1, None, 10, LIMITS) for _ in range(20))
+    )
+    admitted = [r for r in results if r.request_id is not None]
+    assert len(admitted) == 1
+    assert {r.refusal for r in results if r.request_id is None} == {Refusal.busy}
+    assert await storage.requests.count_active(1) == 1
+
+
+async def test_the_minute_budget_counts_recordings_and_speech_together(
+    storage: Storage, clock: FakeClock
+) -> None:
+    await storage.users.ensure(1)
+    for kind in ("embed", "synth", "synth"):
+        admission = await storage.requests.admit(1, None, 0, LIMITS, kind=kind)  # type: ignore[arg-type]
+        assert admission.request_id is not None
+        await storage.requests.mark_cancelled(admission.request_id)
+    refused = await storage.requests.admit(1, None, 0, LIMITS, kind="embed")
+    assert refused == Admission(None, Refusal.rate)
+    clock.advance(61)
+    assert (await storage.requests.admit(1, None, 0, LIMITS)).request_id is not None
+
+
+async def test_the_global_cap_refuses_everyone_once_reached(storage: Storage) -> None:
+    for user in range(1, 8):
+        await storage.users.ensure(user)
+    results = [await storage.requests.admit(user, None, 1, LIMITS) for user in range(1, 8)]
+    assert [r.refusal for r in results] == [None] * 5 + [Refusal.full] * 2
+    assert await storage.requests.count_open() == 5
+
+
+async def test_a_recording_for_a_new_voice_is_refused_at_the_voice_cap(storage: Storage) -> None:
+    await storage.users.ensure(1)
+    for seed in range(2):
+        await storage.voices.create(1, f"v{seed}", make_sample(seed))
+    refused = await storage.requests.admit(1, None, 0, LIMITS, kind="embed", new_voice=True)
+    assert refused.refusal is Refusal.voices
+    refining = await storage.requests.admit(1, None, 0, LIMITS, kind="embed")
+    assert refining.request_id is not None  # adding a recording to a voice is fine
+
+
+async def test_open_requests_of_every_user_are_listed_by_age(
+    storage: Storage, clock: FakeClock
+) -> None:
+    await storage.users.ensure(1)
+    await storage.users.ensure(2)
+    first = await storage.requests.create(1, None, 1)
+    clock.advance(30)
+    second = await storage.requests.create(2, None, 1, kind="embed")
+    assert [r.id for r in await storage.requests.list_open()] == [first, second]
+    assert [r.id for r in await storage.requests.list_open(older_than_seconds=10)] == [first]
+    assert (await storage.requests.get(second)).kind == "embed"  # type: ignore[union-attr]

@@ -7,7 +7,6 @@ answers with voice notes through it too.
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -19,7 +18,6 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue, Retry
-from rq.job import Job, JobStatus
 
 from bot.locales.en import TEXTS as EN
 from sv2tts.audio import encoded_duration
@@ -32,16 +30,15 @@ from tests.fakes.processes import (
     wait_until,
 )
 from tests.fakes.weights import make_tiny_weights_dir
+from worker import presence
 from worker.api import (
+    QUEUE,
     RESULTS_LIST,
+    SERIALIZER,
     SYNTH_JOB,
-    SYNTH_QUEUE,
-    WORKER_HEARTBEAT_PREFIX,
-    SynthOutcome,
     SynthRequest,
 )
-from worker.recovery import lease_key
-from worker.settle import SETTLED_PREFIX
+from worker.delivery import lease_key
 
 pytestmark = pytest.mark.slow
 
@@ -111,9 +108,29 @@ def register_voice(stack: Stack, user: FakeUser, ogg: bytes) -> Call:
     )
 
 
+def the_queue(redis: Redis) -> Queue:
+    return Queue(QUEUE, connection=redis, serializer=SERIALIZER)
+
+
+def forget_every_heartbeat(redis: Redis) -> None:
+    """Workers SIGKILLed by earlier tests leave heartbeats to expire (30 s); as if they had."""
+    for info in presence.ready_workers(redis):
+        presence.withdraw(redis, str(info["name"]))
+
+
+def request_statuses(stack: Stack) -> dict[int, str]:
+    """request id -> status, as the bot recorded them."""
+    import sqlite3
+
+    from storage.facade import DB_FILENAME
+
+    with sqlite3.connect(Path(stack.env["DATA_DIR"]) / DB_FILENAME) as conn:
+        return dict(conn.execute("SELECT id, status FROM requests"))
+
+
 def running_synth_job(redis: Redis) -> str | None:
     """The id of a synth job a worker has started and holds the lease of, if any."""
-    for entry in redis.zrange(Queue(SYNTH_QUEUE, connection=redis).started_job_registry.key, 0, -1):
+    for entry in redis.zrange(the_queue(redis).started_job_registry.key, 0, -1):
         job_id = entry.decode().split(":")[0]
         if redis.exists(lease_key(job_id)):
             return job_id
@@ -170,23 +187,25 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_user_gets_exactly_one_voice
     stack.worker(first).kill()  # type: ignore[attr-defined]
     assert voice_notes_to(stack.api, user.id) == []
 
-    stack.start_worker()
+    second = stack.start_worker()
     stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, SYNTH_WAIT, since)
-    job = Job.fetch(running, connection=stack.redis)
-    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 30, "job finished")
-    job.refresh()
-    assert job.retries_left == 2  # the worker's death spent one retry
-    assert SynthOutcome.from_dict(json.loads(stack.redis.get(SETTLED_PREFIX + job.id))).ok
+    request_id = int(running.removeprefix("synth-"))
+    wait_until(lambda: request_statuses(stack).get(request_id) == "done", 30, "request done")
+    # The new worker found the job without a lease and put it back, spending one retry.
+    assert f"job {running} lost its worker; queued again" in stack.worker(second).output()  # type: ignore[attr-defined]
     wait_until(lambda: stack.redis.llen(RESULTS_LIST) == 0, 30, "the bot took the outcome")
     time.sleep(3)  # room for a duplicate to show up, were there one
     assert len(voice_notes_to(stack.api, user.id)) == 1
     apologies = [c for c in stack.api.calls_of("sendMessage", since=since) if "Извините" in c.text]
     assert apologies == []
+    # Once recorded, nothing of the request is left in Redis: not the job, not its keys (the
+    # bot's sweeper clears what it had to leave while the worker was finishing the job).
+    wait_until(lambda: not stack.redis.keys(f"*{running}*"), 30, "the job and its keys purged")
 
 
 def test_a_telegram_server_error_on_upload_is_retried_after_a_backoff(workers: Stack) -> None:
     stack = workers
-    stack.start_worker()
+    worker = stack.worker(stack.start_worker())
     chat = 510_003
     request = SynthRequest(
         request_id=990_001,
@@ -198,16 +217,17 @@ def test_a_telegram_server_error_on_upload_is_retried_after_a_backoff(workers: S
         enqueued_at=time.time(),
     )
     stack.api.fail_next("sendVoice", 502, "Bad Gateway")
-    queue = Queue(SYNTH_QUEUE, connection=stack.redis)
+    queue = the_queue(stack.redis)
     job = queue.enqueue(SYNTH_JOB, request.to_dict(), retry=Retry(max=2, interval=[2]))
     wait_until(lambda: voice_notes_to(stack.api, chat), SYNTH_WAIT, "the retried voice note")
     failed = [c for c in stack.api.calls_of("sendVoice") if c.params["chat_id"] == chat]
     assert [bool(c.error) for c in failed] == [True, False]
-    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 30, "job finished")
-    job.refresh()
-    assert job.retries_left == 1  # one retry spent on the 502
-    outcome = SynthOutcome.from_dict(json.loads(stack.redis.get(SETTLED_PREFIX + job.id)))
-    assert outcome.ok and outcome.request_id == 990_001
+    # One retry spent on the 502 (the job itself is gone: the bot cleared it out of Redis once
+    # it had the outcome, so the worker's log tells).
+    worker.wait_for_output("for request 990001 in", 30)  # type: ignore[attr-defined]
+    out = worker.output()  # type: ignore[attr-defined]
+    assert f"Job {job.id}: scheduled for retry" in out and "1 remaining" in out
+    wait_until(lambda: not stack.redis.exists(job.key), 30, "the job cleared out")
 
 
 def test_with_no_worker_running_the_user_is_told_at_once(workers: Stack, voice_ogg: bytes) -> None:
@@ -215,9 +235,7 @@ def test_with_no_worker_running_the_user_is_told_at_once(workers: Stack, voice_o
     pid = stack.start_worker()
     stack.worker(pid).stop()  # type: ignore[attr-defined]
     assert [w for w in ready_workers(stack.redis) if w["pid"] == pid] == []  # withdrawn at stop
-    # A worker SIGKILLed by an earlier test leaves its heartbeat to expire (30 s); as if it had.
-    for key in stack.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
-        stack.redis.delete(key)
+    forget_every_heartbeat(stack.redis)
 
     user = FakeUser(510_004, "en")
     file_id, _ = stack.api.add_file(voice_ogg)
@@ -242,8 +260,7 @@ def test_worker_health_command_tells_whether_a_worker_is_ready(workers: Stack) -
     def health() -> int:
         return worker_health(workers)
 
-    for key in workers.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
-        workers.redis.delete(key)  # heartbeats of workers killed by earlier tests
+    forget_every_heartbeat(workers.redis)
     assert health() == 1
     workers.start_worker()
     assert health() == 0
@@ -266,10 +283,9 @@ def test_health_for_this_host_ignores_the_heartbeats_of_other_hosts(
     def health(*flags: str) -> int:
         return worker_health(workers, *flags)
 
-    for key in workers.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*"):
-        workers.redis.delete(key)
+    forget_every_heartbeat(workers.redis)
     elsewhere = {"name": "w-elsewhere", "pid": 1, "host": "another-host", "device": "cuda"}
-    workers.redis.set(WORKER_HEARTBEAT_PREFIX + "w-elsewhere", json.dumps(elsewhere), ex=60)
+    presence.beat(workers.redis, "w-elsewhere", elsewhere, ttl=60)
     assert health() == 0  # some worker somewhere is ready
     assert health("--this-host") == 1  # but none on this host
     workers.start_worker()

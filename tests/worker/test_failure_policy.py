@@ -20,19 +20,19 @@ from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
 from worker.api import (
     EMBED_JOB,
-    EMBED_QUEUE,
     ERROR_CODE_META,
     JOB_RETRY_INTERVALS,
     JOB_RETRY_MAX,
-    QUEUES,
+    QUEUE,
     RESULTS_LIST,
+    SERIALIZER,
     SYNTH_JOB,
-    SYNTH_QUEUE,
     EmbedRequest,
     SynthOutcome,
     SynthRequest,
 )
-from worker.recovery import lease_key, recover_orphans
+from worker.delivery import lease_key
+from worker.recovery import recover_orphans
 from worker.runtime import Runtime
 from worker.worker import ResidentWorker
 
@@ -43,7 +43,7 @@ def resident_worker(
 ) -> Iterator[ResidentWorker]:
     monkeypatch.setattr(worker.jobs, "resident_runtime", lambda: runtime)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    yield ResidentWorker(QUEUES, runtime=runtime, connection=redis_conn, lease_seconds=15)
+    yield ResidentWorker([QUEUE], runtime=runtime, connection=redis_conn)
     for sig, handler in handlers.items():
         signal.signal(sig, handler)
 
@@ -61,8 +61,12 @@ def synth_request(language: str = "en", text: str = "Hello world.") -> dict[str,
     ).to_dict()
 
 
+def the_queue(redis: Redis) -> Queue:
+    return Queue(QUEUE, connection=redis, serializer=SERIALIZER)
+
+
 def enqueue_synth(redis: Redis, retry: bool = True, **request: str) -> Job:
-    queue = Queue(SYNTH_QUEUE, connection=redis)
+    queue = the_queue(redis)
     policy = Retry(max=JOB_RETRY_MAX, interval=list(JOB_RETRY_INTERVALS)) if retry else None
     return queue.enqueue(SYNTH_JOB, synth_request(**request), retry=policy)
 
@@ -130,8 +134,7 @@ def test_bad_embed_input_is_not_retried_and_its_code_is_in_the_job_meta(
     resident_worker: ResidentWorker, redis_conn: Redis, bot_api: FakeBotAPI
 ) -> None:
     request = EmbedRequest(file_id="whatever", kind="voice", file_size=10**9).to_dict()
-    queue = Queue(EMBED_QUEUE, connection=redis_conn)
-    job = queue.enqueue(EMBED_JOB, request, retry=Retry(max=3, interval=[5]))
+    job = the_queue(redis_conn).enqueue(EMBED_JOB, request, retry=Retry(max=3, interval=[5]))
     resident_worker.work(burst=True)
     job.refresh()
     assert job.get_status() == JobStatus.FAILED
@@ -142,12 +145,25 @@ def test_bad_embed_input_is_not_retried_and_its_code_is_in_the_job_meta(
 
 def start_as_a_dead_worker_would(redis: Redis, job: Job) -> str:
     """Leave `job` as a killed worker leaves it: started, off its queue, no lease."""
-    queue = Queue(job.origin, connection=redis)
+    queue = the_queue(redis)
     queue.remove(job)
     entry = f"{job.id}:dead-execution"
     redis.zadd(queue.started_job_registry.key, {entry: time.time() + 3600})
     job.set_status(JobStatus.STARTED)
     return entry
+
+
+def take_as_a_dying_worker_would(redis: Redis) -> str:
+    """What a worker killed right after taking a job leaves: the id moved by RQ's BLMOVE into
+    the intermediate list, no lease yet."""
+    queue = the_queue(redis)
+    return redis.lmove(queue.key, queue.intermediate_queue_key, "LEFT", "RIGHT").decode()
+
+
+def recover_twice(redis: Redis) -> list[str]:
+    """Recovery puts an entry back once it has seen it without a lease twice."""
+    assert recover_orphans(redis, [the_queue(redis)], grace=0.0) == []
+    return recover_orphans(redis, [the_queue(redis)], grace=0.0)
 
 
 def test_a_dead_workers_job_goes_back_to_the_front_of_its_queue(
@@ -156,22 +172,43 @@ def test_a_dead_workers_job_goes_back_to_the_front_of_its_queue(
     orphan = enqueue_synth(redis_conn)
     waiting = enqueue_synth(redis_conn)
     start_as_a_dead_worker_would(redis_conn, orphan)
-    queue = Queue(SYNTH_QUEUE, connection=redis_conn)
+    queue = the_queue(redis_conn)
 
-    assert recover_orphans(redis_conn, [queue]) == [orphan.id]
+    assert recover_twice(redis_conn) == [orphan.id]
     assert queue.job_ids == [orphan.id, waiting.id]
-    assert Job.fetch(orphan.id, connection=redis_conn).retries_left == JOB_RETRY_MAX - 1
+    recovered = Job.fetch(orphan.id, connection=redis_conn, serializer=SERIALIZER)
+    assert recovered.retries_left == JOB_RETRY_MAX - 1
+    assert recovered.get_status() == JobStatus.QUEUED
     assert queue.started_job_registry.get_job_ids() == []
-    assert recover_orphans(redis_conn, [queue]) == []
+    assert recover_twice(redis_conn) == []
+
+
+def test_a_job_taken_by_a_worker_killed_before_its_lease_goes_back(redis_conn: Redis) -> None:
+    taken = enqueue_synth(redis_conn)
+    waiting = enqueue_synth(redis_conn)
+    assert take_as_a_dying_worker_would(redis_conn) == taken.id
+    queue = the_queue(redis_conn)
+    assert queue.job_ids == [waiting.id]  # in no queue: RQ would never run it again
+    assert recover_twice(redis_conn) == [taken.id]
+    assert queue.job_ids == [taken.id, waiting.id]
+    assert redis_conn.llen(queue.intermediate_queue_key) == 0
+
+
+def test_an_entry_seen_once_without_a_lease_is_given_its_grace(redis_conn: Redis) -> None:
+    enqueue_synth(redis_conn)
+    take_as_a_dying_worker_would(redis_conn)
+    queue = the_queue(redis_conn)
+    assert recover_orphans(redis_conn, [queue], grace=60.0) == []
+    assert recover_orphans(redis_conn, [queue], grace=60.0) == []  # not 60 s apart yet
+    assert redis_conn.llen(queue.intermediate_queue_key) == 1
 
 
 def test_a_leased_job_is_left_alone(redis_conn: Redis) -> None:
     job = enqueue_synth(redis_conn)
     start_as_a_dead_worker_would(redis_conn, job)
     redis_conn.set(lease_key(job.id), "alive-worker", ex=15)
-    queue = Queue(SYNTH_QUEUE, connection=redis_conn)
-    assert recover_orphans(redis_conn, [queue]) == []
-    assert queue.job_ids == []
+    assert recover_twice(redis_conn) == []
+    assert the_queue(redis_conn).job_ids == []
 
 
 def test_a_dead_workers_job_without_retries_fails_with_an_apology(
@@ -179,8 +216,21 @@ def test_a_dead_workers_job_without_retries_fails_with_an_apology(
 ) -> None:
     job = enqueue_synth(redis_conn, retry=False)
     start_as_a_dead_worker_would(redis_conn, job)
-    queue = Queue(SYNTH_QUEUE, connection=redis_conn)
-    recover_orphans(redis_conn, [queue], [resident_worker.apply_failure_policy])
+    assert recover_twice(redis_conn) == [job.id]
+    resident_worker.work(burst=True)  # its next run fails it, through the normal path
     assert job.get_status(refresh=True) == JobStatus.FAILED
     assert [o.error_code for o in outcomes(redis_conn)] == ["internal"]
     assert len(bot_api.calls_of("sendMessage")) == 1
+    assert bot_api.calls_of("sendVoice") == []
+
+
+def test_a_second_copy_of_a_job_that_runs_elsewhere_is_skipped(
+    resident_worker: ResidentWorker, redis_conn: Redis, bot_api: FakeBotAPI
+) -> None:
+    job = enqueue_synth(redis_conn)
+    redis_conn.set(lease_key(job.id), "another-worker:live", ex=15)
+    resident_worker.work(burst=True)
+    assert bot_api.calls_of("sendVoice") == []
+    assert outcomes(redis_conn) == []
+    assert redis_conn.get(lease_key(job.id)) == b"another-worker:live"
+    assert redis_conn.llen(the_queue(redis_conn).intermediate_queue_key) == 0

@@ -12,8 +12,16 @@ from sv2tts.audio import encoded_duration
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
 from worker.api import RESULTS_LIST, JobError, SynthOutcome, SynthRequest
+from worker.delivery import (
+    Cancel,
+    LeaseLost,
+    cancel,
+    lease_key,
+    settled_outcome,
+    upload_key,
+)
+from worker.messages import sent_again_caption
 from worker.runtime import Runtime
-from worker.settle import settled_outcome
 from worker.synth import run_synth
 
 
@@ -94,3 +102,74 @@ def test_empty_text_is_refused_as_nothing_to_say(runtime: Runtime, bot_api: Fake
         run_synth(runtime, request(text="   "), "job-5")
     assert caught.value.code == "nothing_to_say"
     assert bot_api.calls_of("sendVoice") == []
+
+
+def test_a_cancelled_job_is_settled_as_cancelled_and_never_sent(
+    runtime: Runtime, bot_api: FakeBotAPI, redis_conn: Redis, tone_engine: ToneEngine
+) -> None:
+    assert cancel(redis_conn, "job-6") is Cancel.FLAGGED  # not in the queue: a worker has it
+    outcome = run_synth(runtime, request(), "job-6")
+    assert not outcome.ok and outcome.error_code == "cancelled"
+    assert bot_api.calls_of("sendVoice") == []
+    assert bot_api.calls_of("sendMessage") == []  # they were told when they cancelled
+    assert tone_engine.spoken == []  # and no model time was spent on it
+    assert pushed_outcomes(redis_conn) == [outcome]
+
+
+def test_a_cancel_that_comes_during_synthesis_stops_the_upload(
+    runtime: Runtime, bot_api: FakeBotAPI, redis_conn: Redis, tone_engine: ToneEngine
+) -> None:
+    speak = tone_engine.speak
+
+    def speak_then_get_cancelled(text: str, embedding: object) -> object:
+        wav = speak(text, embedding)  # type: ignore[arg-type]
+        assert cancel(redis_conn, "job-7") is Cancel.FLAGGED
+        return wav
+
+    tone_engine.speak = speak_then_get_cancelled  # type: ignore[method-assign]
+    outcome = run_synth(runtime, request(), "job-7")
+    assert outcome.error_code == "cancelled"
+    assert bot_api.calls_of("sendVoice") == []
+
+
+def test_once_the_upload_has_begun_a_cancel_is_too_late(
+    runtime: Runtime, bot_api: FakeBotAPI, redis_conn: Redis
+) -> None:
+    redis_conn.set(upload_key("job-8"), "some-worker:token")
+    assert cancel(redis_conn, "job-8") is Cancel.SENDING
+    run_synth(runtime, request(), "job-8")
+    assert cancel(redis_conn, "job-8") is Cancel.DONE
+
+
+def test_a_run_that_finds_an_upload_cut_off_sends_again_saying_so(
+    runtime: Runtime, bot_api: FakeBotAPI, redis_conn: Redis
+) -> None:
+    # An earlier execution marked the upload and died before settling: it may or may not
+    # have arrived. We send it again, captioned, and the outcome says so.
+    redis_conn.set(upload_key("job-9"), "dead-worker:token")
+    outcome = run_synth(runtime, request(language="ru"), "job-9")
+    [voice] = bot_api.calls_of("sendVoice")
+    assert voice.params["caption"] == sent_again_caption("ru")
+    assert outcome.ok and outcome.sent_again
+    first = run_synth(runtime, request(), "job-10")
+    assert not first.sent_again
+    assert "caption" not in bot_api.calls_of("sendVoice")[-1].params
+
+
+def test_an_execution_that_lost_its_lease_does_not_send(
+    runtime: Runtime, bot_api: FakeBotAPI, redis_conn: Redis, tone_engine: ToneEngine
+) -> None:
+    speak = tone_engine.speak
+
+    def speak_while_the_lease_passes_on(text: str, embedding: object) -> object:
+        wav = speak(text, embedding)  # type: ignore[arg-type]
+        # This execution stalled past its lease; another worker took the job over.
+        redis_conn.set(lease_key("job-11"), "other-worker:token", ex=15)
+        return wav
+
+    tone_engine.speak = speak_while_the_lease_passes_on  # type: ignore[method-assign]
+    with pytest.raises(LeaseLost):
+        run_synth(runtime, request(), "job-11")
+    assert bot_api.calls_of("sendVoice") == []
+    assert pushed_outcomes(redis_conn) == []
+    assert redis_conn.get(lease_key("job-11")) == b"other-worker:token"  # not ours to drop

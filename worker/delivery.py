@@ -1,0 +1,330 @@
+"""Every request ends once: leases, fencing, the upload mark, cancellation and settling.
+
+A job's delivery state lives in a few small keys beside RQ's own, each changed by one Lua
+script, so that the bot and any number of workers see one order of events:
+
+- `lease:<job>`: the token of the worker execution running the job, with a TTL that its
+  housekeeping thread refreshes only while the token is still its own. A dead worker's lease
+  runs out and recovery (worker/recovery.py) puts the job back; a worker that stalled past its
+  lease has lost the job to whoever takes it next.
+- `upload:<job>`: set, under the lease, right before a voice note is uploaded. The check of the
+  lease (fencing: only the current holder uploads) and the mark are one step, `begin_upload`.
+- `cancel:<job>`: the user cancelled a job that a worker already holds; the worker drops it at
+  its next check instead of sending it.
+- `settled:<job>`: the job's outcome, set once (SET NX) together with pushing it onto the
+  results list, by the one execution that finished it.
+- `audio:<job>`: the encoded voice note, kept until the job is settled, so that a retry after
+  a failed upload sends the same note without synthesizing it again.
+
+What a retry that finds an upload mark does (the mark is there, the job is not settled: an
+earlier execution died between starting the upload and settling). Telegram has no way to ask
+whether a message arrived, and the mark cannot tell a death before the request reached
+Telegram from one after. We send the note again, with a caption saying it may arrive twice:
+a user who gets nothing is worse off than one who gets the same note twice, labelled, and
+the window is small (the upload itself: the settle follows its answer at once).
+
+What `/cancel` can promise, from one script (`cancel`): a job still in the queue is removed
+("cancelled"); a job a worker holds is flagged and will not be sent ("cancelled", true because
+the worker checks the flag in `begin_upload`, atomically with the mark); a job whose upload
+has begun or that is settled cannot be taken back ("too late").
+
+Light on purpose (redis only): the bot imports it for cancellation and clean-up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.queue import Queue
+
+from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome
+
+log = logging.getLogger(__name__)
+
+PREFIX = "voiceclone:"
+SETTLED_TTL = 7 * 24 * 3600  # longer than any job can wait in a queue or between retries
+AUDIO_TTL = 3600  # longer than the last retry interval
+MARK_TTL = 24 * 3600
+CANCEL_TTL = 24 * 3600
+
+
+def key(kind: str, job_id: str) -> str:
+    return f"{PREFIX}{kind}:{job_id}"
+
+
+def lease_key(job_id: str) -> str:
+    return key("lease", job_id)
+
+
+def settled_key(job_id: str) -> str:
+    return key("settled", job_id)
+
+
+def audio_key(job_id: str) -> str:
+    return key("audio", job_id)
+
+
+def upload_key(job_id: str) -> str:
+    return key("upload", job_id)
+
+
+def cancel_key(job_id: str) -> str:
+    return key("cancel", job_id)
+
+
+def lost_key(job_id: str) -> str:
+    """Set by recovery on a job that lost its worker with no retries left: its next run fails
+    it (with the apology) instead of running it a fifth time."""
+    return key("lost", job_id)
+
+
+# KEYS[1] lease; ARGV[1] token, ARGV[2] ttl ms
+_TAKE_LEASE = "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0"
+_REFRESH_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_DROP_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# KEYS: settled, cancel, lease, upload; ARGV[1] token, ARGV[2] mark ttl
+_BEGIN_UPLOAD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'settled' end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'cancelled' end
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 'fenced' end
+local before = redis.call('GET', KEYS[4])
+redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2])
+if before then return 'again' end
+return 'first'
+"""
+# KEYS: settled, results, audio, upload, cancel, lease; ARGV[1] outcome, ARGV[2] ttl,
+# ARGV[3] token that must hold the lease ('' = settle whoever holds it).
+_SETTLE = """
+if ARGV[3] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[3] then return -1 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+  return 1
+end
+return 0
+"""
+# KEYS: settled, queue, upload, cancel; ARGV[1] job id, ARGV[2] ttl
+_CANCEL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end
+if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 'removed' end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'sending' end
+redis.call('SET', KEYS[4], '1', 'EX', ARGV[2])
+return 'flagged'
+"""
+
+
+class Upload(StrEnum):
+    """What `begin_upload` found; only FIRST and AGAIN may upload."""
+
+    FIRST = "first"
+    AGAIN = "again"  # an earlier execution began an upload and died before settling
+    SETTLED = "settled"  # another execution finished the job
+    CANCELLED = "cancelled"
+    FENCED = "fenced"  # this execution lost its lease: another worker has the job
+
+
+class Cancel(StrEnum):
+    REMOVED = "removed"  # it was still queued: nothing will run
+    FLAGGED = "flagged"  # a worker holds it and will drop it before sending
+    SENDING = "sending"  # its upload has begun: too late
+    DONE = "done"  # settled already
+
+
+class LeaseLost(Exception):
+    """This execution's lease ran out and another worker took the job: it must not send,
+    settle or answer; the new holder does."""
+
+
+def new_token(holder: str) -> str:
+    return f"{holder}:{uuid.uuid4().hex[:12]}"
+
+
+class JobLease:
+    """The lease on the job this worker runs, shared with its housekeeping thread."""
+
+    def __init__(self, redis: Redis, holder: str, seconds: float) -> None:
+        self._redis = redis
+        self._holder = holder
+        self.seconds = seconds
+        self._take = redis.register_script(_TAKE_LEASE)
+        self._refresh = redis.register_script(_REFRESH_LEASE)
+        self._drop = redis.register_script(_DROP_LEASE)
+        self.job_id: str | None = None
+        self.token: str | None = None
+
+    @property
+    def _ms(self) -> int:
+        return int(self.seconds * 1000)
+
+    def take(self, job_id: str) -> str | None:
+        """A fresh token for `job_id`, or None when another live execution holds it."""
+        token = new_token(self._holder)
+        if not self._take(keys=[lease_key(job_id)], args=[token, self._ms]):
+            return None
+        self.job_id, self.token = job_id, token
+        return token
+
+    def refresh(self) -> bool:
+        """Extend the lease if it is still ours; False if it was lost (or none is held)."""
+        job_id, token = self.job_id, self.token
+        if job_id is None or token is None:
+            return False
+        kept = bool(self._refresh(keys=[lease_key(job_id)], args=[token, self._ms]))
+        if not kept:
+            log.warning("lost the lease on job %s: another worker may have taken it", job_id)
+        return kept
+
+    def drop(self) -> None:
+        job_id, token = self.job_id, self.token
+        self.job_id = self.token = None
+        if job_id is not None and token is not None:
+            self._drop(keys=[lease_key(job_id)], args=[token])
+
+
+def begin_upload(redis: Redis, job_id: str, token: str) -> Upload:
+    keys = [settled_key(job_id), cancel_key(job_id), lease_key(job_id), upload_key(job_id)]
+    found = redis.register_script(_BEGIN_UPLOAD)(keys=keys, args=[token, MARK_TTL])
+    return Upload(found.decode() if isinstance(found, bytes) else found)
+
+
+_CLEAR_MARK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def clear_upload_mark(redis: Redis, job_id: str, token: str) -> None:
+    """Telegram refused the upload (it answered with an error): nothing was sent, so a retry
+    must not take the mark for a cut-off upload."""
+    redis.register_script(_CLEAR_MARK)(keys=[upload_key(job_id)], args=[token])
+
+
+def cancel_requested(redis: Redis, job_id: str) -> bool:
+    return bool(redis.exists(cancel_key(job_id)))
+
+
+def settle(redis: Redis, job_id: str, outcome: SynthOutcome, *, token: str | None = None) -> bool:
+    """Record `outcome` as the job's answer and hand it to the bot; False if the job was settled
+    before, or if `token` is given and no longer holds the lease (someone else has the job)."""
+    keys = [
+        settled_key(job_id),
+        RESULTS_LIST,
+        audio_key(job_id),
+        upload_key(job_id),
+        cancel_key(job_id),
+        lease_key(job_id),
+    ]
+    payload = json.dumps(outcome.to_dict())
+    done = redis.register_script(_SETTLE)(keys=keys, args=[payload, SETTLED_TTL, token or ""])
+    return int(done) == 1
+
+
+def settled_outcome(redis: Redis, job_id: str) -> SynthOutcome | None:
+    """The outcome recorded for `job_id`, or None while it is not settled."""
+    raw = redis.get(settled_key(job_id))
+    return SynthOutcome.from_dict(json.loads(raw)) if raw else None
+
+
+def cancel(redis: Redis, job_id: str) -> Cancel:
+    """Take back a job if it can still be taken back; see the module docstring."""
+    queue_key = Queue(QUEUE, connection=redis, serializer=SERIALIZER).key
+    keys = [settled_key(job_id), queue_key, upload_key(job_id), cancel_key(job_id)]
+    found = redis.register_script(_CANCEL)(keys=keys, args=[job_id, CANCEL_TTL])
+    return Cancel(found.decode() if isinstance(found, bytes) else found)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedAudio:
+    """A finished voice note (or MP3) and the figures that go into its outcome."""
+
+    data: bytes
+    duration: float  # seconds
+    synth_seconds: float  # model time spent making it
+
+
+def keep_audio(redis: Redis, job_id: str, audio: EncodedAudio) -> None:
+    with redis.pipeline() as pipe:
+        pipe.hset(
+            audio_key(job_id),
+            mapping={
+                "data": audio.data,
+                "duration": audio.duration,
+                "synth_seconds": audio.synth_seconds,
+            },
+        )
+        pipe.expire(audio_key(job_id), AUDIO_TTL)
+        pipe.execute()
+
+
+def kept_audio(redis: Redis, job_id: str) -> EncodedAudio | None:
+    """Audio made by an earlier attempt of this job, if one got that far."""
+    fields = redis.hgetall(audio_key(job_id))
+    if not fields or b"data" not in fields:
+        return None
+    return EncodedAudio(
+        data=fields[b"data"],
+        duration=float(fields[b"duration"]),
+        synth_seconds=float(fields[b"synth_seconds"]),
+    )
+
+
+PURGE_PENDING = PREFIX + "purge-pending"  # job ids whose purge waits for a worker to let go
+
+
+def purge(redis: Redis, job_id: str) -> bool:
+    """Remove what Redis holds of a job whose request is over: the job with its payload (the
+    user's text and voice) and its result, and every delivery key.
+
+    A job that a worker still holds keeps everything (its settled mark is what stops a rerun
+    from sending twice, its cancel flag what stops the send): the job id goes into
+    PURGE_PENDING for the bot's sweeper to try again. False in that case.
+    """
+    try:
+        job: Job | None = Job.fetch(job_id, connection=redis, serializer=SERIALIZER)
+    except NoSuchJobError:
+        job = None
+    except (RedisError, ValueError, TypeError) as error:  # unreadable: it goes all the same
+        log.warning("job %s is unreadable (%s); deleting its hash", job_id, error)
+        redis.delete(Job.key_for(job_id))
+        job = None
+    held = redis.exists(lease_key(job_id))
+    if held or (job is not None and job.get_status(refresh=False) == JobStatus.STARTED):
+        redis.sadd(PURGE_PENDING, job_id)
+        return False
+    if job is not None:
+        job.delete()
+    redis.delete(
+        settled_key(job_id),
+        audio_key(job_id),
+        upload_key(job_id),
+        cancel_key(job_id),
+        lost_key(job_id),
+        lease_key(job_id),
+    )
+    redis.srem(PURGE_PENDING, job_id)
+    return True
+
+
+def purge_pending(redis: Redis) -> int:
+    """Try again the purges that waited for a worker; how many are still waiting."""
+    waiting = 0
+    for raw in redis.smembers(PURGE_PENDING):
+        if not purge(redis, raw.decode()):
+            waiting += 1
+    return waiting
