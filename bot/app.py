@@ -25,8 +25,6 @@ from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
 from bot.middlewares import (
     AccessMiddleware,
-    Deps,
-    DepsMiddleware,
     RequestGateMiddleware,
     RetryAfterMiddleware,
     UserMiddleware,
@@ -58,12 +56,14 @@ def build_jobs(settings: Settings) -> JobQueue:
     return JobQueue(settings.redis_url, timeouts)
 
 
-def build_dispatcher(deps: Deps) -> Dispatcher:
-    fsm = RedisStorage(deps.jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
-    dp = Dispatcher(storage=fsm)
+def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Dispatcher:
+    fsm = RedisStorage(jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
+    # The dependencies are the Dispatcher's workflow data: aiogram puts them in every
+    # middleware's `data` and passes them to each filter and handler that names them.
+    # (`storage=` is aiogram's FSM storage; ours is `store`.)
+    dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs)
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in
-    # this order: dependencies, then access control, then the user's record.
-    dp.update.outer_middleware(DepsMiddleware(deps))
+    # this order: access control, then the user's record.
     dp.update.outer_middleware(AccessMiddleware())
     dp.update.outer_middleware(UserMiddleware())
     dp.message.middleware(RequestGateMiddleware())
@@ -95,7 +95,7 @@ async def run(settings: Settings) -> None:
         expired = await store.requests.expire_stale(older_than_seconds=24 * 3600)
         if expired:
             log.info("closed %s requests left open by an earlier run", expired)
-        dp = build_dispatcher(Deps(settings=settings, store=store, jobs=jobs))
+        dp = build_dispatcher(settings, store, jobs)
         await set_commands(bot)
         results = asyncio.create_task(record_outcomes(jobs.redis, store, bot), name="results")
         if settings.webhook_url:
