@@ -18,12 +18,14 @@ from bot.handlers import (
 
 
 def feature_routers() -> list[Router]:
-    # /cancel first (it must work in any state), the rename state before plain text is
-    # taken as speech, the catch-all last.
+    # /cancel first (it must work in any state), the admins' router before its refusals for
+    # everyone else, the rename state before plain text is taken as speech, the catch-all last
+    # (it also answers the buttons whose voice a filter refused: bot/filters.py).
     return [
         say.cancel_router,
         start.router,
         admin.router,
+        admin.refusals,
         voices.router,
         bank.router,
         settings_format.router,

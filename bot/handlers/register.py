@@ -12,6 +12,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import RegisterCb, RegisterChoice
+from bot.filters import OwnedVoice
+from bot.handlers.common import chat_id_of
 from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.settings import Settings
@@ -121,10 +123,10 @@ async def recording_received(
     await learn_voice(bot, message.chat.id, settings, store, jobs, user, texts, request, None)
 
 
-@router.callback_query(RegisterCb.filter())
-async def merge_or_new_chosen(
+@router.callback_query(RegisterCb.filter(F.choice == RegisterChoice.merge), OwnedVoice())
+async def merge_chosen(
     callback: CallbackQuery,
-    callback_data: RegisterCb,
+    voice: Voice,
     bot: Bot,
     settings: Settings,
     store: Storage,
@@ -132,12 +134,34 @@ async def merge_or_new_chosen(
     user: User,
     texts: Texts,
 ) -> None:
-    target: Voice | None = None
-    if callback_data.choice == RegisterChoice.merge:
-        target = await store.voices.get_owned(user.id, callback_data.voice_id)
-        if target is None:
-            await callback.answer(texts.voice_gone, show_alert=True)
-            return
+    await learn_pending(callback, bot, settings, store, jobs, user, texts, merge_into=voice)
+
+
+@router.callback_query(RegisterCb.filter(F.choice == RegisterChoice.new))
+async def new_chosen(
+    callback: CallbackQuery,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    await learn_pending(callback, bot, settings, store, jobs, user, texts, merge_into=None)
+
+
+async def learn_pending(
+    callback: CallbackQuery,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+    *,
+    merge_into: Voice | None,
+) -> None:
+    """The recording that waited for the merge-or-new answer, learnt as the user chose."""
     request = await jobs.take_pending(user.id)
     if request is None:
         await callback.answer(texts.pending_expired, show_alert=True)
@@ -145,8 +169,9 @@ async def merge_or_new_chosen(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    chat_id = callback.message.chat.id if callback.message else user.id
-    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, target)
+    await learn_voice(
+        bot, chat_id_of(callback), settings, store, jobs, user, texts, request, merge_into
+    )
 
 
 async def learn_voice(
