@@ -1,4 +1,5 @@
-"""Inline-button payloads. Every voice id that comes back is re-checked against the sender."""
+"""Inline-button payloads. Every voice id that comes back is re-checked against the sender
+(bot/filters.py, or storage's owner check in the same query)."""
 
 from __future__ import annotations
 

@@ -98,9 +98,6 @@ class Voice:
     curated: bool
     created_at: datetime
 
-    def usable_by(self, user_id: int) -> bool:
-        return self.public or self.owner_id == user_id
-
 
 @dataclass(frozen=True, slots=True)
 class Recording:

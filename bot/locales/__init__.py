@@ -83,7 +83,6 @@ class Texts:
     delete_confirm: str  # {name}
     deleted: str  # {name}
     voice_gone: str
-    kept: str
 
     # /bank
     bank_empty: str
