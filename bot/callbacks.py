@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from storage import OutputFormat
+
 
 class VoiceAction(StrEnum):
     show = "show"
@@ -49,7 +51,7 @@ class RegisterCb(CallbackData, prefix="r"):
 
 
 class FormatCb(CallbackData, prefix="f"):
-    output_format: str
+    output_format: OutputFormat  # another value fails validation: a stale button
 
 
 class LanguageCb(CallbackData, prefix="l"):

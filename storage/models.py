@@ -20,7 +20,7 @@ MAX_LANGUAGE_CHARS = 16
 MAX_ERROR_CODE_CHARS = 64
 
 OutputFormat = Literal["voice", "mp3"]
-OUTPUT_FORMATS: tuple[str, ...] = ("voice", "mp3")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("voice", "mp3")
 
 
 class RequestStatus(StrEnum):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import OutputFormat
+
 DEFAULT_LANGUAGE = "en"
 
 
@@ -94,7 +96,7 @@ class Texts:
     # /format
     format_prompt: str  # {current}
     format_set: str  # {format}
-    format_names: dict[str, str]
+    format_names: dict[OutputFormat, str]
 
     # /forget
     forget_confirm: str
