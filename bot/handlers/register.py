@@ -123,22 +123,11 @@ async def recording_received(
     await learn_voice(bot, message.chat.id, settings, store, jobs, user, texts, request, None)
 
 
+# One handler, registered twice: "merge" only with the sender's own voice (OwnedVoice injects
+# it as `voice`; a refused one ends at the fallback's "voice is gone"), "new" with no voice.
 @router.callback_query(RegisterCb.filter(F.choice == RegisterChoice.merge), OwnedVoice())
-async def merge_chosen(
-    callback: CallbackQuery,
-    voice: Voice,
-    bot: Bot,
-    settings: Settings,
-    store: Storage,
-    jobs: JobQueue,
-    user: User,
-    texts: Texts,
-) -> None:
-    await learn_pending(callback, bot, settings, store, jobs, user, texts, merge_into=voice)
-
-
 @router.callback_query(RegisterCb.filter(F.choice == RegisterChoice.new))
-async def new_chosen(
+async def merge_or_new_chosen(
     callback: CallbackQuery,
     bot: Bot,
     settings: Settings,
@@ -146,22 +135,8 @@ async def new_chosen(
     jobs: JobQueue,
     user: User,
     texts: Texts,
+    voice: Voice | None = None,
 ) -> None:
-    await learn_pending(callback, bot, settings, store, jobs, user, texts, merge_into=None)
-
-
-async def learn_pending(
-    callback: CallbackQuery,
-    bot: Bot,
-    settings: Settings,
-    store: Storage,
-    jobs: JobQueue,
-    user: User,
-    texts: Texts,
-    *,
-    merge_into: Voice | None,
-) -> None:
-    """The recording that waited for the merge-or-new answer, learnt as the user chose."""
     request = await jobs.take_pending(user.id)
     if request is None:
         await callback.answer(texts.pending_expired, show_alert=True)
@@ -169,9 +144,8 @@ async def learn_pending(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await learn_voice(
-        bot, chat_id_of(callback), settings, store, jobs, user, texts, request, merge_into
-    )
+    chat_id = chat_id_of(callback)
+    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, voice)
 
 
 async def learn_voice(
