@@ -1,1 +1,1 @@
-"""The Telegram side: aiogram routers, middlewares and texts. Never imports torch."""
+"""The Telegram side: aiogram routers, filters, middlewares and texts. Never imports torch."""

@@ -26,8 +26,6 @@ from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
 from bot.middlewares import (
     AccessMiddleware,
-    Deps,
-    DepsMiddleware,
     RetryAfterMiddleware,
     UserMiddleware,
 )
@@ -57,12 +55,14 @@ def build_jobs(settings: Settings) -> JobQueue:
     return JobQueue(settings.require_redis_url(), timeouts)
 
 
-def build_dispatcher(deps: Deps) -> Dispatcher:
-    fsm = RedisStorage(deps.jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
-    dp = Dispatcher(storage=fsm)
+def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Dispatcher:
+    fsm = RedisStorage(jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
+    # The dependencies are the Dispatcher's workflow data: aiogram puts them in every
+    # middleware's `data` and passes them to each filter and handler that names them.
+    # (`storage=` is aiogram's FSM storage; ours is `store`.)
+    dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs)
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in
-    # this order: dependencies, then access control, then the user's record.
-    dp.update.outer_middleware(DepsMiddleware(deps))
+    # this order: access control, then the user's record.
     dp.update.outer_middleware(AccessMiddleware())
     dp.update.outer_middleware(UserMiddleware())
     dp.include_router(errors.router)
@@ -94,7 +94,7 @@ async def run(settings: Settings) -> None:
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
-        dp = build_dispatcher(Deps(settings=settings, store=store, jobs=jobs))
+        dp = build_dispatcher(settings, store, jobs)
         await set_commands(bot)
         background = [
             asyncio.create_task(recorder.run(), name="results"),

@@ -1,10 +1,13 @@
-"""Inline-button payloads. Every voice id that comes back is re-checked against the sender."""
+"""Inline-button payloads. Every voice id that comes back is re-checked against the sender
+(bot/filters.py, or storage's owner check in the same query)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+
+from storage import OutputFormat
 
 
 class VoiceAction(StrEnum):
@@ -48,7 +51,7 @@ class RegisterCb(CallbackData, prefix="r"):
 
 
 class FormatCb(CallbackData, prefix="f"):
-    output_format: str
+    output_format: OutputFormat  # another value fails validation: a stale button
 
 
 class LanguageCb(CallbackData, prefix="l"):

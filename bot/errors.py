@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
+from aiogram.types import User as TgUser
 
 from bot.locales import Texts
 from bot.middlewares import tell
@@ -17,15 +18,13 @@ log = logging.getLogger(__name__)
 router = Router(name="errors")
 
 
-def sender_id(event: ErrorEvent) -> int | None:
-    inner = event.update.event
-    sender = getattr(inner, "from_user", None)
-    return sender.id if sender is not None else None
-
-
+# Error handlers get the failed update's data, so `event_from_user` (aiogram's sender of the
+# update; absent for updates without one) is there as for any handler.
 @router.errors(ExceptionTypeFilter(TelegramForbiddenError))
-async def user_blocked_us(event: ErrorEvent, store: Storage) -> None:
-    user_id = sender_id(event)
+async def user_blocked_us(
+    event: ErrorEvent, store: Storage, event_from_user: TgUser | None = None
+) -> None:
+    user_id = event_from_user.id if event_from_user is not None else None
     log.info("user %s blocked the bot (%s)", user_id, event.exception)
     if user_id is not None:
         await store.users.set_blocked(user_id, True)

@@ -1,8 +1,9 @@
-"""Middlewares: dependencies, access control, the user record, 429 retry.
+"""Middlewares: access control, the user record, 429 retry.
 
-Handlers receive what they need as keyword arguments (aiogram's middleware data): `settings`,
-`store` (storage.Storage), `jobs` (bot.queue.JobQueue), `user` (storage.User), `texts`
-(bot.locales.Texts) and `is_admin`.
+They read the dependencies from the Dispatcher's workflow data (bot/app.py puts `settings`,
+`store` (storage.Storage) and `jobs` (bot.queue.JobQueue) in every event's `data`) and add, for
+the filters and handlers after them: `is_admin` (AccessMiddleware), `user` (storage.User) and
+`texts` (bot.locales.Texts) (UserMiddleware).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -23,7 +23,6 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 
 from bot.locales import language_from_code, texts_for
-from bot.queue import JobQueue
 from bot.settings import Settings
 from storage import Storage
 
@@ -31,24 +30,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 MAX_RETRY_AFTER_SECONDS = 60
-
-
-@dataclass(frozen=True, slots=True)
-class Deps:
-    settings: Settings
-    store: Storage
-    jobs: JobQueue
-
-
-class DepsMiddleware(BaseMiddleware):
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["settings"] = self._deps.settings
-        data["store"] = self._deps.store
-        data["jobs"] = self._deps.jobs
-        return await handler(event, data)
 
 
 async def tell(event: TelegramObject, text: str) -> None:

@@ -1,7 +1,9 @@
-"""A first look at text to speak, before it is queued.
+"""Tidying the text a user wants spoken, before it is checked and queued.
 
-Whether there is anything to say is decided by the engine's own text front end
-(`sv2tts.text`, pure Python, no torch), so the bot refuses exactly what the worker could not say.
+`clean_text` only collapses whitespace and drops control characters. Whether anything is left
+to say (empty, too long, nothing speakable) is not decided here but by the engine's own text
+front end, `sv2tts.text.text_problem` (pure Python, no torch), which bot/handlers/say.py calls,
+so that the bot refuses exactly what the worker could not say.
 """
 
 from __future__ import annotations

@@ -2,18 +2,20 @@
 
 No SQL lives anywhere else; only the bot process writes here. Nothing here imports torch.
 
-Build it once in the composition root and inject it (middleware: ``data["storage"]``)::
+Build it once in the composition root (bot/app.py) and hand it to aiogram as the Dispatcher's
+workflow data, ``Dispatcher(..., store=store)``, so that middlewares find it in ``data["store"]``
+and handlers take it as a ``store`` argument::
 
-    storage = await Storage.open(settings.data_dir)   # creates or upgrades the schema
+    store = await Storage.open(settings.data_dir)   # creates or upgrades the schema
     ...
-    await storage.close()
+    await store.close()
 
 Layout: DATA_DIR/bot.sqlite3 (WAL, foreign keys, busy timeout; migrations in
 storage/migrations.py tracked by ``PRAGMA user_version``) and
 DATA_DIR/recordings/<sha256[:2]>/<sha256>.<ext> (content-addressed, atomic writes).
 Times in the API are aware UTC datetimes. Every method is ``async`` unless noted; ids are ints.
 
-``storage.users`` (Users)
+``store.users`` (Users)
     ensure(user_id, language="en") -> User        create on first sight, mark seen
     get(user_id) -> User | None
     set_language(user_id, language) -> User | None
@@ -23,7 +25,7 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     count() -> int
     forget(user_id) -> ForgetReport                every row and every file of the user
 
-``storage.voices`` (Voices): ownership is checked in every call that takes a user id
+``store.voices`` (Voices): ownership is checked in every call that takes a user id
     create(owner_id, name, sample, make_active=True) -> Voice   LookupError: unknown user
     create_curated(name, sample) -> Voice          admin bank import: owner None, public
     add_sample(owner_id, voice_id, sample) -> Voice | None
@@ -34,7 +36,6 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     get_active(user_id) -> Voice | None            the active voice if still usable
     get_unchecked(voice_id) -> Voice | None        admins/internal only
     list_owned(user_id) -> list[Voice]             oldest first
-    count_owned(user_id) -> int
     find_curated(name) -> Voice | None             to make bank imports re-runnable
     rename(owner_id, voice_id, name) -> Voice | None
     publish(owner_id, voice_id) -> Voice | None    records consent_at (first consent kept)
@@ -47,14 +48,14 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     Names: any Unicode except control characters, 1..64 chars, stored as given;
     otherwise ValueError. Users who had a deleted voice active get active_voice_id None.
 
-``storage.recordings`` (Recordings)
+``store.recordings`` (Recordings)
     add(voice_id, data: bytes, kind, duration, ext="ogg") -> Recording
         (caller checked ownership with get_owned); LookupError: no such voice
     list_for_voice(voice_id) -> list[Recording]
     path(recording) -> Path   (sync)              read(recording) -> bytes
     collect_garbage() -> int                       also run by Storage.open
 
-``storage.requests`` (Requests)
+``store.requests`` (Requests)
     admit(user_id, voice_id, text_length, limits, kind="synth", new_voice=False)
         -> Admission      the limits checked and the row created in one transaction:
                           request_id, or a Refusal (busy, rate, full, voices)
@@ -76,11 +77,11 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     expire_stale(older_than_seconds, error_code="internal") -> int
     Only queued/running requests change state: False means unknown or already over.
 
-``storage.stats`` (StatsQueries)
+``store.stats`` (StatsQueries)
     summary(days=7) -> Stats   users, voices, public/curated voices, requests per UTC day,
                                failure rate (failed / finished), median synth/queue seconds
 
-``storage.forget(user_id)`` is ``storage.users.forget``.
+``store.forget(user_id)`` is ``store.users.forget``.
 
 Dataclasses (storage.models): User, Voice, Sample, Recording, Request, RequestStatus,
 BankPage, ForgetReport, Stats, DayCount. A Sample is built by the bot from the worker's

@@ -20,7 +20,7 @@ MAX_LANGUAGE_CHARS = 16
 MAX_ERROR_CODE_CHARS = 64
 
 OutputFormat = Literal["voice", "mp3"]
-OUTPUT_FORMATS: tuple[str, ...] = ("voice", "mp3")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("voice", "mp3")
 
 
 class RequestStatus(StrEnum):
@@ -124,9 +124,6 @@ class Voice:
     consent_at: datetime | None  # when the owner agreed to publish (or the curator imported)
     curated: bool
     created_at: datetime
-
-    def usable_by(self, user_id: int) -> bool:
-        return self.public or self.owner_id == user_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """Voices and the bank.
 
 Ownership is checked here, in SQL, for every action: a voice id that arrives from a button
-is only ever resolved through `get_usable` (own or public: may speak with it) or
-`get_owned` (own: may rename, publish, withdraw, delete, refine). Both answer None for a
-voice that does not exist, was deleted, or belongs to someone else, so the bot has a
-single "that voice is gone" reply for all three.
+is resolved through `get_usable` (own or public: may speak with it) or `get_owned` (own: may
+use, rename, delete, refine), or goes straight to an action whose query matches the owner
+itself (`publish`, `withdraw`, `rename`, `delete`); only the admins' bank removal looks a
+voice up unchecked. Each answers None (or False) for a voice that does not exist, was
+deleted, or belongs to someone else, so the bot has a single "that voice is gone" reply for
+all three.
 """
 
 from __future__ import annotations
@@ -231,12 +233,6 @@ class Voices:
                 (user_id,),
             )
         return [_voice(row) for row in rows]
-
-    async def count_owned(self, user_id: int) -> int:
-        async with self._db.reading() as tx:
-            return int(
-                await tx.fetch_value("SELECT COUNT(*) FROM voices WHERE owner_id = ?", (user_id,))
-            )
 
     async def find_curated(self, name: str) -> Voice | None:
         """A curated voice with exactly this name (so that a bank import can be re-run)."""

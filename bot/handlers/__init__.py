@@ -20,12 +20,15 @@ from bot.handlers import (
 
 def feature_routers() -> list[Router]:
     # Group chats first (the bot serves private chats only), then /cancel (it must work in any
-    # state), the rename state before plain text is taken as speech, the catch-all last.
+    # state), the admins' router before its refusals for everyone else, the rename state before
+    # plain text is taken as speech, the catch-all last (it also answers the buttons whose
+    # voice a filter refused: bot/filters.py).
     return [
         chats.router,
         say.cancel_router,
         start.router,
         admin.router,
+        admin.refusals,
         voices.router,
         bank.router,
         settings_format.router,

@@ -9,6 +9,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 log = logging.getLogger(__name__)
 
+# A screen: the text of a bot message and its buttons (None: no buttons).
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
 
 async def show_screen(
     callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
@@ -16,6 +19,8 @@ async def show_screen(
     """Replace the pressed message's text and buttons; send a new message if it cannot be
     edited (too old, deleted). An unchanged screen is not an error."""
     message = callback.message
+    if message is None:  # Telegram leaves it out when it is too old to show
+        return
     if isinstance(message, Message):
         try:
             await message.edit_text(text, reply_markup=markup)
@@ -24,5 +29,10 @@ async def show_screen(
             if "not modified" in str(error):
                 return
             log.info("could not edit message %s: %s", message.message_id, error)
-    if callback.message is not None:
-        await callback.bot.send_message(callback.message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]
+    await message.answer(text, reply_markup=markup)
+
+
+def chat_id_of(callback: CallbackQuery) -> int:
+    """The chat the pressed button is in; the sender's private chat when Telegram leaves the
+    message out (too old)."""
+    return callback.message.chat.id if callback.message else callback.from_user.id

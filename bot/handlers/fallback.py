@@ -1,4 +1,9 @@
-"""Whatever no other router took: unknown commands, stickers, photos, stray buttons."""
+"""Whatever no other router took: unknown commands, stickers, photos, stray buttons.
+
+A stray button is one from an older version of the bot, one whose payload fails validation,
+or one whose voice the `OwnedVoice`/`UsableVoice` filter refused (gone, deleted, someone
+else's): all of them get the same "voice is gone" alert here.
+"""
 
 from __future__ import annotations
 
@@ -22,5 +27,4 @@ async def unsupported(message: Message, texts: Texts) -> None:
 
 @router.callback_query()
 async def stale_button(callback: CallbackQuery, texts: Texts) -> None:
-    # A button from an older version of the bot, or with a payload that fails validation.
     await callback.answer(texts.voice_gone, show_alert=True)

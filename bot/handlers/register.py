@@ -12,6 +12,8 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.admission import limits_of, refusal_text
 from bot.callbacks import RegisterCb, RegisterChoice
+from bot.filters import OwnedVoice
+from bot.handlers.common import chat_id_of
 from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.samples import sample_of
@@ -122,23 +124,20 @@ async def recording_received(
     await learn_voice(bot, message.chat.id, settings, store, jobs, user, texts, request, None)
 
 
-@router.callback_query(RegisterCb.filter())
+# One handler, registered twice: "merge" only with the sender's own voice (OwnedVoice injects
+# it as `voice`; a refused one ends at the fallback's "voice is gone"), "new" with no voice.
+@router.callback_query(RegisterCb.filter(F.choice == RegisterChoice.merge), OwnedVoice())
+@router.callback_query(RegisterCb.filter(F.choice == RegisterChoice.new))
 async def merge_or_new_chosen(
     callback: CallbackQuery,
-    callback_data: RegisterCb,
     bot: Bot,
     settings: Settings,
     store: Storage,
     jobs: JobQueue,
     user: User,
     texts: Texts,
+    voice: Voice | None = None,
 ) -> None:
-    target: Voice | None = None
-    if callback_data.choice == RegisterChoice.merge:
-        target = await store.voices.get_owned(user.id, callback_data.voice_id)
-        if target is None:
-            await callback.answer(texts.voice_gone, show_alert=True)
-            return
     request = await jobs.take_pending(user.id)
     if request is None:
         await callback.answer(texts.pending_expired, show_alert=True)
@@ -146,8 +145,8 @@ async def merge_or_new_chosen(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    chat_id = callback.message.chat.id if callback.message else user.id
-    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, target)
+    chat_id = chat_id_of(callback)
+    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, voice)
 
 
 async def learn_voice(

@@ -66,22 +66,11 @@ def job_id_of(request: Request) -> str:
     return embed_job_id(request.id) if request.kind == "embed" else synth_job_id(request.id)
 
 
+# One handler, registered twice: /say takes its text from the command's arguments (the
+# Command filter injects `command`), plain text is the text itself.
 @router.message(Command("say"))
-async def say_command(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    settings: Settings,
-    store: Storage,
-    jobs: JobQueue,
-    user: User,
-    texts: Texts,
-) -> None:
-    await speak(message, command.args or "", bot, settings, store, jobs, user, texts)
-
-
 @router.message(F.text & ~F.text.startswith("/"))
-async def say_plain_text(
+async def say(
     message: Message,
     bot: Bot,
     settings: Settings,
@@ -89,21 +78,10 @@ async def say_plain_text(
     jobs: JobQueue,
     user: User,
     texts: Texts,
+    command: CommandObject | None = None,
 ) -> None:
-    await speak(message, message.text or "", bot, settings, store, jobs, user, texts)
-
-
-async def speak(
-    message: Message,
-    raw_text: str,
-    bot: Bot,
-    settings: Settings,
-    store: Storage,
-    jobs: JobQueue,
-    user: User,
-    texts: Texts,
-) -> None:
-    text = clean_text(raw_text)
+    raw_text = command.args if command is not None else message.text
+    text = clean_text(raw_text or "")
     problem = text_problem(text, settings.max_text_chars)
     if problem == "empty":
         await message.answer(f"{texts.text_empty}\n\n{texts.say_usage}")

@@ -1,4 +1,9 @@
-"""/voices: use, rename (the one FSM flow), publish with consent, withdraw, delete."""
+"""/voices: use, rename (the one FSM flow), publish with consent, withdraw, delete.
+
+A button's voice id is resolved by the `OwnedVoice` filter (bot/filters.py): these handlers
+run only for the sender's own voice. Publish and withdraw leave the check to storage, whose
+update matches the owner in the same query.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import VoiceAction, VoiceCb
-from bot.handlers.common import show_screen
+from bot.filters import OwnedVoice
+from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
 from storage import MAX_VOICE_NAME_CHARS, Storage, User, Voice
 
@@ -36,7 +42,7 @@ def voice_card(voice: Voice, active_id: int | None, texts: Texts) -> str:
     )
 
 
-async def voice_list_screen(store: Storage, user_id: int, texts: Texts) -> tuple[str, object]:
+async def voice_list_screen(store: Storage, user_id: int, texts: Texts) -> Screen:
     voices = await store.voices.list_owned(user_id)
     if not voices:
         return texts.no_voices, None
@@ -48,18 +54,7 @@ async def voice_list_screen(store: Storage, user_id: int, texts: Texts) -> tuple
 @router.message(Command("voices"))
 async def list_voices(message: Message, store: Storage, user: User, texts: Texts) -> None:
     text, markup = await voice_list_screen(store, user.id, texts)
-    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
-
-
-async def owned_or_refuse(
-    callback: CallbackQuery, voice_id: int, store: Storage, user: User, texts: Texts
-) -> Voice | None:
-    """The voice if the sender owns it; otherwise a friendly alert and None (nothing changes)."""
-    voice = await store.voices.get_owned(user.id, voice_id)
-    if voice is None:
-        log.info("user %s pressed a button of voice %s they do not own", user.id, voice_id)
-        await callback.answer(texts.voice_gone, show_alert=True)
-    return voice
+    await message.answer(text, reply_markup=markup)
 
 
 async def refresh_card(callback: CallbackQuery, store: Storage, voice: Voice, texts: Texts) -> None:
@@ -73,53 +68,35 @@ async def refresh_card(callback: CallbackQuery, store: Storage, voice: Voice, te
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.back))
 async def back_to_list(callback: CallbackQuery, store: Storage, user: User, texts: Texts) -> None:
     text, markup = await voice_list_screen(store, user.id, texts)
-    await show_screen(callback, text, markup)  # type: ignore[arg-type]
+    await show_screen(callback, text, markup)
     await callback.answer()
 
 
-@router.callback_query(VoiceCb.filter(F.action == VoiceAction.show))
-async def show_voice(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
-) -> None:
-    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
-    if voice is None:
-        return
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.show), OwnedVoice())
+async def show_voice(callback: CallbackQuery, voice: Voice, store: Storage, texts: Texts) -> None:
     await refresh_card(callback, store, voice, texts)
     await callback.answer()
 
 
-@router.callback_query(VoiceCb.filter(F.action == VoiceAction.use))
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.use), OwnedVoice())
 async def use_voice(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+    callback: CallbackQuery, voice: Voice, store: Storage, user: User, texts: Texts
 ) -> None:
-    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
-    if voice is None:
-        return
-    if not await store.users.set_active_voice(user.id, voice.id):
+    if not await store.users.set_active_voice(user.id, voice.id):  # deleted since the filter
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     await refresh_card(callback, store, voice, texts)
     await callback.answer(texts.voice_active.format(name=voice.name))
 
 
-@router.callback_query(VoiceCb.filter(F.action == VoiceAction.rename))
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.rename), OwnedVoice())
 async def ask_new_name(
-    callback: CallbackQuery,
-    callback_data: VoiceCb,
-    state: FSMContext,
-    store: Storage,
-    user: User,
-    texts: Texts,
+    callback: CallbackQuery, voice: Voice, state: FSMContext, texts: Texts
 ) -> None:
-    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
-    if voice is None:
-        return
     await state.set_state(Rename.waiting_for_name)
     await state.update_data(voice_id=voice.id)
     if callback.message is not None:
-        await callback.bot.send_message(  # type: ignore[union-attr]
-            callback.message.chat.id, texts.rename_prompt.format(name=voice.name)
-        )
+        await callback.message.answer(texts.rename_prompt.format(name=voice.name))
     await callback.answer()
 
 
@@ -141,13 +118,8 @@ async def rename_voice(
     await message.answer(texts.rename_done.format(name=voice.name))
 
 
-@router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish))
-async def confirm_publish(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
-) -> None:
-    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
-    if voice is None:
-        return
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish), OwnedVoice())
+async def confirm_publish(callback: CallbackQuery, voice: Voice, texts: Texts) -> None:
     markup = keyboards.confirm(voice.id, texts.btn_publish_confirm, VoiceAction.publish_yes, texts)
     await show_screen(callback, texts.publish_confirm.format(name=voice.name), markup)
     await callback.answer()
@@ -186,29 +158,21 @@ async def withdraw(
     await callback.answer(texts.withdrawn.format(name=voice.name))
 
 
-@router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete))
-async def confirm_delete(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
-) -> None:
-    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
-    if voice is None:
-        return
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete), OwnedVoice())
+async def confirm_delete(callback: CallbackQuery, voice: Voice, texts: Texts) -> None:
     markup = keyboards.confirm(voice.id, texts.btn_yes_delete, VoiceAction.delete_yes, texts)
     await show_screen(callback, texts.delete_confirm.format(name=voice.name), markup)
     await callback.answer()
 
 
-@router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete_yes))
+@router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete_yes), OwnedVoice())
 async def delete(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+    callback: CallbackQuery, voice: Voice, store: Storage, user: User, texts: Texts
 ) -> None:
-    voice = await owned_or_refuse(callback, callback_data.voice_id, store, user, texts)
-    if voice is None:
-        return
-    if not await store.voices.delete(user.id, voice.id):
+    if not await store.voices.delete(user.id, voice.id):  # deleted since the filter
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("user %s deleted voice %s", user.id, voice.id)
     text, markup = await voice_list_screen(store, user.id, texts)
-    await show_screen(callback, f"{texts.deleted.format(name=voice.name)}\n\n{text}", markup)  # type: ignore[arg-type]
+    await show_screen(callback, f"{texts.deleted.format(name=voice.name)}\n\n{text}", markup)
     await callback.answer()

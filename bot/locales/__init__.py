@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import OutputFormat
+
 DEFAULT_LANGUAGE = "en"
 
 
@@ -89,7 +91,6 @@ class Texts:
     delete_confirm: str  # {name}
     deleted: str  # {name}
     voice_gone: str
-    kept: str
 
     # /bank
     bank_empty: str
@@ -101,7 +102,7 @@ class Texts:
     # /format
     format_prompt: str  # {current}
     format_set: str  # {format}
-    format_names: dict[str, str]
+    format_names: dict[OutputFormat, str]
 
     # /forget
     forget_confirm: str

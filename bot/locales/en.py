@@ -149,7 +149,6 @@ TEXTS = Texts(
     delete_confirm="Delete “{name}” and its recordings? This cannot be undone.",
     deleted="🗑 “{name}” is deleted.",
     voice_gone="This voice is no longer available.",
-    kept="Nothing changed.",
     bank_empty="The bank is empty for now. Send me a recording to make your own voice.",
     bank_header="🏦 Voice bank, page {page} of {pages}. Tap a voice to use it, ▶️ to hear it.",
     btn_prev="◀️",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.callbacks import BankAction, BankCb, VoiceAction, VoiceCb
+from bot.callbacks import BankAction, BankCb, RegisterCb, RegisterChoice, VoiceAction, VoiceCb
 from storage import RequestStatus
 from tests.bot.conftest import BotHarness
 from worker.api import SynthRequest
@@ -160,3 +160,24 @@ def test_only_admins_remove_bank_voices(bot: BotHarness) -> None:
     curated = BankCb(action=BankAction.remove, voice_id=curated_id).pack()
     bot.press_data(bot.admin, curated, admin_message)
     assert bot.db(lambda s: s.voices.get_unchecked(curated_id)) is None
+
+
+def test_merging_into_a_voice_that_is_gone_or_foreign_changes_nothing(bot: BotHarness) -> None:
+    user, other = bot.new_user(), bot.new_user()
+    voice_id = bot.seed_voice(user, "Merge target")
+    foreign_id = bot.seed_voice(other, "Someone else's")
+    file_id, _ = bot.api.add_file(b"OggS" + b"\0" * 100)
+    since = bot.api.mark()
+    bot.api.send_voice(user, file_id, duration=10)
+    question = bot.next_message(user, since)
+    assert "Add this recording to it" in question.text
+    forged = RegisterCb(choice=RegisterChoice.merge, voice_id=foreign_id).pack()
+    answer = bot.press_data(user, forged, question.result)
+    assert answer.params["text"] == "This voice is no longer available."
+    bot.db(lambda s: s.voices.delete(user.id, voice_id))
+    answer = bot.press(user, "Add to", question.result)
+    assert answer.params["text"] == "This voice is no longer available."
+    assert answer.params.get("show_alert") in (True, "true")
+    foreign = bot.db(lambda s: s.voices.get_owned(other.id, foreign_id))
+    assert foreign is not None and foreign.sample_count == 1
+    assert bot.db(lambda s: s.voices.list_owned(user.id)) == []
