@@ -203,8 +203,10 @@ class JobQueue:
         ids = list(job_ids)
         await asyncio.to_thread(lambda: [delivery.purge(self._sync, job_id) for job_id in ids])
 
-    async def job_exists(self, job_id: str) -> bool:
-        return bool(await self.redis.exists(Job.key_for(job_id)))
+    async def job_status(self, job_id: str) -> str | None:
+        """RQ's status of the job, None when it is not in Redis."""
+        status = await self.redis.hget(Job.key_for(job_id), "status")
+        return None if status is None else status.decode()
 
     async def settled_outcome(self, job_id: str) -> SynthOutcome | None:
         return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)

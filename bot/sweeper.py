@@ -10,7 +10,8 @@ storage. Each round:
 - an open synth request whose job has settled (its outcome got lost on the way) is recorded
   from the settled outcome;
 - an open synth request whose job is gone from Redis, two rounds in a row (Redis lost data:
-  a crash without persistence, a flush) is failed, and its user told so;
+  a crash without persistence, a flush), or ended without an answer, is failed, and its user
+  told so;
 - an open request older than MAX_REQUEST_AGE_SECONDS is taken back and failed with a word to
   its user: a request nobody will ever answer must not block them for good;
 - a recording being made into a voice belongs to a wait inside this bot process; one still
@@ -22,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -35,6 +35,9 @@ from worker.api import embed_job_id, synth_job_id
 
 log = logging.getLogger(__name__)
 
+# A job in one of these states will not run again; without a settled outcome, its request
+# would wait for nothing (a job whose data could not be read fails without an answer).
+DEAD_ENDS = frozenset({"failed", "stopped", "canceled"})
 SWEEP_SECONDS = 10.0
 LOOK_AFTER_SECONDS = 30.0  # younger requests are left alone: their job may be on its way
 MAX_REQUEST_AGE_SECONDS = 3 * 3600.0
@@ -78,13 +81,16 @@ class Sweeper:
         await self.recorder.handle_leftovers()
         await self.jobs.purge_pending()
         await self.store.requests.purge_forgotten()
-        now = time.time()
-        for request in await self.store.requests.list_open(older_than_seconds=LOOK_AFTER_SECONDS):
-            age = now - request.created_at.timestamp()
+        requests = self.store.requests
+        too_old = {
+            r.id for r in await requests.list_open(older_than_seconds=MAX_REQUEST_AGE_SECONDS)
+        }
+        given_up = {r.id for r in await requests.list_open(older_than_seconds=self.embed_limit)}
+        for request in await requests.list_open(older_than_seconds=LOOK_AFTER_SECONDS):
             if request.kind == "embed":
-                if age > self.embed_limit:
+                if request.id in given_up:
                     await self.close(request, "lost", embed=True)
-            elif age > MAX_REQUEST_AGE_SECONDS:
+            elif request.id in too_old:
                 await self.jobs.cancel(synth_job_id(request.id))
                 await self.close(request, "timeout")
             else:
@@ -98,15 +104,20 @@ class Sweeper:
             await self.recorder.record(outcome)
             self._missing.discard(request.id)
             return
-        if await self.jobs.job_exists(job_id):
+        status = await self.jobs.job_status(job_id)
+        if status is not None and status not in DEAD_ENDS:
             self._missing.discard(request.id)
             return
         if request.id not in self._missing:
             self._missing.add(request.id)  # once may be a moment in between; twice is gone
             return
         self._missing.discard(request.id)
-        log.warning("request %s: its job is gone from Redis; failing it", request.id)
-        await self.close(request, "lost")
+        if status is None:
+            log.warning("request %s: its job is gone from Redis; failing it", request.id)
+            await self.close(request, "lost")
+        else:
+            log.warning("request %s: its job ended (%s) without an answer", request.id, status)
+            await self.close(request, "internal")
 
     async def close(self, request: Request, code: str, *, embed: bool = False) -> None:
         await close_request(self.store, self.jobs, self.bot, request, code, embed=embed)

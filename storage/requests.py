@@ -198,6 +198,8 @@ class Requests:
 
     async def record_outcome(self, outcome: OutcomeLike) -> bool:
         """Apply a worker's SynthOutcome; False if the request is unknown or already over."""
+        if outcome.error_code == "cancelled":  # the worker dropped it, as the user asked
+            return await self.mark_cancelled(outcome.request_id)
         if outcome.ok:
             return await self.mark_finished(
                 outcome.request_id,

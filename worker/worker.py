@@ -32,6 +32,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.exceptions import DeserializationError
 from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
@@ -118,9 +119,17 @@ class ResidentWorker(SimpleWorker):
             job.save_meta()
         except RedisError as redis_error:
             log.warning("job %s: could not record its error code: %s", job.id, redis_error)
+        try:
+            function = job.func_name
+        except DeserializationError:
+            # Not JSON: planted or corrupted (it was never unpickled). Nothing to run or answer;
+            # the bot's sweeper fails the request it belongs to, if any.
+            log.error("job %s holds data that is not JSON; dropping it", job.id)
+            job.retries_left = 0
+            return True
         if job.should_retry:
             log.warning("job %s failed (%s), will retry: %s", job.id, code, error)
-        elif job.func_name == SYNTH_JOB:
+        elif function == SYNTH_JOB:
             try:
                 request = SynthRequest.from_dict(job.args[0])
             except (IndexError, TypeError) as bad:

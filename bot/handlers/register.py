@@ -18,7 +18,7 @@ from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.samples import sample_of
 from bot.settings import Settings
-from storage import EncoderMismatchError, Storage, User, Voice
+from storage import EncoderMismatchError, RequestStatus, Storage, User, Voice
 from worker.api import EmbedRequest, EmbedResult
 
 log = logging.getLogger(__name__)
@@ -183,6 +183,10 @@ async def learn_voice(
         outcome = await jobs.embed(request_id, request)
         if outcome.result is None:
             failure = outcome.error_code or "internal"
+            row = await store.requests.get(request_id)
+            if row is not None and row.status == RequestStatus.cancelled:  # /cancel, /forget
+                await status.edit_text(texts.cancelled)
+                return
             log.info("embedding for user %s failed: %s", user.id, failure)
             await status.edit_text(embed_error_text(failure, settings, texts))
             return

@@ -35,7 +35,7 @@ async def cancel(
     had_state = await state.get_state() is not None
     await state.clear()
     had_pending = await jobs.drop_pending(user.id)
-    found = await cancel_requests(store, jobs, user.id, kind="synth")
+    found = await cancel_requests(store, jobs, user.id)
     if Cancel.SENDING in found or Cancel.DONE in found:
         await message.answer(texts.cancel_running)
     elif Cancel.FLAGGED in found:
@@ -49,14 +49,17 @@ async def cancel(
 async def cancel_requests(
     store: Storage, jobs: JobQueue, user_id: int, kind: RequestKind | None = None
 ) -> list[Cancel]:
-    """Take back the user's open requests (of `kind`); what each one's job answered. Those
-    taken back are closed as cancelled; one too late to take back stays open until its
-    outcome arrives."""
+    """Take back the user's open requests (of `kind`); what each one's job answered.
+
+    One taken out of the queue is closed as cancelled at once. One that a worker holds is
+    flagged (it will not be sent) but stays open, counting against "one at a time", until
+    the worker lets go of it and its outcome closes it: the worker is still busy with it, and
+    /cancel must not be a way around the limits. One too late to take back stays open until
+    its outcome arrives."""
     found = []
     for request in await store.requests.list_active(user_id, kind):
-        job_id = job_id_of(request)
-        answer = await jobs.cancel(job_id)
-        if answer in (Cancel.REMOVED, Cancel.FLAGGED):
+        answer = await jobs.cancel(job_id_of(request))
+        if answer is Cancel.REMOVED:
             await store.requests.mark_cancelled(request.id)
         found.append(answer)
     return found

@@ -104,7 +104,10 @@ TEXTS = Texts(
     cancelled="Cancelled.",
     nothing_to_cancel="There is nothing to cancel.",
     cancel_running="Too late to cancel: it is on its way and will arrive in a moment.",
-    cancelled_in_progress="Cancelled. It was already being voiced; it will not be sent.",
+    cancelled_in_progress=(
+        "Cancelled: it was already being voiced, so it will not be sent. A new request can come "
+        "as soon as I have stopped working on it."
+    ),
     service_busy=(
         "⏳ I have more requests than I can take right now. Please try again in a few minutes."
     ),

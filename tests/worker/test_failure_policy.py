@@ -6,9 +6,12 @@ These run the real worker class in-process (burst mode) with a stand-in engine.
 from __future__ import annotations
 
 import json
+import pickle
 import signal
 import time
+import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -234,3 +237,46 @@ def test_a_second_copy_of_a_job_that_runs_elsewhere_is_skipped(
     assert outcomes(redis_conn) == []
     assert redis_conn.get(lease_key(job.id)) == b"another-worker:live"
     assert redis_conn.llen(the_queue(redis_conn).intermediate_queue_key) == 0
+
+
+class Exploit:
+    """What someone who can write to Redis would plant: unpickling it runs their code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (self.marker.touch, ())
+
+
+def test_a_pickled_job_planted_in_redis_is_never_unpickled(
+    resident_worker: ResidentWorker, redis_conn: Redis, bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    marker = tmp_path / "code-ran"
+    job = enqueue_synth(redis_conn)
+    planted = pickle.dumps((Exploit(marker), None, (), {}))
+    redis_conn.hset(job.key, "data", zlib.compress(planted))
+    pickle.loads(planted)
+    assert marker.exists()  # the payload does work...
+    marker.unlink()
+    resident_worker.work(burst=True)  # ...but the worker reads jobs as JSON only
+    assert not marker.exists()
+    assert bot_api.calls_of("sendVoice") == []
+    assert job.get_status(refresh=True) == JobStatus.FAILED
+    honest = enqueue_synth(redis_conn)  # and the worker goes on working
+    resident_worker.work(burst=True)
+    assert honest.get_status(refresh=True) == JobStatus.FINISHED
+
+
+def test_an_upload_without_an_answer_is_not_retried_and_the_user_is_told(
+    resident_worker: ResidentWorker, redis_conn: Redis, bot_api: FakeBotAPI
+) -> None:
+    bot_api.lose_answer_next("sendVoice")
+    job = enqueue_synth(redis_conn)
+    resident_worker.work(burst=True)
+    assert job.get_status(refresh=True) == JobStatus.FAILED  # retries left, but not spent
+    assert len(bot_api.calls_of("sendVoice")) == 1  # it may well have arrived: not sent again
+    [outcome] = outcomes(redis_conn)
+    assert outcome.error_code == "delivery_unknown"
+    [told] = bot_api.calls_of("sendMessage")
+    assert "did not confirm" in told.params["text"]

@@ -20,9 +20,11 @@ from worker.delivery import (
     settled_outcome,
     upload_key,
 )
+from worker.failures import error_code, is_transient
 from worker.messages import sent_again_caption
 from worker.runtime import Runtime
 from worker.synth import run_synth
+from worker.telegram import TelegramUnconfirmed
 
 
 def request(**changes: object) -> SynthRequest:
@@ -173,3 +175,16 @@ def test_an_execution_that_lost_its_lease_does_not_send(
     assert bot_api.calls_of("sendVoice") == []
     assert pushed_outcomes(redis_conn) == []
     assert redis_conn.get(lease_key("job-11")) == b"other-worker:token"  # not ours to drop
+
+
+def test_an_upload_whose_answer_is_lost_is_not_sent_again_and_the_user_is_told(
+    runtime: Runtime, bot_api: FakeBotAPI, redis_conn: Redis
+) -> None:
+    # Telegram got the voice note (it is in the chat) but its answer never came back: the
+    # worker cannot know, so it must not send it again blindly.
+    bot_api.lose_answer_next("sendVoice")
+    with pytest.raises(TelegramUnconfirmed):
+        run_synth(runtime, request(), "job-12")
+    assert len(bot_api.calls_of("sendVoice")) == 1
+    assert error_code(TelegramUnconfirmed("sendVoice", "no answer")) == "delivery_unknown"
+    assert not is_transient(TelegramUnconfirmed("sendVoice", "no answer"))

@@ -123,6 +123,7 @@ class BotAPIServer:
         self._update_ids = itertools.count(1)
         self._failures: dict[str, list[_Failure]] = {}
         self._blocked: set[int] = set()
+        self._lost_answers: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread_id: int | None = None
         self._updates_event: asyncio.Event | None = None
@@ -223,6 +224,13 @@ class BotAPIServer:
             self._failures.setdefault(method, []).append(
                 _Failure(error_code, description, retry_after, times)
             )
+
+    def lose_answer_next(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` succeed (a message is delivered, recorded with
+        its result) but their answer never reaches the caller: the connection is cut before
+        it, as a network failure after Telegram has done the work would."""
+        with self._lock:
+            self._lost_answers[method] = self._lost_answers.get(method, 0) + times
 
     def block(self, chat_id: int) -> None:
         with self._lock:
@@ -397,6 +405,12 @@ class BotAPIServer:
             return self._error(400, str(error))
         call.result = result
         self._record(call)
+        with self._lock:
+            lose = self._lost_answers.get(method, 0) > 0
+            if lose:
+                self._lost_answers[method] -= 1
+        if lose and request.transport is not None:
+            request.transport.abort()  # the work is done; the caller never hears of it
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_download(self, request: web.Request) -> web.StreamResponse:
