@@ -105,7 +105,8 @@ async def run(settings: Settings) -> None:
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("bot started (long polling)")
-            await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+            stop_polling_on_signals(dp)
+            await dp.start_polling(bot, handle_signals=False, close_bot_session=False)
     finally:
         for task in background:
             task.cancel()
@@ -116,6 +117,22 @@ async def run(settings: Settings) -> None:
         await jobs.close()
         await store.close()
         log.info("bot stopped")
+
+
+def stop_polling_on_signals(dp: Dispatcher) -> None:
+    """SIGTERM and SIGINT end polling: a stop asked for is an event, not a warning (aiogram's
+    own handler logs it as one)."""
+    loop = asyncio.get_running_loop()
+    stopping: set[asyncio.Task[None]] = set()
+
+    def stop(signum: signal.Signals) -> None:
+        log.info("%s received: stopping", signum.name)
+        task = loop.create_task(dp.stop_polling())
+        stopping.add(task)
+        task.add_done_callback(stopping.discard)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
 
 
 async def serve_webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:

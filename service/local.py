@@ -1,7 +1,7 @@
 """`make run`: the whole service on one machine with one command and only BOT_TOKEN set.
 
-Starts an embedded Redis server (persisted under DATA_DIR/redis, on 127.0.0.1 with a password
-drawn for the run) unless REDIS_URL is set, then the bot (`python -m bot`) and one worker
+Starts an embedded Redis server (persisted under DATA_DIR/redis, on a Unix socket that only
+this user can reach) unless REDIS_URL is set, then the bot (`python -m bot`) and one worker
 (`python -m worker`), each a child process with REDIS_URL pointing at it. A child that exits
 is reported and started again after a backoff (a worker that found no weights waits longer:
 someone has to run `make weights` first).
@@ -18,11 +18,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -158,10 +157,18 @@ def children(python: str = sys.executable) -> list[ChildSpec]:
     ]
 
 
-def redis_child(python: str, data_dir: Path, port: int) -> ChildSpec:
+def redis_child(python: str, data_dir: Path, unix_socket: Path) -> ChildSpec:
     return ChildSpec(
         "redis",
-        [python, "-m", "service.embedded_redis", "--data-dir", str(data_dir), "--port", str(port)],
+        [
+            python,
+            "-m",
+            "service.embedded_redis",
+            "--data-dir",
+            str(data_dir),
+            "--socket",
+            str(unix_socket),
+        ],
     )
 
 
@@ -188,10 +195,17 @@ def supervise(
             first.stop(STOP_GRACE_SECONDS)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# A Unix socket's path must fit in sockaddr_un (108 bytes on Linux, 104 on macOS).
+MAX_SOCKET_PATH = 100
+
+
+def private_socket_path(redis_dir: Path) -> Path:
+    """DATA_DIR/redis/redis.sock, or, when that path is too long for a socket, one in a fresh
+    folder of the temp directory that only this user may enter."""
+    path = (redis_dir / "redis.sock").resolve()
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    return Path(tempfile.mkdtemp(prefix="voiceclone-redis-")) / "redis.sock"  # mode 0700
 
 
 def wait_for_redis(url: str, child: Child, timeout: float = 30.0) -> None:
@@ -214,15 +228,16 @@ def wait_for_redis(url: str, child: Child, timeout: float = 30.0) -> None:
 
 def start_embedded_redis(settings: LauncherSettings, env: dict[str, str]) -> tuple[str, Child]:
     """An embedded server for this run, as a supervised child: its own session (Ctrl-C does
-    not reach it), 127.0.0.1 only, a password drawn at random for the run."""
-    from service.embedded_redis import PASSWORD_VARIABLE, redis_url
+    not reach it), a Unix socket in a folder only this user may enter, no TCP port."""
+    from service.embedded_redis import socket_url
 
-    password = secrets.token_hex(24)
-    port = free_port()
-    spec = redis_child(sys.executable, settings.data_dir / "redis", port)
-    child = Child(spec, dict(env, **{PASSWORD_VARIABLE: password}))
+    redis_dir = settings.data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    redis_dir.chmod(0o700)
+    unix_socket = private_socket_path(redis_dir)
+    child = Child(redis_child(sys.executable, redis_dir, unix_socket), env)
     child.start()
-    url = redis_url(port, password)
+    url = socket_url(unix_socket)
     wait_for_redis(url, child)
     log.info("no REDIS_URL: started an embedded Redis server, data in %s", settings.data_dir)
     return url, child

@@ -134,3 +134,54 @@ def test_the_launcher_never_imports_torch(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], env=bare_env(), cwd=tmp_path, capture_output=True, text=True
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_make_run_idles_quietly_and_a_group_terminate_stops_it_in_order(
+    bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """`kill -TERM -<pgid>` (or Ctrl-C, which signals the whole group too) reaches only the
+    launcher: Redis and the worker are in sessions of their own, so nothing dies under the
+    others' feet; the launcher stops the bot, then the worker, then Redis, and nobody prints
+    a traceback. A healthy idle stack logs no warning."""
+    from tests.fakes.weights import make_tiny_weights_dir
+
+    make = make_with_venv_installed()
+    env = service_env(
+        bot_api=bot_api,
+        redis_url="",
+        data_dir=tmp_path / "data",
+        weights_dir=make_tiny_weights_dir(tmp_path / "weights"),
+    )
+    procs = Processes(tmp_path / "logs", cwd=ROOT)
+    run = procs.start("make-run", [make, "-s", "run"], env)
+    try:
+        run.wait_for_output("ready on cpu", timeout=120)
+        bot_api.send_command(FakeUser(4343, "en"), "start")
+        bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 4343, timeout=30)
+        time.sleep(12)  # idle: the results consumer's pops, heartbeats, sweeper rounds
+
+        # Redis listens on a Unix socket in a folder only this user may enter, and on no port.
+        redis_dir = tmp_path / "data" / "redis"
+        assert redis_dir.stat().st_mode & 0o077 == 0
+        config = (redis_dir / "valkey.conf").read_text()
+        assert "port 0" in config.splitlines()
+        assert (redis_dir / "redis.sock").is_socket()
+
+        tree = descendants(run.pid)
+        os.killpg(run.pid, signal.SIGTERM)  # the whole group, as `kill -TERM -<pgid>` does
+        run.popen.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while [pid for pid in tree if alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [pid for pid in tree if alive(pid)] == [], procs.logs()
+        out = run.output()
+        assert "Traceback" not in out, out
+        noisy = [line for line in out.splitlines() if " WARNING " in line or " ERROR " in line]
+        assert noisy == [], noisy
+        order = [out.index(f"{name} stopped") for name in ("bot", "worker", "redis")]
+        assert order == sorted(order), out[-3000:]
+        assert "all stopped" in out
+    finally:
+        for pid in descendants(run.pid):
+            os.kill(pid, signal.SIGKILL)
+        procs.stop_all()

@@ -235,3 +235,65 @@ def test_flood_control_on_upload_is_retried(
     assert refused and refused[0].at < delivered.at
     [row] = closed_requests(stack, user)
     assert row.status == RequestStatus.done
+
+
+def redis_holding(stack: BotHarness, needles: list[bytes]) -> list[str]:
+    """Every key of the bot's Redis database whose name or value holds one of `needles`."""
+    found = []
+    with stack.redis() as client:
+        for key in client.scan_iter():
+            kind = client.type(key)
+            if kind == b"string":
+                values = [client.get(key) or b""]
+            elif kind == b"hash":
+                values = [v for pair in client.hgetall(key).items() for v in pair]
+            elif kind == b"list":
+                values = client.lrange(key, 0, -1)
+            elif kind == b"set":
+                values = list(client.smembers(key))
+            elif kind == b"zset":
+                values = client.zrange(key, 0, -1)
+            else:  # streams (RQ's results): their entries as text
+                values = [repr(client.xrange(key)).encode()]
+            blob = key + b"\0" + b"\0".join(values)
+            if any(needle in blob for needle in needles):
+                found.append(key.decode())
+    return found
+
+
+def test_after_forget_redis_holds_nothing_of_the_user(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = FakeUser(7_319_426_581, "en", "Forgetful")  # an id no timestamp or count contains
+    register(stack, user, recordings["speech"])
+    secret = "My secret sentence about zanzibar."
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", secret)
+    stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, EMBED_WAIT, since)
+    closed_requests(stack, user)
+    # A request that fails for good leaves its job in Redis for a while (for inspection) ...
+    stack.api.fail_next("sendVoice", 400, "Bad Request: VOICE_MESSAGES_FORBIDDEN")
+    failing = "Another secret that will fail on upload."
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", failing)
+    stack.api.wait_for(
+        "sendMessage",
+        lambda c: c.params["chat_id"] == user.id and "Sorry" in c.text,
+        EMBED_WAIT,
+        since,
+    )
+    closed_requests(stack, user, count=2)
+    # ... and a recording waiting for "add or new?" sits in Redis too, with its file id.
+    pending_file, _ = stack.api.add_file(recordings["other_speech"])
+    since = stack.api.mark()
+    stack.api.send_voice(user, pending_file, duration=5)
+    stack.next_message(user, since)
+    needles = [str(user.id).encode(), secret.encode(), failing.encode(), pending_file.encode()]
+    assert redis_holding(stack, needles), "the test would find nothing even before /forget"
+
+    stack.send(user, "/forget")
+    since = stack.api.mark()
+    stack.press(user, "Yes, delete everything")
+    stack.edited(user, since)
+    # What waited for a worker to let go is cleared by the bot's sweeper (every 10 s).
+    wait_until(lambda: not redis_holding(stack, needles), timeout=40)
