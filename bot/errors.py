@@ -9,8 +9,9 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.types import User as TgUser
+from redis.exceptions import RedisError
 
-from bot.locales import Texts
+from bot.locales import Texts, language_from_code, texts_for
 from bot.middlewares import tell
 from storage import Storage
 
@@ -37,11 +38,34 @@ async def bad_request(event: ErrorEvent) -> None:
     )
 
 
+@router.errors(ExceptionTypeFilter(RedisError))
+async def redis_away(
+    event: ErrorEvent, texts: Texts | None = None, event_from_user: TgUser | None = None
+) -> None:
+    """Redis restarting, or unreachable: nothing was queued; the user is told to try again
+    (not "something broke"), and nobody is left waiting for an answer."""
+    log.warning("update %s: Redis is unavailable (%s)", event.update.update_id, event.exception)
+    await answer_anyway(event, texts_of(texts, event_from_user).worker_down)
+
+
 @router.errors()
-async def anything_else(event: ErrorEvent, texts: Texts | None = None) -> None:
+async def anything_else(
+    event: ErrorEvent, texts: Texts | None = None, event_from_user: TgUser | None = None
+) -> None:
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    await answer_anyway(event, texts_of(texts, event_from_user).embed_errors["internal"])
+
+
+def texts_of(texts: Texts | None, sender: TgUser | None) -> Texts:
+    """The user's texts; when the update failed before they were found (in a middleware),
+    those of the language their Telegram client reports."""
     if texts is not None:
-        try:
-            await tell(event.update, texts.embed_errors["internal"])
-        except Exception:  # the apology is best effort; the error is already logged
-            log.debug("could not apologise for update %s", event.update.update_id)
+        return texts
+    return texts_for(language_from_code(sender.language_code if sender else None))
+
+
+async def answer_anyway(event: ErrorEvent, text: str) -> None:
+    try:
+        await tell(event.update, text)
+    except Exception:  # the answer is best effort; the error is already logged
+        log.debug("could not answer update %s", event.update.update_id)

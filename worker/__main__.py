@@ -20,6 +20,7 @@ import logging
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -120,26 +121,55 @@ def run(
     runtime.lease.seconds = lease_seconds
     info = runtime.describe()
     log.info("ready on %s with weights %s", info["device"], weights_summary(info["weights"]))
-    worker = ResidentWorker(
-        [QUEUE],
-        runtime=runtime,
-        connection=Redis.from_url(runtime.settings.require_redis_url()),
-        release_after=release_after,
-        log_job_description=False,  # job arguments hold user text and embeddings
-    )
-    housekeeper = Housekeeper(worker)
+    # RQ's loop ends when Redis goes away mid-way (a restart, a failover). The models stay
+    # loaded: once Redis answers again, a fresh RQ worker takes over in the same process.
+    while True:
+        worker = ResidentWorker(
+            [QUEUE],
+            runtime=runtime,
+            connection=Redis.from_url(runtime.settings.require_redis_url()),
+            release_after=release_after,
+            log_job_description=False,  # job arguments hold user text and embeddings
+        )
+        if not work_until_stopped_or_cut_off(worker, Housekeeper(worker), settings.log_level):
+            return 0
+        wait_for_redis(runtime.redis)
+
+
+def work_until_stopped_or_cut_off(worker: Any, housekeeper: Any, log_level: str) -> bool:
+    """Run `worker` (a ResidentWorker); False when it stopped on request, True when Redis
+    cut it off and it should start over."""
     # RQ installs its signal handlers only once its loop starts; a stop request that comes
     # earlier must still run the `finally` below, or a dead worker's heartbeat would linger.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, exit_at_once)
+    cut_off = False
     try:
         housekeeper.tick(recover=True)
         housekeeper.start()
-        worker.work(logging_level=settings.log_level.upper())
+        worker.work(logging_level=log_level.upper())
+        cut_off = not worker.stop_asked
+    except RedisError as error:
+        log.warning("Redis is unavailable (%s); waiting for it to come back", error)
+        cut_off = True
     finally:
         housekeeper.stop()  # also withdraws the heartbeat
         log.info("worker %s stopped", worker.name)
-    return 0
+    return cut_off
+
+
+def wait_for_redis(redis: Redis, most: float = 10.0) -> None:
+    """Until Redis answers a PING, trying again every second or two, then up to `most`."""
+    delay = 1.0
+    while True:
+        try:
+            if redis.ping():
+                log.info("Redis is back")
+                return
+        except RedisError:
+            pass
+        time.sleep(delay)
+        delay = min(most, delay * 1.5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,6 +83,7 @@ class ResidentWorker(SimpleWorker):
         self.lease = runtime.lease
         self.release_after = release_after
         self._release_timer: threading.Timer | None = None
+        self.stop_asked = False  # RQ's loop also ends when Redis goes away; this tells which
         self.push_exc_handler(self.apply_failure_policy)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
@@ -148,6 +149,7 @@ class ResidentWorker(SimpleWorker):
     # --- stopping ---------------------------------------------------------------------
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_asked = True
         super().request_stop(signum, frame)
         if self.lease.job_id is not None and self._release_timer is None:
             log.info(
