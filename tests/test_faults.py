@@ -272,17 +272,38 @@ def settle_and_count(stack: Stack, users: list[FakeUser], tally: Tally) -> None:
         text = call.params.get("text", "")
         if text.startswith("Sorry"):
             tally.apologies[text[:60]] = tally.apologies.get(text[:60], 0) + 1
-    # Nobody is stuck: with nothing of theirs open, each user's next request is taken.
+    # Nobody is stuck: with nothing of theirs open, each user's next request is taken (a
+    # moment with no worker ready is a refusal at the door, asked again; "you already have a
+    # request in progress" would be a stuck user).
     for user in users:
-        since = stack.api.mark()
-        stack.api.send_command(user, "say", "Am I free again?")
-        try:
-            stack.api.wait_for(
-                "sendChatAction", lambda c, u=user: c.params["chat_id"] == u.id, 30, since
-            )
-        except AssertionError:  # no "recording voice": the request was not taken
+        if not is_free(stack, user):
             tally.stuck += 1
     tally.worker_restarts = stack.restarts
+
+
+def first_answer(stack: Stack, user: FakeUser, since: int) -> Call | None:
+    for call in stack.api.calls[since:]:
+        if call.params.get("chat_id") == user.id and call.method in (
+            "sendChatAction",
+            "sendMessage",
+        ):
+            return call
+    return None
+
+
+def is_free(stack: Stack, user: FakeUser, tries: int = 5) -> bool:
+    for _ in range(tries):
+        since = stack.api.mark()
+        stack.api.send_command(user, "say", "Am I free again?")
+        taken: Call = wait_until(
+            lambda s=since: first_answer(stack, user, s), 30, f"an answer to user {user.id}"
+        )
+        if taken.method == "sendChatAction":
+            return True
+        if taken.params.get("text") == EN.one_at_a_time:
+            return False
+        time.sleep(3)  # refused at the door (no worker ready yet): ask again
+    return False
 
 
 def report(tally: Tally) -> None:

@@ -153,8 +153,8 @@ def work_until_stopped_or_cut_off(worker: Any, housekeeper: Any, log_level: str)
         log.warning("Redis is unavailable (%s); waiting for it to come back", error)
         cut_off = True
     finally:
-        housekeeper.stop()  # also withdraws the heartbeat
-        log.info("worker %s stopped", worker.name)
+        housekeeper.stop(withdraw=not cut_off)  # a worker that goes on stays "ready"
+        log.info("worker %s %s", worker.name, "cut off" if cut_off else "stopped")
     return cut_off
 
 

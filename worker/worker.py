@@ -254,11 +254,14 @@ class Housekeeper(threading.Thread):
         if self._redis.set(PROMOTE_LOCK, self._worker.name, nx=True, px=self._promote_lock_ms):
             self._scheduler.enqueue_scheduled_jobs()
 
-    def stop(self) -> None:
+    def stop(self, *, withdraw: bool = True) -> None:
+        """Stop the thread; `withdraw` the heartbeat too, unless the process goes on (a new
+        RQ worker is about to take over in it, with the same models ready)."""
         self._stopping.set()
         if self.is_alive():
             self.join(timeout=self._interval + 5)
-        presence.withdraw_quietly(self._redis, self._worker.name)
+        if withdraw:
+            presence.withdraw_quietly(self._redis, self._worker.name)
 
 
 __all__ = ["DEFAULT_RELEASE_AFTER", "Housekeeper", "ResidentWorker", "lease_key"]
