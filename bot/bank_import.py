@@ -40,12 +40,12 @@ def recordings_in(folder: Path) -> Iterator[Path]:
 
 def engine_sample_maker(settings: Settings) -> SampleMaker:
     """Decode, check and embed like a worker does (imports the engine: torch, the encoder)."""
-    from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
-    from sv2tts.pipeline import Pipeline, PipelineError, RecordingLimits
+    from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
+    from sv2tts.errors import EngineError
+    from sv2tts.loading import load_voice_encoder
+    from sv2tts.recording import RecordingLimits
 
-    pipeline = Pipeline.load(
-        settings.sv2tts_weights_dir, device=settings.device.value, encoder_only=True
-    )
+    encoder = load_voice_encoder(settings.sv2tts_weights_dir, device=settings.device.value)
     limits = RecordingLimits(min_speech_seconds=settings.min_speech_seconds)
 
     def make(path: Path) -> Sample:
@@ -53,16 +53,16 @@ def engine_sample_maker(settings: Settings) -> SampleMaker:
             wav = decode_audio(
                 path, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
             )
-            voice = pipeline.embed(wav, SAMPLE_RATE, limits=limits)
-        except (AudioError, PipelineError) as error:
+            voice = encoder.embed(wav, SAMPLE_RATE, limits=limits)
+        except EngineError as error:
             raise ValueError(str(error)) from error
         return Sample(
             embedding=np.asarray(voice.vector, dtype=np.float32),
             encoder_id=voice.encoder_id,
-            speech_seconds=voice.speech_seconds,
-            total_seconds=voice.total_seconds,
-            level_dbfs=voice.level_dbfs,
-            clipped_fraction=voice.clipped_fraction,
+            speech_seconds=voice.recording.speech_seconds,
+            total_seconds=voice.recording.total_seconds,
+            level_dbfs=voice.recording.level_dbfs,
+            clipped_fraction=voice.recording.clipped_fraction,
             audio=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
             audio_kind="document",
         )

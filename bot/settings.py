@@ -14,13 +14,12 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sv2tts.choices import DEVICES
+
 OFFICIAL_BOT_API = "https://api.telegram.org"
 
-
-class Device(StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+# The engine's device names (auto, cpu, cuda), as an enum the settings validate against.
+Device = StrEnum("Device", [(name, name) for name in DEVICES])  # type: ignore[misc]
 
 
 def _parse_id_list(value: object) -> object:

@@ -5,7 +5,8 @@
   16 kHz mono float32. Refusals raise `AudioError(code, detail)` with `code` one of
   "not_audio", "too_large", "too_long", "decode_timeout" (the codes of worker.api).
 - `encode_ogg_opus(wav, sr) -> bytes`: a voice note that Telegram plays inline (Opus in Ogg),
-  and `encode_mp3(wav, sr) -> bytes`, both through pydub with the same ffmpeg.
+  and `encode_mp3(wav, sr) -> bytes`, both through pydub with the same ffmpeg;
+  `encode(wav, sr, OutputFormat.voice | OutputFormat.mp3)` picks one of the two.
 - `encoded_duration(data) -> float`: seconds of encoded audio, by decoding it back.
 
 Untrusted input is limited before and during decoding: the byte size is checked before
@@ -16,6 +17,8 @@ it is killed when it runs past `timeout`. Nothing goes through a shell.
 
 The system `ffmpeg` on PATH is preferred; otherwise the one bundled with `imageio-ffmpeg`.
 There is no ffprobe (the bundled build has none), hence no pydub for decoding.
+
+Torch-free (NumPy, pydub, ffmpeg): the bot imports `OutputFormat` from here.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from sv2tts.errors import AudioError
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +48,13 @@ DEFAULT_TIMEOUT = 30.0
 # Demuxers a user's audio may arrive in. "mov" also covers mp4, m4a and 3gp; "matroska"
 # covers webm. Playlist-like demuxers (concat, hls, ...) are left out on purpose.
 ALLOWED_DEMUXERS = ("ogg", "mp3", "mov", "wav", "flac", "aac", "matroska", "aiff", "amr", "caf")
-# The subset of worker.api.ERROR_CODES that decoding can produce (a test keeps them in step).
-DECODE_ERROR_CODES = ("not_audio", "too_large", "too_long", "decode_timeout", "internal")
 
 
-class AudioError(Exception):
-    """Audio refused or not decodable; `code` is one of worker.api.ERROR_CODES."""
+class OutputFormat(StrEnum):
+    """What synthesized speech is delivered as."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        if code not in DECODE_ERROR_CODES:
-            raise ValueError(f"unknown audio error code {code!r}")
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
+    voice = "voice"  # an Ogg/Opus voice note
+    mp3 = "mp3"
 
 
 @lru_cache(maxsize=1)
@@ -241,6 +241,14 @@ def encode_ogg_opus(
 def encode_mp3(wav: np.ndarray, sr: int, *, bitrate: str = "64k") -> bytes:
     """An MP3 (mono, libmp3lame, constant bitrate) of `wav` at `sr`."""
     return _encode(wav, sr, "mp3", "libmp3lame", bitrate)
+
+
+def encode(wav: np.ndarray, sr: int, output_format: OutputFormat | str) -> bytes:
+    """`wav` at `sr` encoded as `output_format` ("voice": Ogg/Opus, "mp3")."""
+    fmt = OutputFormat(output_format)
+    if fmt is OutputFormat.mp3:
+        return encode_mp3(wav, sr)
+    return encode_ogg_opus(wav, sr)
 
 
 def encoded_duration(data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> float:

@@ -17,8 +17,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sv2tts.choices import DEVICES, VOCODERS
+
+if TYPE_CHECKING:
+    from sv2tts.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,7 @@ def _common(parser: argparse.ArgumentParser, *, device: bool = True) -> None:
         "or pretrained/)",
     )
     if device:
-        parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+        parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
@@ -57,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--voice", required=True, type=Path, help="a recording, or a .npy embedding")
     say.add_argument("--text", required=True, help='what to say ("-": read stdin)')
     say.add_argument("-o", "--output", required=True, type=Path, help="out.ogg, .mp3 or .wav")
-    say.add_argument("--vocoder", choices=("wavernn", "griffinlim"), default="wavernn")
+    say.add_argument("--vocoder", choices=VOCODERS, default="wavernn")
     say.add_argument("--max-steps", type=int, help="cap on decoder steps per sentence")
     say.add_argument("--seed", type=int, help="fix the random draws (reproducible output)")
     say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
@@ -76,9 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="time each stage of the pipeline")
     bench.add_argument("--sentences", nargs="+", type=int, default=[1, 3, 10])
-    bench.add_argument(
-        "--vocoder", nargs="+", choices=("wavernn", "griffinlim"), default=["wavernn"]
-    )
+    bench.add_argument("--vocoder", nargs="+", choices=VOCODERS, default=["wavernn"])
     bench.add_argument("--repeat", type=int, default=1, help="runs per case; the best is kept")
     bench.add_argument(
         "--random-weights",
@@ -97,14 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    from sv2tts.pipeline import Pipeline, RecordingLimits
+    from sv2tts.audio import decode_audio
+    from sv2tts.loading import load_voice_encoder
+    from sv2tts.recording import RecordingLimits
 
-    pipeline = Pipeline.load(args.weights_dir, device=args.device, encoder_only=True)
+    encoder = load_voice_encoder(args.weights_dir, device=args.device)
     limits = RecordingLimits(min_speech_seconds=args.min_speech)
     failed = 0
     for path in args.files:
         try:
-            voice = pipeline.embed(path, limits=limits)
+            voice = encoder.embed(decode_audio(path), limits=limits)
         except _user_errors() as error:
             print(f"error: {path}: {_message(error)}", file=sys.stderr)
             failed += 1
@@ -115,26 +121,27 @@ def run_embed(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"file": str(path), **voice.as_dict()}), flush=True)
         else:
+            stats = voice.recording
             print(
-                f"{path}: {voice.speech_seconds:.1f} s of speech in {voice.total_seconds:.1f} s, "
-                f"{voice.level_dbfs:.1f} dBFS, {voice.clipped_fraction:.2%} clipped, "
+                f"{path}: {stats.speech_seconds:.1f} s of speech in {stats.total_seconds:.1f} s, "
+                f"{stats.level_dbfs:.1f} dBFS, {stats.clipped_fraction:.2%} clipped, "
                 f"encoder {voice.encoder_id}",
                 flush=True,
             )
     return EXIT_ERROR if failed else 0
 
 
-def voice_vector(pipeline: object, voice: Path) -> np.ndarray:
+def voice_vector(pipeline: Pipeline, voice: Path) -> np.ndarray:
     """The speaker embedding of `--voice`: a saved .npy vector, or a recording embedded now."""
-    from sv2tts.pipeline import Pipeline, speaker_vector
+    from sv2tts.audio import decode_audio
+    from sv2tts.embedding import speaker_vector
 
     if voice.suffix.lower() == ".npy":
         try:
             return speaker_vector(np.load(voice, allow_pickle=False))
         except OSError as error:
             raise ValueError(f"cannot read {voice}: {error.strerror or error}") from error
-    assert isinstance(pipeline, Pipeline)
-    return np.asarray(pipeline.embed(voice), dtype=np.float32)
+    return pipeline.embed(decode_audio(voice)).vector
 
 
 def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
@@ -143,9 +150,9 @@ def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
 
     suffix = path.suffix.lower()
     if suffix in (".ogg", ".oga", ".opus"):
-        return audio.encode_ogg_opus(wav, sample_rate)
+        return audio.encode(wav, sample_rate, audio.OutputFormat.voice)
     if suffix == ".mp3":
-        return audio.encode_mp3(wav, sample_rate)
+        return audio.encode(wav, sample_rate, audio.OutputFormat.mp3)
     if suffix == ".wav":
         import io
 
@@ -160,7 +167,8 @@ def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
 def run_say(args: argparse.Namespace) -> int:
     import torch
 
-    from sv2tts.pipeline import Pipeline, SynthesisOptions
+    from sv2tts.pipeline import Pipeline
+    from sv2tts.speech import SynthesisOptions
 
     if args.output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ValueError(f"{args.output}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
@@ -186,7 +194,8 @@ def run_say(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from sv2tts.weights import COMPONENTS, download_weights
+    from sv2tts.download import download_weights
+    from sv2tts.weights import COMPONENTS
 
     fetched = download_weights(
         args.weights_dir,
@@ -202,20 +211,20 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from sv2tts.bench import BenchConfig, bench_pipeline, format_table, run_bench_cases
+    from sv2tts.bench import BenchConfig, bench_speech, format_table, run_bench_cases
 
     if args.threads:
-        from sv2tts.pipeline import configure_cpu_threads
+        from sv2tts.devices import configure_cpu_threads
 
         configure_cpu_threads(args.threads)
-    pipeline, description, options = bench_pipeline(
+    speech, description = bench_speech(
         args.weights_dir, args.device, random_weights=args.random_weights, shapes=args.shapes
     )
     config = BenchConfig(
         sentence_counts=tuple(args.sentences), vocoders=tuple(args.vocoder), repeat=args.repeat
     )
     print(description, flush=True)
-    rows = run_bench_cases(pipeline, config, options)
+    rows = run_bench_cases(speech, config)
     print(format_table(rows))
     return 0
 
@@ -225,16 +234,14 @@ COMMANDS = {"embed": run_embed, "say": run_say, "download": run_download, "bench
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the input's or the setup's fault: one line, no traceback."""
-    from sv2tts.audio import AudioError
     from sv2tts.checkpoint import CheckpointError
-    from sv2tts.pipeline import PipelineError
+    from sv2tts.errors import EngineError
     from sv2tts.text import TextFrontendError
     from sv2tts.weights import WeightsError
 
     return (
-        AudioError,
         CheckpointError,
-        PipelineError,
+        EngineError,
         TextFrontendError,
         WeightsError,
         ValueError,
@@ -244,10 +251,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def _message(error: BaseException) -> str:
-    from sv2tts.audio import AudioError
-    from sv2tts.pipeline import PipelineError
+    from sv2tts.errors import EngineError
 
-    if isinstance(error, AudioError | PipelineError):
+    if isinstance(error, EngineError):
         return f"{error.code}: {error.detail}" if error.detail else error.code
     return str(error) or type(error).__name__
 

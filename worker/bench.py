@@ -53,7 +53,7 @@ def full_size_random_weights(dest: Path, shapes: Path) -> Path:
     """Full-size synthesizer and vocoder with random weights, marked as a custom model."""
     import torch
 
-    from sv2tts.weights import random_model_state, read_reference_shapes
+    from sv2tts.standins import random_model_state, read_reference_shapes
 
     dest.mkdir(parents=True, exist_ok=True)
     for component in ("synthesizer", "vocoder"):

@@ -14,7 +14,8 @@ import logging
 import numpy as np
 
 from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
-from sv2tts.pipeline import PipelineError, RecordingLimits
+from sv2tts.errors import EngineError
+from sv2tts.recording import RecordingLimits
 from worker.api import EmbedError, EmbedRequest, EmbedResult
 from worker.runtime import Runtime
 from worker.telegram import BotApi, FileTooLarge, TelegramPermanentError
@@ -57,21 +58,21 @@ def run_embed(runtime: Runtime, request: EmbedRequest) -> EmbedResult:
     wav = decoded_recording(data, settings.max_audio_bytes, settings.max_audio_seconds)
     try:
         voice = runtime.engine.embed(wav, RecordingLimits(settings.min_speech_seconds))
-    except PipelineError as error:  # silent, clipped, too short
+    except EngineError as error:  # silent, clipped, too short
         raise EmbedError(error.code, error.detail) from error
     log.info(
         "embedded a %s: %.1f s of speech in %.1f s, %.1f dBFS",
         request.kind,
-        voice.speech_seconds,
-        voice.total_seconds,
-        voice.level_dbfs,
+        voice.recording.speech_seconds,
+        voice.recording.total_seconds,
+        voice.recording.level_dbfs,
     )
     return EmbedResult(
         embedding=[float(x) for x in voice.vector],
         encoder_id=voice.encoder_id,
-        speech_seconds=voice.speech_seconds,
-        total_seconds=voice.total_seconds,
-        level_dbfs=voice.level_dbfs,
-        clipped_fraction=voice.clipped_fraction,
+        speech_seconds=voice.recording.speech_seconds,
+        total_seconds=voice.recording.total_seconds,
+        level_dbfs=voice.recording.level_dbfs,
+        clipped_fraction=voice.recording.clipped_fraction,
         recording_ogg=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
     )

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from sv2tts.pipeline import Embedding, RecordingLimits
+from sv2tts.recording import RecordingLimits
+from sv2tts.voices import Voice
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -20,19 +21,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Embedding", "Engine", "PipelineEngine", "RecordingLimits", "load_engine"]
+__all__ = ["Engine", "PipelineEngine", "RecordingLimits", "Voice", "load_engine"]
 
 
 class Engine(Protocol):
     encoder_id: str
     sample_rate: int  # of the waveforms `speak` returns
 
-    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
-        """The voice of 16 kHz `wav`; a PipelineError with a code when it fails `limits`."""
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
+        """The voice of 16 kHz `wav`; an EngineError with a code when it fails `limits`."""
         ...
 
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
-        """Speech of `text` in that voice; a PipelineError("nothing_to_say") if none."""
+        """Speech of `text` in that voice; an EngineError("nothing_to_say") if none."""
         ...
 
     def describe(self) -> dict[str, Any]: ...
@@ -46,7 +47,7 @@ class PipelineEngine:
         self.encoder_id: str = pipeline.encoder_id
         self.sample_rate: int = pipeline.sample_rate
 
-    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
         return self._pipeline.embed(wav, 16000, limits=limits)
 
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from sv2tts import audio, dsp
-from sv2tts.audio import AudioError, decode_audio, encode_mp3, encode_ogg_opus, encoded_duration
+from sv2tts.audio import decode_audio, encode_mp3, encode_ogg_opus, encoded_duration
+from sv2tts.errors import ENGINE_ERROR_CODES, AudioError
 from worker.api import ERROR_CODES
 
 Encoder = Callable[[np.ndarray, int], bytes]
@@ -174,7 +175,7 @@ def test_decode_past_its_time_limit_is_killed(source_mp3: Path) -> None:
 
 
 def test_error_codes_are_those_of_the_worker_contract() -> None:
-    assert set(audio.DECODE_ERROR_CODES) <= set(ERROR_CODES)
+    assert set(ENGINE_ERROR_CODES) <= set(ERROR_CODES)
     with pytest.raises(ValueError, match="unknown"):
         AudioError("no_such_code")
 
