@@ -82,12 +82,19 @@ def ffmpeg_has_soxr(ffmpeg: str) -> bool:
     return b"--enable-libsoxr" in result.stdout
 
 
-def _resample_filter(ffmpeg: str, sample_rate: int) -> list[str]:
-    # soxr at 20-bit precision is what librosa's default ("soxr_hq") does, which the encoder's
-    # reference embeddings were computed with; ffmpeg's own resampler is the fallback.
+def _mono_filter(ffmpeg: str, sample_rate: int) -> list[str]:
+    """Down to one channel and `sample_rate`, in one resampler.
+
+    rematrix_maxval=1 keeps the downmix from adding channels up: without it ffmpeg's mono
+    mix of a stereo recording with the same voice in both channels is 3 dB louder than the
+    voice (8 channels: 13 dB), and a clean recording near full scale comes out clipped.
+    soxr at 20-bit precision is what librosa's default ("soxr_hq") does, which the encoder's
+    reference embeddings were computed with; ffmpeg's own resampler is the fallback.
+    """
+    options = f"aresample={sample_rate}:ochl=mono:rematrix_maxval=1"
     if ffmpeg_has_soxr(ffmpeg):
-        return ["-af", f"aresample={sample_rate}:resampler=soxr:precision=20"]
-    return ["-ar", str(sample_rate)]
+        options += ":resampler=soxr:precision=20"
+    return ["-af", f"{options},aformat=channel_layouts=mono"]
 
 
 def decode_command(
@@ -115,9 +122,7 @@ def decode_command(
         "-dn",
         "-t",
         f"{max_seconds + 1:.3f}",
-        "-ac",
-        "1",
-        *_resample_filter(ffmpeg, sample_rate),
+        *_mono_filter(ffmpeg, sample_rate),
         "-f",
         "f32le",
         "pipe:1",

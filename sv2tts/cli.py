@@ -54,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser("embed", help="speaker embeddings of recordings")
     embed.add_argument("files", nargs="+", type=Path, help="audio files (mp3, ogg, wav, ...)")
-    embed.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    embed.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per file and line (refused files too: the code and measurements)",
+    )
     embed.add_argument("--save-dir", type=Path, help="also write <name>.npy there for each file")
     embed.add_argument("--min-speech", type=float, default=2.0, help="seconds (default 2)")
     _common(embed)
@@ -113,6 +117,8 @@ def run_embed(args: argparse.Namespace) -> int:
             voice = encoder.embed(decode_audio(path), limits=limits)
         except _user_errors() as error:
             print(f"error: {path}: {_message(error)}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": str(path), **_error_fields(error)}), flush=True)
             failed += 1
             continue
         if args.save_dir is not None:
@@ -125,10 +131,25 @@ def run_embed(args: argparse.Namespace) -> int:
             print(
                 f"{path}: {stats.speech_seconds:.1f} s of speech in {stats.total_seconds:.1f} s, "
                 f"{stats.level_dbfs:.1f} dBFS, {stats.clipped_fraction:.2%} clipped, "
-                f"encoder {voice.encoder_id}",
+                f"intonation {stats.intonation_share:.2f}, encoder {voice.encoder_id}",
                 flush=True,
             )
     return EXIT_ERROR if failed else 0
+
+
+def _error_fields(error: BaseException) -> dict[str, object]:
+    """A refused file's JSON fields: the code, the detail, and what it measured (when the
+    recording got that far), so the thresholds can be checked against the numbers."""
+    from dataclasses import asdict
+
+    from sv2tts.errors import EngineError, RecordingError
+
+    if not isinstance(error, EngineError):
+        return {"error": "error", "detail": str(error)}
+    fields: dict[str, object] = {"error": error.code, "detail": error.detail}
+    if isinstance(error, RecordingError) and error.stats is not None:
+        fields.update(asdict(error.stats))
+    return fields
 
 
 def voice_vector(pipeline: Pipeline, voice: Path) -> np.ndarray:

@@ -155,8 +155,13 @@ def _smoothed_mask(flags: np.ndarray, signal: EncoderSignal) -> np.ndarray:
     average = np.convolve(padded, np.ones(width) / width, mode="valid")
     # np.round rounds halves to even, so an average of exactly 0.5 is silence.
     mask = np.round(average) > 0
+    # The dilation is numpy's "same" convolution, cut so that it also keeps the mask's
+    # length when there are fewer windows than the dilation is wide ("same" would return the
+    # kernel's length: a mask longer than the recording).
     dilation = signal.vad_dilation_windows
-    return np.convolve(mask.astype(np.float64), np.ones(dilation), mode="same") > 0.5
+    full = np.convolve(mask.astype(np.float64), np.ones(dilation), mode="full")
+    start = (dilation - 1) // 2
+    return full[start : start + mask.size] > 0.5
 
 
 def voice_mask(wav: np.ndarray, signal: EncoderSignal = EncoderSignal()) -> np.ndarray:

@@ -10,12 +10,15 @@ Torch-free: the bot and the worker's contract may import it.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from sv2tts.recording import RecordingStats
 
 # What decoding untrusted audio can refuse (sv2tts.audio); "internal": our own encoding failed.
 DECODE_ERROR_CODES = ("not_audio", "too_large", "too_long", "decode_timeout", "internal")
 # What a decoded recording can fail (sv2tts.recording), in the order the user must fix them.
-RECORDING_ERROR_CODES = ("silent", "clipped", "too_short")
+RECORDING_ERROR_CODES = ("too_short", "silent", "clipped", "no_speech")
 ENGINE_ERROR_CODES = (*DECODE_ERROR_CODES, *RECORDING_ERROR_CODES, "nothing_to_say")
 
 
@@ -39,9 +42,13 @@ class AudioError(EngineError):
 
 
 class RecordingError(EngineError):
-    """A decoded recording that cannot give a usable voice."""
+    """A decoded recording that cannot give a usable voice; `stats`: what it measured."""
 
     codes = RECORDING_ERROR_CODES
+
+    def __init__(self, code: str, detail: str = "", stats: RecordingStats | None = None) -> None:
+        super().__init__(code, detail)
+        self.stats = stats
 
 
 class NothingToSay(EngineError):

@@ -227,3 +227,18 @@ def test_encoding_accepts_other_sample_rates() -> None:
 
     assert encoded_duration(encode_ogg_opus(wav, 22050)) == pytest.approx(1.0, abs=0.05)
     assert encoded_duration(encode_mp3(wav, 22050)) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("layout", ["stereo", "5.1", "7.1"])
+def test_downmix_averages_channels_instead_of_adding_them(
+    source_mp3: Path, tmp_path: Path, layout: str
+) -> None:
+    # The same voice in every channel: the mono mix is that voice, not a louder (clipped) one.
+    channels = {"stereo": 2, "5.1": 6, "7.1": 8}[layout]
+    pan = "|".join(f"c{i}=c0" for i in range(channels))
+    path = tmp_path / "many.flac"
+    ffmpeg("-i", str(source_mp3), "-af", f"pan={layout}|{pan}", "-c:a", "flac", str(path))
+    mono, mixed = decode_audio(source_mp3), decode_audio(path)
+    n = min(len(mono), len(mixed))
+    assert dsp.rms_dbfs(mixed[:n]) == pytest.approx(dsp.rms_dbfs(mono[:n]), abs=0.2)
+    assert np.abs(mixed).max() <= np.abs(mono).max() * 1.01

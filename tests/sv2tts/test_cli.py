@@ -197,3 +197,22 @@ def test_download_accepts_the_flags_the_deployment_uses() -> None:
     )
     assert args.no_progress and args.verbose and args.only == ["encoder"]
     assert args.weights_dir == Path("/weights")
+
+
+def test_embed_json_reports_the_no_speech_measure_of_refused_files_too(
+    capsys: pytest.CaptureFixture[str], weights_dir: Path, audio_dir: Path, tmp_path: Path
+) -> None:
+    noise = tmp_path / "noise.wav"
+    rng = np.random.default_rng(5)
+    soundfile.write(noise, 0.1 * rng.standard_normal(16000 * 4), 16000)
+    speech = audio_dir / "6829_00000.mp3"
+    code, out, err = run_cli(
+        capsys, "embed", str(noise), str(speech), "--json", "--weights-dir", str(weights_dir)
+    )
+    assert code == 1
+    assert err.startswith(f"error: {noise}: no_speech")
+    refused, accepted = (json.loads(line) for line in out.splitlines())
+    assert refused["file"] == str(noise) and refused["error"] == "no_speech"
+    assert refused["speech_seconds"] > 3.5  # what the VAD alone would have taken
+    assert refused["intonation_share"] < 0.06 < 0.2 < accepted["intonation_share"]
+    assert "error" not in accepted and len(accepted["vector"]) == 256

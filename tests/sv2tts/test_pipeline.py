@@ -104,6 +104,7 @@ def test_embedding_is_usable_as_an_array_and_as_json(
     data = json.loads(json.dumps(voice.as_dict()))
     assert len(data["vector"]) == 256 and data["encoder_id"] == voice.encoder_id
     assert set(data) >= {"speech_seconds", "total_seconds", "level_dbfs", "clipped_fraction"}
+    assert data["intonation_share"] == voice.recording.intonation_share
 
 
 def test_silence_is_refused_as_silent(pipeline: Pipeline) -> None:
@@ -133,13 +134,22 @@ def test_clipped_recording_is_refused_as_clipped(pipeline: Pipeline, speech: np.
 
 def test_recording_problems_come_in_the_order_the_user_must_fix_them() -> None:
     limits = RecordingLimits(min_speech_seconds=2.0, silent_dbfs=-55.0, max_clipped_fraction=0.01)
-    quiet_short_clipped = RecordingStats(5.0, 1.0, -70.0, 0.2)
-    assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore[union-attr]
-    loud_short_clipped = RecordingStats(5.0, 1.0, -10.0, 0.2)
-    assert recording_problem(loud_short_clipped, limits).code == "clipped"  # type: ignore[union-attr]
-    short = RecordingStats(5.0, 1.0, -10.0, 0.0)
-    assert recording_problem(short, limits).code == "too_short"  # type: ignore[union-attr]
-    assert recording_problem(RecordingStats(5.0, 3.0, -10.0, 0.0), limits) is None
+
+    def stats(speech: float, level: float, clipped: float, intonation: float = 0.4) -> object:
+        return RecordingStats(5.0, speech, level, clipped, intonation)
+
+    quiet_short_clipped = stats(1.0, -70.0, 0.2, 0.0)
+    assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore
+    loud_short_clipped = stats(1.0, -10.0, 0.2, 0.0)
+    assert recording_problem(loud_short_clipped, limits).code == "clipped"  # type: ignore
+    noise = stats(5.0, -10.0, 0.0, 0.05)
+    assert recording_problem(noise, limits).code == "no_speech"  # type: ignore
+    short = stats(1.0, -10.0, 0.0)
+    assert recording_problem(short, limits).code == "too_short"  # type: ignore
+    assert recording_problem(stats(3.0, -10.0, 0.0), limits) is None
+    # Shorter than the speech it must hold: too short, whatever it holds.
+    brief = RecordingStats(0.05, 0.0, -120.0, 0.5, 0.0)
+    assert recording_problem(brief, limits).code == "too_short"  # type: ignore
 
 
 def test_synthesize_gives_16k_float_audio_as_long_as_the_decoded_frames(
@@ -280,6 +290,6 @@ def test_forced_decoder_length_is_proportional_to_the_text(reference_dir: Path) 
 
 
 def test_voice_dataclass_is_frozen() -> None:
-    voice = Voice(np.ones(256, np.float32) / 16, "x", RecordingStats(1.0, 1.0, -20.0, 0.0))
+    voice = Voice(np.ones(256, np.float32) / 16, "x", RecordingStats(1.0, 1.0, -20.0, 0.0, 0.4))
     with pytest.raises(AttributeError):
         voice.encoder_id = "y"  # type: ignore[misc]

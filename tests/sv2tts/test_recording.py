@@ -9,7 +9,7 @@ import pytest
 
 from sv2tts import dsp
 from sv2tts.audio import decode_audio
-from sv2tts.recording import CLIP_LEVEL, measure_recording
+from sv2tts.recording import CLIP_LEVEL, intonation_share, measure_recording, pitch_track
 
 SR = 16000
 
@@ -59,3 +59,37 @@ def test_measure_recording_resamples_other_rates(speech: np.ndarray) -> None:
     stats = measure_recording(dsp.resample(speech, SR, 48000), 48000)
 
     assert stats.total_seconds == pytest.approx(len(speech) / SR, abs=0.01)
+
+
+@pytest.mark.parametrize("seconds", [0.0001, 0.03, 0.05, 0.1, 0.2, 0.21, 0.25])
+def test_recordings_under_a_quarter_second_are_measured_not_crashed_on(seconds: float) -> None:
+    wav = tone(seconds, 0.5)
+    mask = dsp.voice_mask(dsp.normalize_volume(wav, -30.0))
+    assert mask.size <= wav.size
+
+    stats = measure_recording(wav, SR)
+
+    assert stats.total_seconds == pytest.approx(seconds, abs=1 / SR)
+    assert 0.0 <= stats.speech_seconds <= stats.total_seconds
+
+
+def test_intonation_of_speech_is_well_above_that_of_a_tone_and_of_noise(
+    speech: np.ndarray,
+) -> None:
+    noise = np.random.default_rng(2).standard_normal(len(speech)).astype(np.float32) * 0.1
+    spoken = measure_recording(speech, SR).intonation_share
+    assert spoken > 0.25
+    assert measure_recording(tone(5.0, 0.5), SR).intonation_share < 0.01
+    assert measure_recording(noise, SR).intonation_share < 0.05
+
+
+def test_pitch_track_finds_the_pitch_of_a_gliding_tone() -> None:
+    t = np.arange(SR) / SR
+    frequency = 100.0 * 2.0 ** (t * 2.0)  # 100 -> 400 Hz over a second: 24 semitones
+    wav = np.sin(2 * np.pi * np.cumsum(frequency) / SR).astype(np.float32)
+    pitch, periodicity = pitch_track(wav, SR)
+    frame_times = (np.arange(len(pitch)) * 160 + 320) / SR
+    expected = 100.0 * 2.0 ** (frame_times * 2.0)
+    assert np.all(periodicity > 0.9)
+    np.testing.assert_allclose(pitch, expected, rtol=0.02)
+    assert intonation_share(wav, SR) > 0.9  # 0.24 semitone every 10 ms: a glide
