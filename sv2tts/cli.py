@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--vocoder", choices=VOCODERS, default="wavernn")
     say.add_argument("--max-steps", type=int, help="cap on decoder steps per sentence")
     say.add_argument("--seed", type=int, help="fix the random draws (reproducible output)")
+    say.add_argument(
+        "--pace", type=float, default=1.0, help="tempo, pitch kept: 0.75 (slower) to 1.5"
+    )
+    say.add_argument(
+        "--json", action="store_true", help="print a JSON object: length, likeness, times"
+    )
     say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
     say.add_argument("--wavernn-overlap", type=int, default=None, help=argparse.SUPPRESS)
     _common(say)
@@ -202,15 +208,33 @@ def run_say(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         wavernn_target=args.wavernn_target,
         wavernn_overlap=args.wavernn_overlap,
+        pace=args.pace,
     )
     result = pipeline.synthesize_detailed(text, speaker, options)
     data = encoded_output(result.wav, result.sample_rate, args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(data)
-    print(
-        f"wrote {args.output}: {result.seconds:.2f} s, {len(result.sentences)} sentence(s), "
-        f"{result.times.total:.1f} s to make"
-    )
+    # The output embedded again by the speaker encoder, against the voice asked for.
+    likeness = pipeline.likeness(result.wav, speaker)
+    if args.json:
+        report = {
+            "file": str(args.output),
+            "seconds": round(result.seconds, 3),
+            "sentences": result.sentences,
+            "likeness": round(likeness, 4),
+            "seconds_to_make": {
+                "text": round(result.times.text, 3),
+                "synthesizer": round(result.times.synthesizer, 3),
+                "vocoder": round(result.times.vocoder, 3),
+                "finish": round(result.times.finish, 3),
+            },
+        }
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(
+            f"wrote {args.output}: {result.seconds:.2f} s, {len(result.sentences)} sentence(s), "
+            f"{result.times.total:.1f} s to make, likeness {likeness:.2f}"
+        )
     return 0
 
 

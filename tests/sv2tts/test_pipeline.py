@@ -293,3 +293,36 @@ def test_voice_dataclass_is_frozen() -> None:
     voice = Voice(np.ones(256, np.float32) / 16, "x", RecordingStats(1.0, 1.0, -20.0, 0.0, 0.4))
     with pytest.raises(AttributeError):
         voice.encoder_id = "y"  # type: ignore[misc]
+
+
+def test_likeness_is_computed_from_the_waveform_it_is_given(
+    pipeline: Pipeline, audio_dir: Path, speech: np.ndarray
+) -> None:
+    voice = pipeline.embed(speech)
+    own_half = speech[: len(speech) // 2]
+    other = audio.decode_audio(audio_dir / "1320_00000.mp3")
+    own, others = pipeline.likeness(own_half, voice), pipeline.likeness(other, voice)
+    # The voice's own recording sounds like it, another speaker's much less.
+    assert own > 0.9 and others < 0.8
+    # It is the cosine of the waveform embedded again, so another waveform, another figure.
+    again = pipeline.voices.embedding(own_half, 16000)
+    assert own == pytest.approx(float(again @ voice.vector), abs=1e-6)
+    assert pipeline.likeness(np.zeros(16000 * 3, np.float32), voice) == 0.0
+
+
+def test_pace_changes_the_length_of_speech(pipeline: Pipeline) -> None:
+    # Two seconds: long enough for atempo's windows (tens of ms) not to blur the ratio.
+    base = SynthesisOptions(max_steps=160, vocoder="griffinlim", deterministic=True)
+    normal = pipeline.synthesize("Just one sentence.", random_speaker(), base)
+    faster = pipeline.synthesize(
+        "Just one sentence.", random_speaker(), SynthesisOptions(**{**_fields(base), "pace": 1.5})
+    )
+    assert len(faster) == pytest.approx(len(normal) / 1.5, rel=0.05)
+    with pytest.raises(ValueError, match="pace"):
+        SynthesisOptions(pace=2.0)
+
+
+def _fields(options: SynthesisOptions) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return asdict(options)
