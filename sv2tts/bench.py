@@ -19,13 +19,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sv2tts.choices import DEVICES, VocoderName
+from sv2tts import dsp
+from sv2tts.bench_cpu import (
+    PEAKED_LOGIT_SCALE,
+    format_rate_table,
+    gemm_gflops,
+    predicted_entropy_bits,
+    run_wavernn_rate,
+)
+from sv2tts.choices import DEVICES, PRECISIONS, Precision, VocoderName
+from sv2tts.cpuinfo import cpu_info
 from sv2tts.devices import choose_device, configure_cpu_threads
 from sv2tts.loading import load_speech
-from sv2tts.speech import Speech, SynthesisOptions
+from sv2tts.speech import Speech, SynthesisOptions, WaveRNNVocoder, wavernn_folds
 from sv2tts.standins import default_shapes_path, random_speaker, random_speech, random_vocoder
 from sv2tts.vocoder import WaveRNN
-from sv2tts.vocoder_fast import PRECISIONS, Precision
 from sv2tts.weights import WeightsError, resolve_all
 
 log = logging.getLogger(__name__)
@@ -128,6 +136,49 @@ def run_bench_cases(
             )
             log.info("bench %s", rows[-1])
     return rows
+
+
+def wavernn_rate_report(
+    speech: Speech,
+    config: BenchConfig,
+    *,
+    precisions: Sequence[Precision] = ("float32", "bfloat16", "int8"),
+    recording: Path | None = None,
+) -> str:
+    """`bench_cpu.run_wavernn_rate` for the bench's WaveRNN on the CPU, as Markdown.
+
+    The mel is that of `recording` (decoded, any format) or else the synthesizer's for one
+    bench sentence. A random stand-in vocoder is replaced by one with peaked predictions
+    (`bench_cpu.PEAKED_LOGIT_SCALE`), so that the precisions' distances mean something.
+    """
+    vocoder = speech.vocoders["wavernn"]
+    assert isinstance(vocoder, WaveRNNVocoder)
+    model, origin = vocoder.model, "the loaded weights"
+    if speech.weights.get("files", {}).get("vocoder", {}).get("random"):
+        model = random_vocoder(logit_scale=PEAKED_LOGIT_SCALE).to(speech.device)
+        origin = f"random full-size weights, output layer x{PEAKED_LOGIT_SCALE:g}"
+    if recording is not None:
+        from sv2tts.audio import decode_audio
+
+        mel = dsp.melspectrogram(decode_audio(recording), speech.signal)
+        source = f"the mel of {recording}"
+    else:
+        sentence = speech.sentences(bench_text(1), 150)
+        sequences = [speech.frontend.symbols.encode(s) for s in sentence]
+        mel = speech.sentence_mels(sequences, random_speaker(), SynthesisOptions())[0]
+        source = "the synthesizer's mel of one bench sentence"
+    scaled = torch.from_numpy(mel / speech.signal.max_abs_value).to(speech.device)
+    target, overlap = wavernn_folds(SynthesisOptions(), speech.device)
+    rows, sampling = run_wavernn_rate(
+        model, scaled, precisions, target=target, overlap=overlap, repeat=config.repeat
+    )
+    entropy = predicted_entropy_bits(model, scaled)
+    threads = torch.get_num_threads()
+    return (
+        f"WaveRNN with {origin} on {source} (predicted entropy {entropy:.1f} bits), "
+        f"folds {target}/{overlap}\n"
+        + format_rate_table(rows, sampling, cpu_info(), threads, gemm_gflops())
+    )
 
 
 def _with_vocoder(options: SynthesisOptions, vocoder: VocoderName) -> SynthesisOptions:
@@ -296,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = [FoldSetting.parse(s) for s in args.settings]
     print(
         f"WaveRNN, random full-size weights, on {device} ({torch.get_num_threads()} threads, "
-        f"{platform.node()})",
+        f"{platform.node()}; {cpu_info().describe()})",
         flush=True,
     )
     print(format_fold_table(run_fold_bench(vocoder, settings, args.seconds, args.repeat)))

@@ -13,3 +13,8 @@ DEVICES = ("auto", "cpu", "cuda")  # "auto": CUDA when PyTorch sees a GPU, else 
 
 VocoderName = Literal["wavernn", "griffinlim"]
 VOCODERS: tuple[VocoderName, ...] = ("wavernn", "griffinlim")
+
+# How WaveRNN's sample loop multiplies (sv2tts.vocoder_fast): float32 is the reference's
+# arithmetic; bfloat16 and int8 are faster approximations.
+Precision = Literal["float32", "bfloat16", "int8"]
+PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "int8")

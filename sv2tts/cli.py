@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sv2tts.choices import DEVICES, VOCODERS
+from sv2tts.choices import DEVICES, PRECISIONS, VOCODERS
 
 if TYPE_CHECKING:
     from sv2tts.pipeline import Pipeline
@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument(
         "--json", action="store_true", help="print a JSON object: length, likeness, times"
     )
+    say.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="WaveRNN's arithmetic on the CPU: bfloat16 and int8 are faster approximations",
+    )
     say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
     say.add_argument("--wavernn-overlap", type=int, default=None, help=argparse.SUPPRESS)
     _common(say)
@@ -103,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--shapes", type=Path, help="state_dicts.json to take the full-size shapes from"
     )
     bench.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    bench.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=PRECISIONS,
+        default=list(PRECISIONS),
+        help="WaveRNN sample-loop precisions to compare on the CPU",
+    )
+    bench.add_argument(
+        "--no-wavernn-rate", action="store_true", help="skip the WaveRNN GFLOP/s section"
+    )
+    bench.add_argument(
+        "--rate-recording", type=Path, help="vocode this recording's mel in the GFLOP/s section"
+    )
     _common(bench)
     return parser
 
@@ -209,6 +228,7 @@ def run_say(args: argparse.Namespace) -> int:
         wavernn_target=args.wavernn_target,
         wavernn_overlap=args.wavernn_overlap,
         pace=args.pace,
+        wavernn_precision=args.precision,
     )
     result = pipeline.synthesize_detailed(text, speaker, options)
     data = encoded_output(result.wav, result.sample_rate, args.output)
@@ -256,7 +276,14 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from sv2tts.bench import BenchConfig, bench_speech, format_table, run_bench_cases
+    from sv2tts.bench import (
+        BenchConfig,
+        bench_speech,
+        format_table,
+        run_bench_cases,
+        wavernn_rate_report,
+    )
+    from sv2tts.cpuinfo import cpu_info
 
     if args.threads:
         from sv2tts.devices import configure_cpu_threads
@@ -268,9 +295,17 @@ def run_bench(args: argparse.Namespace) -> int:
     config = BenchConfig(
         sentence_counts=tuple(args.sentences), vocoders=tuple(args.vocoder), repeat=args.repeat
     )
+    print(f"CPU: {cpu_info().describe()}", flush=True)
     print(description, flush=True)
     rows = run_bench_cases(speech, config)
-    print(format_table(rows))
+    print(format_table(rows), flush=True)
+    if "wavernn" in args.vocoder and speech.device.type == "cpu" and not args.no_wavernn_rate:
+        print()
+        print(
+            wavernn_rate_report(
+                speech, config, precisions=args.precisions, recording=args.rate_recording
+            )
+        )
     return 0
 
 

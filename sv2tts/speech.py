@@ -32,14 +32,13 @@ import numpy as np
 import torch
 
 from sv2tts import audio, dsp
-from sv2tts.choices import VOCODERS, VocoderName
+from sv2tts.choices import VOCODERS, Precision, VocoderName
 from sv2tts.devices import synchronize
 from sv2tts.embedding import Vector, speaker_vector
 from sv2tts.errors import NothingToSay
 from sv2tts.synthesizer import Tacotron
 from sv2tts.text import TextFrontend
 from sv2tts.vocoder import WaveRNN
-from sv2tts.vocoder_fast import Precision
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,8 @@ class SynthesisOptions:
     # device's default (`wavernn_folds`).
     wavernn_target: int | None = None
     wavernn_overlap: int | None = None
-    # "bfloat16": WaveRNN's sample loop multiplies in bfloat16 (opt-in; faster on CPUs with
-    # AVX512-BF16, not the reference's numbers).
+    # WaveRNN's sample loop in "bfloat16" or "int8" (opt-in, CPU: faster, not the reference's
+    # numbers; README, "Speed", has how much faster and how far from float32).
     wavernn_precision: Precision = "float32"
     loudness_dbfs: float = -20.0
     griffin_lim_seed: int = 0

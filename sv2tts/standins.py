@@ -136,10 +136,18 @@ def random_vocoder(
     *,
     config: VocoderConfig | None = None,
     seed: int = 0,
+    logit_scale: float = 1.0,
 ) -> WaveRNN:
-    """A WaveRNN with random weights, loaded strictly (see `random_synthesizer`)."""
+    """A WaveRNN with random weights, loaded strictly (see `random_synthesizer`).
+
+    `logit_scale` multiplies the output layer: at 1 the predicted distribution over the
+    classes is almost uniform, larger values make it as peaked as a trained model's.
+    """
     model = WaveRNN(config or VocoderConfig())
-    load_strict(model, random_model_state(shapes or _own_shapes(model), seed), "random vocoder")
+    state = random_model_state(shapes or _own_shapes(model), seed)
+    state["fc3.weight"] = state["fc3.weight"] * logit_scale
+    state["fc3.bias"] = state["fc3.bias"] * logit_scale
+    load_strict(model, state, "random vocoder")
     return model.eval()
 
 

@@ -37,8 +37,9 @@ from torch import nn
 
 from sv2tts import dsp
 from sv2tts.checkpoint import load_strict, read_model_state
+from sv2tts.choices import PRECISIONS, Precision
 from sv2tts.synthesizer import config_from_dict
-from sv2tts.vocoder_fast import PRECISIONS, Precision, sample_sequence
+from sv2tts.vocoder_fast import sample_sequence
 
 log = logging.getLogger(__name__)
 
@@ -336,8 +337,9 @@ class WaveRNN(nn.Module):
             each side, all run as one batch, then cross-faded together (much faster;
             faint seams). Unbatched runs every sequence in one piece.
         deterministic: take the most likely class instead of sampling (conformance tests).
-        precision: "bfloat16" runs the sample loop's matrix products on bfloat16 weights
-            (opt-in: faster on CPUs with AVX512-BF16, but not the reference's numbers).
+        precision: "bfloat16" runs the sample loop's matrix products on bfloat16 weights,
+            "int8" on int8 weights with inputs quantized on the fly (CPU only); both opt-in:
+            faster, but not the reference's numbers.
         plain: sample with the plain reference loop (`sample_plain`) instead of the fast
             one (`vocoder_fast.sample_sequence`): the same samples, much slower.
         """

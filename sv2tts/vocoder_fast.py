@@ -12,29 +12,35 @@
   sample's share of both is one multiply-add.
 - The remaining products (`StepProduct`) are prepacked for oneDNN on the CPU when PyTorch
   has it, which beats the BLAS product at the loop's small batches; only the summation order
-  differs. Opt-in "bfloat16" runs them on bfloat16 copies (faster on CPUs with AVX512-BF16;
-  not the reference's numbers).
+  differs. Opt-in "bfloat16" runs them on bfloat16 copies (faster on CPUs with AVX512-BF16),
+  opt-in "int8" on int8 weights with the inputs quantized per call (`Int8StepProduct`,
+  CPU only): both faster, neither the reference's numbers (README, "Speed", measures both).
 - Classes are drawn on the device by inverting the softmax's CDF with uniforms drawn a chunk
   ahead (`sample_classes`), so nothing in the loop reads back from the device.
 
-The model is duck-typed (`WaveRNN` from sv2tts.vocoder): this module imports only torch.
+The model is duck-typed (`WaveRNN` from sv2tts.vocoder): this module imports only torch
+and the names in `sv2tts.choices`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal, NamedTuple
+import warnings
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import torch
 import torch.nn.functional as F
+
+from sv2tts.choices import PRECISIONS, Precision
 
 if TYPE_CHECKING:
     from sv2tts.vocoder import WaveRNN
 
 log = logging.getLogger(__name__)
 
-Precision = Literal["float32", "bfloat16"]
-PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16")
+
+class Product(Protocol):
+    def __call__(self, x: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor: ...
 
 
 class Conditioning(NamedTuple):
@@ -112,6 +118,40 @@ class StepProduct:
         return y if self.bias is None else y.add_(self.bias)
 
 
+def int8_linear_available() -> bool:
+    """Whether PyTorch has its dynamically quantized CPU linear (fbgemm/x86 kernels)."""
+    ops = torch.ops.quantized
+    return (
+        any(e in torch.backends.quantized.supported_engines for e in ("x86", "fbgemm"))
+        and hasattr(ops, "linear_prepack")
+        and hasattr(ops, "linear_dynamic")
+    )
+
+
+class Int8StepProduct:
+    """The same product with the weight in int8 (one scale per output row) and the input
+    quantized to 8 bits on the fly, per call (PyTorch's dynamic quantization kernels).
+
+    CPU only. PyTorch marks its quantized tensors deprecated (torchao is to take over), but
+    the kernels are those of torch 2.13, which the project pins.
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+        w = weight.detach().float().contiguous()
+        scales = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
+        zero_points = torch.zeros(w.size(0), dtype=torch.long)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the deprecation notice, each time
+            quantized = torch.quantize_per_channel(w, scales, zero_points, 0, torch.qint8)
+            self.packed = torch.ops.quantized.linear_prepack(
+                quantized, None if bias is None else bias.detach().float().contiguous()
+            )
+
+    def __call__(self, x: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        y = torch.ops.quantized.linear_dynamic(x, self.packed)
+        return y if rows is None else y.add_(rows)
+
+
 def gru_update(
     input_gates: torch.Tensor, hidden_gates: torch.Tensor, hidden: torch.Tensor
 ) -> torch.Tensor:
@@ -171,9 +211,13 @@ def conditioning(model: WaveRNN, mels: torch.Tensor, aux: torch.Tensor) -> Condi
 
 def step_products(
     model: WaveRNN, batch: int, device: torch.device, precision: Precision, onednn: bool | None
-) -> dict[str, StepProduct]:
+) -> dict[str, Product]:
     """The matrix products of the sample loop: hidden-to-hidden of both GRUs, rnn2's input
     from the state, fc1, fc2, fc3 (their conditioning shares are precomputed)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "int8" and (device.type != "cpu" or not int8_linear_available()):
+        raise ValueError("precision 'int8' needs the CPU and PyTorch's quantized kernels")
     if onednn is None:
         # For a single row BLAS's matrix-vector product is the faster; from two rows on
         # oneDNN's prepacked one is.
@@ -187,7 +231,9 @@ def step_products(
         "fc2": (model.fc2.weight[:, :fc_dims], None),
         "fc3": (model.fc3.weight, model.fc3.bias),
     }
-    products: dict[str, StepProduct] = {}
+    if precision == "int8":
+        return {name: Int8StepProduct(weight, bias) for name, (weight, bias) in parts.items()}
+    products: dict[str, Product] = {}
     for name, (weight, bias) in parts.items():
         try:
             products[name] = StepProduct(weight, bias, batch, onednn=onednn, precision=precision)

@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"worker bench: {args.jobs} jobs of {len(args.text)} characters, {kind}")
     print(f"device {args.device}, {args.threads} torch thread(s) per worker")
+    from sv2tts.cpuinfo import cpu_info
+
+    print(f"CPU: {cpu_info().describe()}")
     with (
         tempfile.TemporaryDirectory(prefix="worker-bench-") as scratch,
         bench_services() as (
