@@ -41,11 +41,11 @@ def engine_sample_maker() -> SampleMaker:
     (SV2TTS_WEIGHTS_DIR, DEVICE, the recording limits): this imports the engine (torch)."""
     from worker.api import EmbedError
     from worker.embed import embed_recording
-    from worker.engine import load_engine
+    from worker.engine import load_voice_engine
     from worker.settings import load_settings
 
     settings = load_settings()
-    engine = load_engine(settings, voices_only=True)
+    engine = load_voice_engine(settings)
 
     def make(path: Path) -> Sample:
         try:

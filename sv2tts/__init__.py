@@ -1,9 +1,9 @@
 """SV2TTS: speaker encoder, Tacotron synthesizer and WaveRNN vocoder, as a library.
 
-    from sv2tts import Pipeline
+    from sv2tts import Pipeline, decode_audio
     pipeline = Pipeline.load("pretrained", device="auto")
-    voice = pipeline.embed("recording.ogg")
-    wav = pipeline.synthesize("Hello there.", voice)    # float32 at 16 kHz
+    voice = pipeline.embed(decode_audio("recording.ogg"))   # 16 kHz samples in
+    wav = pipeline.synthesize("Hello there.", voice)         # float32 at 16 kHz
 
 Importing `sv2tts` (or `sv2tts.text`, which the bot uses) loads no torch: the names below
 are imported on first use.
@@ -16,12 +16,18 @@ from typing import Any
 
 _LAZY = {
     "Pipeline": "sv2tts.pipeline",
-    "Embedding": "sv2tts.pipeline",
-    "RecordingLimits": "sv2tts.pipeline",
-    "SynthesisOptions": "sv2tts.pipeline",
-    "PipelineError": "sv2tts.pipeline",
+    "Voice": "sv2tts.voices",
+    "VoiceEncoder": "sv2tts.voices",
+    "Speech": "sv2tts.speech",
+    "SynthesisOptions": "sv2tts.speech",
+    "load_voice_encoder": "sv2tts.loading",
+    "load_speech": "sv2tts.loading",
+    "RecordingLimits": "sv2tts.recording",
+    "RecordingStats": "sv2tts.recording",
+    "EngineError": "sv2tts.errors",
+    "decode_audio": "sv2tts.audio",
     "WeightsError": "sv2tts.weights",
-    "download_weights": "sv2tts.weights",
+    "download_weights": "sv2tts.download",
 }
 
 __all__ = sorted(_LAZY)

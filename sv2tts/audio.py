@@ -5,8 +5,10 @@
   16 kHz mono float32. Refusals raise `AudioError(code, detail)` with `code` one of
   "not_audio", "too_large", "too_long", "decode_timeout" (the codes of worker.api).
 - `encode_ogg_opus(wav, sr) -> bytes`: a voice note that Telegram plays inline (Opus in Ogg),
-  and `encode_mp3(wav, sr) -> bytes`, both through pydub with the same ffmpeg.
+  and `encode_mp3(wav, sr) -> bytes`, both through pydub with the same ffmpeg;
+  `encode(wav, sr, OutputFormat.voice | OutputFormat.mp3)` picks one of the two.
 - `encoded_duration(data) -> float`: seconds of encoded audio, by decoding it back.
+- `change_tempo(wav, sr, factor) -> np.ndarray`: faster or slower speech, same pitch.
 
 Untrusted input is limited before and during decoding: the byte size is checked before
 ffmpeg starts; ffmpeg reads only local files (`-protocol_whitelist file`) through a short list
@@ -16,6 +18,8 @@ it is killed when it runs past `timeout`. Nothing goes through a shell.
 
 The system `ffmpeg` on PATH is preferred; otherwise the one bundled with `imageio-ffmpeg`.
 There is no ffprobe (the bundled build has none), hence no pydub for decoding.
+
+Torch-free (NumPy, pydub, ffmpeg): the bot imports `OutputFormat` from here.
 """
 
 from __future__ import annotations
@@ -27,10 +31,13 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from sv2tts.errors import AudioError
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +49,13 @@ DEFAULT_TIMEOUT = 30.0
 # Demuxers a user's audio may arrive in. "mov" also covers mp4, m4a and 3gp; "matroska"
 # covers webm. Playlist-like demuxers (concat, hls, ...) are left out on purpose.
 ALLOWED_DEMUXERS = ("ogg", "mp3", "mov", "wav", "flac", "aac", "matroska", "aiff", "amr", "caf")
-# The subset of worker.api.ERROR_CODES that decoding can produce (a test keeps them in step).
-DECODE_ERROR_CODES = ("not_audio", "too_large", "too_long", "decode_timeout", "internal")
 
 
-class AudioError(Exception):
-    """Audio refused or not decodable; `code` is one of worker.api.ERROR_CODES."""
+class OutputFormat(StrEnum):
+    """What synthesized speech is delivered as."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        if code not in DECODE_ERROR_CODES:
-            raise ValueError(f"unknown audio error code {code!r}")
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
+    voice = "voice"  # an Ogg/Opus voice note
+    mp3 = "mp3"
 
 
 @lru_cache(maxsize=1)
@@ -82,12 +83,19 @@ def ffmpeg_has_soxr(ffmpeg: str) -> bool:
     return b"--enable-libsoxr" in result.stdout
 
 
-def _resample_filter(ffmpeg: str, sample_rate: int) -> list[str]:
-    # soxr at 20-bit precision is what librosa's default ("soxr_hq") does, which the encoder's
-    # reference embeddings were computed with; ffmpeg's own resampler is the fallback.
+def _mono_filter(ffmpeg: str, sample_rate: int) -> list[str]:
+    """Down to one channel and `sample_rate`, in one resampler.
+
+    rematrix_maxval=1 keeps the downmix from adding channels up: without it ffmpeg's mono
+    mix of a stereo recording with the same voice in both channels is 3 dB louder than the
+    voice (8 channels: 13 dB), and a clean recording near full scale comes out clipped.
+    soxr at 20-bit precision is what librosa's default ("soxr_hq") does, which the encoder's
+    reference embeddings were computed with; ffmpeg's own resampler is the fallback.
+    """
+    options = f"aresample={sample_rate}:ochl=mono:rematrix_maxval=1"
     if ffmpeg_has_soxr(ffmpeg):
-        return ["-af", f"aresample={sample_rate}:resampler=soxr:precision=20"]
-    return ["-ar", str(sample_rate)]
+        options += ":resampler=soxr:precision=20"
+    return ["-af", f"{options},aformat=channel_layouts=mono"]
 
 
 def decode_command(
@@ -115,9 +123,7 @@ def decode_command(
         "-dn",
         "-t",
         f"{max_seconds + 1:.3f}",
-        "-ac",
-        "1",
-        *_resample_filter(ffmpeg, sample_rate),
+        *_mono_filter(ffmpeg, sample_rate),
         "-f",
         "f32le",
         "pipe:1",
@@ -241,6 +247,52 @@ def encode_ogg_opus(
 def encode_mp3(wav: np.ndarray, sr: int, *, bitrate: str = "64k") -> bytes:
     """An MP3 (mono, libmp3lame, constant bitrate) of `wav` at `sr`."""
     return _encode(wav, sr, "mp3", "libmp3lame", bitrate)
+
+
+TEMPO_RANGE = (0.75, 1.5)  # slower and faster than this, speech stops sounding natural
+
+
+def change_tempo(
+    wav: np.ndarray, sr: int, factor: float, *, timeout: float = DEFAULT_TIMEOUT
+) -> np.ndarray:
+    """`wav` played `factor` times as fast (1.5: two thirds of the length), pitch kept.
+
+    ffmpeg's `atempo` filter, not a phase vocoder (librosa.effects.time_stretch): atempo
+    moves whole waveform segments aligned by cross-correlation (WSOLA), so every pitch
+    period and the formants stay intact, where a phase vocoder smears the phases of speech
+    into a reverberant, "phasey" sound; and it is the ffmpeg this module already runs, on
+    samples piped in and out. `factor` must be within TEMPO_RANGE; 1.0 returns `wav` as is.
+    """
+    low, high = TEMPO_RANGE
+    if not low <= factor <= high:
+        raise ValueError(f"the tempo factor must be within {low:g}..{high:g}, not {factor:g}")
+    samples = np.ascontiguousarray(np.asarray(wav, dtype="<f4").reshape(-1))
+    if factor == 1.0 or samples.size == 0:
+        return samples.astype(np.float32)
+    command = [
+        find_ffmpeg(),
+        *("-nostdin", "-hide_banner", "-loglevel", "error"),
+        *("-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0"),
+        *("-af", f"atempo={factor:.6f}", "-f", "f32le", "pipe:1"),
+    ]
+    try:
+        result = subprocess.run(
+            command, input=samples.tobytes(), capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as error:
+        raise AudioError("internal", f"changing the tempo took over {timeout:g} s") from error
+    if result.returncode != 0:
+        raise AudioError("internal", f"changing the tempo failed: {_stderr_summary(result.stderr)}")
+    usable = len(result.stdout) - len(result.stdout) % 4
+    return np.frombuffer(result.stdout[:usable], dtype="<f4").astype(np.float32)
+
+
+def encode(wav: np.ndarray, sr: int, output_format: OutputFormat | str) -> bytes:
+    """`wav` at `sr` encoded as `output_format` ("voice": Ogg/Opus, "mp3")."""
+    fmt = OutputFormat(output_format)
+    if fmt is OutputFormat.mp3:
+        return encode_mp3(wav, sr)
+    return encode_ogg_opus(wav, sr)
 
 
 def encoded_duration(data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> float:

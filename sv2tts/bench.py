@@ -1,12 +1,10 @@
-"""Timing the pipeline: seconds and real-time factor of each stage, for 1, 3 and 10 sentences.
+"""Timing speech: seconds and real-time factor of each stage, for 1, 3 and 10 sentences.
 
 With the real weights in the weights directory the bench runs them as in production. Without
-them it builds full-size networks with random weights (every key and shape of the official
-checkpoints, loaded strictly), and forces the decoder to run a number of frames proportional
-to the text (random stop tokens mean nothing), so the timings still describe a real run.
-
-The same random models serve tests that need full-size networks: `random_synthesizer`,
-`random_vocoder`, `random_pipeline`.
+them it builds full-size networks with random weights (`sv2tts.standins`: every key and shape
+of the official checkpoints, loaded strictly), and forces the decoder to run a number of
+frames proportional to the text (random stop tokens mean nothing), so the timings still
+describe a real run.
 """
 
 from __future__ import annotations
@@ -14,26 +12,29 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from sv2tts.checkpoint import load_strict
-from sv2tts.pipeline import (
-    EMBEDDING_SIZE,
-    Pipeline,
-    SynthesisOptions,
-    VocoderName,
-    choose_device,
-    configure_cpu_threads,
+from sv2tts import dsp
+from sv2tts.bench_cpu import (
+    PEAKED_LOGIT_SCALE,
+    format_rate_table,
+    gemm_gflops,
+    predicted_entropy_bits,
+    run_wavernn_rate,
 )
-from sv2tts.synthesizer import SynthesizerConfig, Tacotron
-from sv2tts.text import default_text_frontend
-from sv2tts.vocoder import PRECISIONS, Precision, VocoderConfig, WaveRNN
-from sv2tts.weights import WeightsError, random_model_state, read_reference_shapes, resolve_all
+from sv2tts.choices import DEVICES, PRECISIONS, Precision, VocoderName
+from sv2tts.cpuinfo import cpu_info
+from sv2tts.devices import choose_device, configure_cpu_threads
+from sv2tts.loading import load_speech
+from sv2tts.speech import Speech, SynthesisOptions, WaveRNNVocoder, wavernn_folds
+from sv2tts.standins import default_shapes_path, random_speaker, random_speech, random_vocoder
+from sv2tts.vocoder import WaveRNN
+from sv2tts.weights import WeightsError, resolve_all
 
 log = logging.getLogger(__name__)
 
@@ -78,110 +79,46 @@ def bench_text(sentences: int) -> str:
     return " ".join(BENCH_SENTENCES[i % len(BENCH_SENTENCES)] for i in range(sentences))
 
 
-def default_shapes_path() -> Path | None:
-    """`state_dicts.json` of the conformance vectors beside this checkout, if present."""
-    candidate = (
-        Path(__file__).resolve().parent.parent.parent
-        / "shared"
-        / "sv2tts-reference"
-        / "state_dicts.json"
-    )
-    return candidate if candidate.is_file() else None
-
-
-def _own_shapes(model: torch.nn.Module) -> dict[str, tuple[int, ...]]:
-    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
-
-
-def random_synthesizer(
-    shapes: Mapping[str, Sequence[int]] | None = None,
-    *,
-    config: SynthesizerConfig | None = None,
-    seed: int = 0,
-) -> Tacotron:
-    """A Tacotron with random weights, loaded strictly from a state dict of `shapes` (the
-    official checkpoint's, e.g. from state_dicts.json; default: the network's own)."""
-    model = Tacotron(config or SynthesizerConfig())
-    state = random_model_state(shapes or _own_shapes(model), seed, reduction_factor=model.config.r)
-    load_strict(model, state, "random synthesizer")
-    return model.eval()
-
-
-def random_vocoder(
-    shapes: Mapping[str, Sequence[int]] | None = None,
-    *,
-    config: VocoderConfig | None = None,
-    seed: int = 0,
-) -> WaveRNN:
-    """A WaveRNN with random weights, loaded strictly (see `random_synthesizer`)."""
-    model = WaveRNN(config or VocoderConfig())
-    load_strict(model, random_model_state(shapes or _own_shapes(model), seed), "random vocoder")
-    return model.eval()
-
-
-def random_pipeline(
-    device: str = "cpu", *, shapes_path: Path | str | None = None, seed: int = 0
-) -> Pipeline:
-    """A full-size pipeline with random synthesizer and vocoder weights (no encoder)."""
-    synth_shapes = voc_shapes = None
-    if shapes_path is not None:
-        synth_shapes = read_reference_shapes(shapes_path, "synthesizer")
-        voc_shapes = read_reference_shapes(shapes_path, "vocoder")
-    return Pipeline(
-        device=choose_device(device),
-        synthesizer=random_synthesizer(synth_shapes, seed=seed),
-        vocoder=random_vocoder(voc_shapes, seed=seed),
-        frontend=default_text_frontend(),
-        weights={"synthesizer": {"random": True}, "vocoder": {"random": True}},
-    )
-
-
-def random_speaker(seed: int = 0) -> np.ndarray:
-    """A unit vector shaped like the encoder's (non-negative: it ends in a ReLU)."""
-    vector = np.abs(np.random.default_rng(seed).standard_normal(EMBEDDING_SIZE))
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
-
-
-def bench_pipeline(
+def bench_speech(
     weights_dir: Path | str,
     device: str,
     *,
     random_weights: bool = False,
     shapes: Path | None = None,
-) -> tuple[Pipeline, str, SynthesisOptions]:
-    """The pipeline to time, a line saying what it is, and the options to run it with."""
+) -> tuple[Speech, str]:
+    """The speech synthesizer to time and a line saying what it is."""
     where = f"{choose_device(device)} ({torch.get_num_threads()} CPU threads, {platform.node()})"
     if not random_weights:
         try:
-            resolve_all(weights_dir)
+            resolve_all(weights_dir, components=("synthesizer", "vocoder"))
         except WeightsError as error:
             log.info("real weights unusable (%s): random full-size weights instead", error)
         else:
-            pipeline = Pipeline.load(weights_dir, device=device)
-            return pipeline, f"real weights from {weights_dir}/ on {where}", SynthesisOptions()
+            speech = load_speech(weights_dir, device=device)
+            return speech, f"real weights from {weights_dir}/ on {where}"
     shapes = shapes or default_shapes_path()
-    pipeline = random_pipeline(device, shapes_path=shapes)
+    speech = random_speech(device, shapes_path=shapes, frames_per_symbol=FORCED_FRAMES_PER_SYMBOL)
     origin = f"shapes of {shapes}" if shapes else "the networks' own full-size shapes"
     description = (
         f"random full-size weights ({origin}), decoder forced to "
         f"{FORCED_FRAMES_PER_SYMBOL} frames per symbol, on {where}"
     )
-    return pipeline, description, SynthesisOptions(force_frames_per_symbol=FORCED_FRAMES_PER_SYMBOL)
+    return speech, description
 
 
 def run_bench_cases(
-    pipeline: Pipeline, config: BenchConfig, options: SynthesisOptions
+    speech: Speech, config: BenchConfig, options: SynthesisOptions = SynthesisOptions()
 ) -> list[BenchRow]:
     """One row per (sentence count, vocoder): the fastest of `repeat` runs."""
     speaker = random_speaker()
     rows: list[BenchRow] = []
     for vocoder in config.vocoders:
         run_options = _with_vocoder(options, vocoder)
-        pipeline.synthesize("Warm up.", speaker, run_options)  # first-call allocations
+        speech.synthesize("Warm up.", speaker, run_options)  # first-call allocations
         for count in config.sentence_counts:
             best = None
             for _ in range(max(1, config.repeat)):
-                result = pipeline.synthesize_detailed(bench_text(count), speaker, run_options)
+                result = speech.synthesize_detailed(bench_text(count), speaker, run_options)
                 if best is None or result.times.total < best.times.total:
                     best = result
             assert best is not None
@@ -199,6 +136,49 @@ def run_bench_cases(
             )
             log.info("bench %s", rows[-1])
     return rows
+
+
+def wavernn_rate_report(
+    speech: Speech,
+    config: BenchConfig,
+    *,
+    precisions: Sequence[Precision] = ("float32", "bfloat16", "int8"),
+    recording: Path | None = None,
+) -> str:
+    """`bench_cpu.run_wavernn_rate` for the bench's WaveRNN on the CPU, as Markdown.
+
+    The mel is that of `recording` (decoded, any format) or else the synthesizer's for one
+    bench sentence. A random stand-in vocoder is replaced by one with peaked predictions
+    (`bench_cpu.PEAKED_LOGIT_SCALE`), so that the precisions' distances mean something.
+    """
+    vocoder = speech.vocoders["wavernn"]
+    assert isinstance(vocoder, WaveRNNVocoder)
+    model, origin = vocoder.model, "the loaded weights"
+    if speech.weights.get("files", {}).get("vocoder", {}).get("random"):
+        model = random_vocoder(logit_scale=PEAKED_LOGIT_SCALE).to(speech.device)
+        origin = f"random full-size weights, output layer x{PEAKED_LOGIT_SCALE:g}"
+    if recording is not None:
+        from sv2tts.audio import decode_audio
+
+        mel = dsp.melspectrogram(decode_audio(recording), speech.signal)
+        source = f"the mel of {recording}"
+    else:
+        sentence = speech.sentences(bench_text(1), 150)
+        sequences = [speech.frontend.symbols.encode(s) for s in sentence]
+        mel = speech.sentence_mels(sequences, random_speaker(), SynthesisOptions())[0]
+        source = "the synthesizer's mel of one bench sentence"
+    scaled = torch.from_numpy(mel / speech.signal.max_abs_value).to(speech.device)
+    target, overlap = wavernn_folds(SynthesisOptions(), speech.device)
+    rows, sampling = run_wavernn_rate(
+        model, scaled, precisions, target=target, overlap=overlap, repeat=config.repeat
+    )
+    entropy = predicted_entropy_bits(model, scaled)
+    threads = torch.get_num_threads()
+    return (
+        f"WaveRNN with {origin} on {source} (predicted entropy {entropy:.1f} bits), "
+        f"folds {target}/{overlap}\n"
+        + format_rate_table(rows, sampling, cpu_info(), threads, gemm_gflops())
+    )
 
 
 def _with_vocoder(options: SynthesisOptions, vocoder: VocoderName) -> SynthesisOptions:
@@ -358,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", nargs="+", type=float, default=list(FOLD_BENCH_SECONDS))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="cpu", choices=DEVICES)
     args = parser.parse_args(argv)
     if args.threads:
         configure_cpu_threads(args.threads)
@@ -367,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = [FoldSetting.parse(s) for s in args.settings]
     print(
         f"WaveRNN, random full-size weights, on {device} ({torch.get_num_threads()} threads, "
-        f"{platform.node()})",
+        f"{platform.node()}; {cpu_info().describe()})",
         flush=True,
     )
     print(format_fold_table(run_fold_bench(vocoder, settings, args.seconds, args.repeat)))

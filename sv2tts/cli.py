@@ -17,8 +17,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sv2tts.choices import DEVICES, PRECISIONS, VOCODERS
+
+if TYPE_CHECKING:
+    from sv2tts.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,7 @@ def _common(parser: argparse.ArgumentParser, *, device: bool = True) -> None:
         "or pretrained/)",
     )
     if device:
-        parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+        parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
@@ -48,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser("embed", help="speaker embeddings of recordings")
     embed.add_argument("files", nargs="+", type=Path, help="audio files (mp3, ogg, wav, ...)")
-    embed.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    embed.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per file and line (refused files too: the code and measurements)",
+    )
     embed.add_argument("--save-dir", type=Path, help="also write <name>.npy there for each file")
     embed.add_argument("--min-speech", type=float, default=2.0, help="seconds (default 2)")
     _common(embed)
@@ -57,9 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--voice", required=True, type=Path, help="a recording, or a .npy embedding")
     say.add_argument("--text", required=True, help='what to say ("-": read stdin)')
     say.add_argument("-o", "--output", required=True, type=Path, help="out.ogg, .mp3 or .wav")
-    say.add_argument("--vocoder", choices=("wavernn", "griffinlim"), default="wavernn")
+    say.add_argument("--vocoder", choices=VOCODERS, default="wavernn")
     say.add_argument("--max-steps", type=int, help="cap on decoder steps per sentence")
     say.add_argument("--seed", type=int, help="fix the random draws (reproducible output)")
+    say.add_argument(
+        "--pace", type=float, default=1.0, help="tempo, pitch kept: 0.75 (slower) to 1.5"
+    )
+    say.add_argument(
+        "--json", action="store_true", help="print a JSON object: length, likeness, times"
+    )
+    say.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="WaveRNN's arithmetic on the CPU: bfloat16 and int8 are faster approximations",
+    )
     say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
     say.add_argument("--wavernn-overlap", type=int, default=None, help=argparse.SUPPRESS)
     _common(say)
@@ -76,9 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="time each stage of the pipeline")
     bench.add_argument("--sentences", nargs="+", type=int, default=[1, 3, 10])
-    bench.add_argument(
-        "--vocoder", nargs="+", choices=("wavernn", "griffinlim"), default=["wavernn"]
-    )
+    bench.add_argument("--vocoder", nargs="+", choices=VOCODERS, default=["wavernn"])
     bench.add_argument("--repeat", type=int, default=1, help="runs per case; the best is kept")
     bench.add_argument(
         "--random-weights",
@@ -89,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--shapes", type=Path, help="state_dicts.json to take the full-size shapes from"
     )
     bench.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    bench.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=PRECISIONS,
+        default=list(PRECISIONS),
+        help="WaveRNN sample-loop precisions to compare on the CPU",
+    )
+    bench.add_argument(
+        "--no-wavernn-rate", action="store_true", help="skip the WaveRNN GFLOP/s section"
+    )
+    bench.add_argument(
+        "--rate-recording", type=Path, help="vocode this recording's mel in the GFLOP/s section"
+    )
     _common(bench)
     return parser
 
@@ -97,16 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    from sv2tts.pipeline import Pipeline, RecordingLimits
+    from sv2tts.audio import decode_audio
+    from sv2tts.loading import load_voice_encoder
+    from sv2tts.recording import RecordingLimits
 
-    pipeline = Pipeline.load(args.weights_dir, device=args.device, encoder_only=True)
+    encoder = load_voice_encoder(args.weights_dir, device=args.device)
     limits = RecordingLimits(min_speech_seconds=args.min_speech)
     failed = 0
     for path in args.files:
         try:
-            voice = pipeline.embed(path, limits=limits)
+            voice = encoder.embed(decode_audio(path), limits=limits)
         except _user_errors() as error:
             print(f"error: {path}: {_message(error)}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": str(path), **_error_fields(error)}), flush=True)
             failed += 1
             continue
         if args.save_dir is not None:
@@ -115,26 +152,42 @@ def run_embed(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"file": str(path), **voice.as_dict()}), flush=True)
         else:
+            stats = voice.recording
             print(
-                f"{path}: {voice.speech_seconds:.1f} s of speech in {voice.total_seconds:.1f} s, "
-                f"{voice.level_dbfs:.1f} dBFS, {voice.clipped_fraction:.2%} clipped, "
-                f"encoder {voice.encoder_id}",
+                f"{path}: {stats.speech_seconds:.1f} s of speech in {stats.total_seconds:.1f} s, "
+                f"{stats.level_dbfs:.1f} dBFS, {stats.clipped_fraction:.2%} clipped, "
+                f"intonation {stats.intonation_share:.2f}, encoder {voice.encoder_id}",
                 flush=True,
             )
     return EXIT_ERROR if failed else 0
 
 
-def voice_vector(pipeline: object, voice: Path) -> np.ndarray:
+def _error_fields(error: BaseException) -> dict[str, object]:
+    """A refused file's JSON fields: the code, the detail, and what it measured (when the
+    recording got that far), so the thresholds can be checked against the numbers."""
+    from dataclasses import asdict
+
+    from sv2tts.errors import EngineError, RecordingError
+
+    if not isinstance(error, EngineError):
+        return {"error": "error", "detail": str(error)}
+    fields: dict[str, object] = {"error": error.code, "detail": error.detail}
+    if isinstance(error, RecordingError) and error.stats is not None:
+        fields.update(asdict(error.stats))
+    return fields
+
+
+def voice_vector(pipeline: Pipeline, voice: Path) -> np.ndarray:
     """The speaker embedding of `--voice`: a saved .npy vector, or a recording embedded now."""
-    from sv2tts.pipeline import Pipeline, speaker_vector
+    from sv2tts.audio import decode_audio
+    from sv2tts.embedding import speaker_vector
 
     if voice.suffix.lower() == ".npy":
         try:
             return speaker_vector(np.load(voice, allow_pickle=False))
         except OSError as error:
             raise ValueError(f"cannot read {voice}: {error.strerror or error}") from error
-    assert isinstance(pipeline, Pipeline)
-    return np.asarray(pipeline.embed(voice), dtype=np.float32)
+    return pipeline.embed(decode_audio(voice)).vector
 
 
 def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
@@ -143,9 +196,9 @@ def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
 
     suffix = path.suffix.lower()
     if suffix in (".ogg", ".oga", ".opus"):
-        return audio.encode_ogg_opus(wav, sample_rate)
+        return audio.encode(wav, sample_rate, audio.OutputFormat.voice)
     if suffix == ".mp3":
-        return audio.encode_mp3(wav, sample_rate)
+        return audio.encode(wav, sample_rate, audio.OutputFormat.mp3)
     if suffix == ".wav":
         import io
 
@@ -160,7 +213,8 @@ def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
 def run_say(args: argparse.Namespace) -> int:
     import torch
 
-    from sv2tts.pipeline import Pipeline, SynthesisOptions
+    from sv2tts.pipeline import Pipeline
+    from sv2tts.speech import SynthesisOptions
 
     if args.output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ValueError(f"{args.output}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
@@ -173,20 +227,40 @@ def run_say(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         wavernn_target=args.wavernn_target,
         wavernn_overlap=args.wavernn_overlap,
+        pace=args.pace,
+        wavernn_precision=args.precision,
     )
     result = pipeline.synthesize_detailed(text, speaker, options)
     data = encoded_output(result.wav, result.sample_rate, args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(data)
-    print(
-        f"wrote {args.output}: {result.seconds:.2f} s, {len(result.sentences)} sentence(s), "
-        f"{result.times.total:.1f} s to make"
-    )
+    # The output embedded again by the speaker encoder, against the voice asked for.
+    likeness = pipeline.likeness(result.wav, speaker)
+    if args.json:
+        report = {
+            "file": str(args.output),
+            "seconds": round(result.seconds, 3),
+            "sentences": result.sentences,
+            "likeness": round(likeness, 4),
+            "seconds_to_make": {
+                "text": round(result.times.text, 3),
+                "synthesizer": round(result.times.synthesizer, 3),
+                "vocoder": round(result.times.vocoder, 3),
+                "finish": round(result.times.finish, 3),
+            },
+        }
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(
+            f"wrote {args.output}: {result.seconds:.2f} s, {len(result.sentences)} sentence(s), "
+            f"{result.times.total:.1f} s to make, likeness {likeness:.2f}"
+        )
     return 0
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from sv2tts.weights import COMPONENTS, download_weights
+    from sv2tts.download import download_weights
+    from sv2tts.weights import COMPONENTS
 
     fetched = download_weights(
         args.weights_dir,
@@ -202,21 +276,36 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from sv2tts.bench import BenchConfig, bench_pipeline, format_table, run_bench_cases
+    from sv2tts.bench import (
+        BenchConfig,
+        bench_speech,
+        format_table,
+        run_bench_cases,
+        wavernn_rate_report,
+    )
+    from sv2tts.cpuinfo import cpu_info
 
     if args.threads:
-        from sv2tts.pipeline import configure_cpu_threads
+        from sv2tts.devices import configure_cpu_threads
 
         configure_cpu_threads(args.threads)
-    pipeline, description, options = bench_pipeline(
+    speech, description = bench_speech(
         args.weights_dir, args.device, random_weights=args.random_weights, shapes=args.shapes
     )
     config = BenchConfig(
         sentence_counts=tuple(args.sentences), vocoders=tuple(args.vocoder), repeat=args.repeat
     )
+    print(f"CPU: {cpu_info().describe()}", flush=True)
     print(description, flush=True)
-    rows = run_bench_cases(pipeline, config, options)
-    print(format_table(rows))
+    rows = run_bench_cases(speech, config)
+    print(format_table(rows), flush=True)
+    if "wavernn" in args.vocoder and speech.device.type == "cpu" and not args.no_wavernn_rate:
+        print()
+        print(
+            wavernn_rate_report(
+                speech, config, precisions=args.precisions, recording=args.rate_recording
+            )
+        )
     return 0
 
 
@@ -225,16 +314,14 @@ COMMANDS = {"embed": run_embed, "say": run_say, "download": run_download, "bench
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the input's or the setup's fault: one line, no traceback."""
-    from sv2tts.audio import AudioError
     from sv2tts.checkpoint import CheckpointError
-    from sv2tts.pipeline import PipelineError
+    from sv2tts.errors import EngineError
     from sv2tts.text import TextFrontendError
     from sv2tts.weights import WeightsError
 
     return (
-        AudioError,
         CheckpointError,
-        PipelineError,
+        EngineError,
         TextFrontendError,
         WeightsError,
         ValueError,
@@ -244,10 +331,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def _message(error: BaseException) -> str:
-    from sv2tts.audio import AudioError
-    from sv2tts.pipeline import PipelineError
+    from sv2tts.errors import EngineError
 
-    if isinstance(error, AudioError | PipelineError):
+    if isinstance(error, EngineError):
         return f"{error.code}: {error.detail}" if error.detail else error.code
     return str(error) or type(error).__name__
 

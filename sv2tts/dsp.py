@@ -7,9 +7,10 @@ Two front ends share this module:
 - the synthesizer's and vocoder's (`SynthSignal`): pre-emphasis, an 80-band *magnitude* mel
   spectrogram in dB normalised to [-4, 4], and its Griffin-Lim inversion.
 
-Plus measurements of a user's recording and the finishing touches for synthesized output
-(loudness, trailing silence). Every librosa call uses keyword arguments: its positional
-signatures changed between releases and broke the reference implementation.
+Plus the finishing touches for synthesized output (loudness, trailing silence); what a user's
+recording measures is `sv2tts.recording`, built on these. Every librosa call uses keyword
+arguments: its positional signatures changed between releases and broke the reference
+implementation.
 
 The public functions, all taking and returning float32 arrays (mono, samples in [-1, 1]):
 
@@ -18,9 +19,9 @@ The public functions, all taking and returning float32 arrays (mono, samples in 
 - `voice_mask(wav16k, signal) -> np.ndarray[bool]` and `trim_long_silences(wav16k, signal)`
 - `preprocess_wav(wav, sr, signal) -> np.ndarray`: the encoder's input, 16 kHz
 - `encoder_melspectrogram(wav16k, signal) -> np.ndarray (frames, 40)`
-- `measure_recording(wav, sr, signal) -> RecordingStats`
 - `melspectrogram(wav16k, synth) -> np.ndarray (80, frames)` in [-4, 4]
 - `griffin_lim(mel, synth, seed) -> np.ndarray`
+- `preemphasize(wav, c)`, `deemphasize(wav, c)`: the filter and its inverse
 - `rescale_peak(wav, peak=0.9)`, `normalize_loudness(wav, ...)`, `trim_trailing_silence(wav, sr)`
 """
 
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 INT16_MAX = 2**15 - 1
 SILENCE_DBFS = -120.0  # reported level of digital silence, where log10(0) has no value
-CLIP_LEVEL = 0.999  # a sample at or above this magnitude counts as clipped
 VAD_SAMPLE_RATES = (8000, 16000, 32000, 48000)
 
 
@@ -90,17 +90,6 @@ class SynthSignal:
     # Fast Griffin-Lim (librosa's default momentum) converges to fewer phase artefacts in the
     # same 60 iterations than the plain algorithm (momentum 0).
     griffin_lim_momentum: float = 0.99
-    rescale_peak: float = 0.9
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingStats:
-    """What a user's recording measured, before any processing."""
-
-    total_seconds: float  # decoded duration
-    speech_seconds: float  # what the voice-activity detection kept
-    level_dbfs: float  # RMS level of the kept speech, re full scale (SILENCE_DBFS if none)
-    clipped_fraction: float  # share of all samples at |x| >= CLIP_LEVEL
 
 
 def as_float32_mono(wav: np.ndarray) -> np.ndarray:
@@ -166,8 +155,13 @@ def _smoothed_mask(flags: np.ndarray, signal: EncoderSignal) -> np.ndarray:
     average = np.convolve(padded, np.ones(width) / width, mode="valid")
     # np.round rounds halves to even, so an average of exactly 0.5 is silence.
     mask = np.round(average) > 0
+    # The dilation is numpy's "same" convolution, cut so that it also keeps the mask's
+    # length when there are fewer windows than the dilation is wide ("same" would return the
+    # kernel's length: a mask longer than the recording).
     dilation = signal.vad_dilation_windows
-    return np.convolve(mask.astype(np.float64), np.ones(dilation), mode="same") > 0.5
+    full = np.convolve(mask.astype(np.float64), np.ones(dilation), mode="full")
+    start = (dilation - 1) // 2
+    return full[start : start + mask.size] > 0.5
 
 
 def voice_mask(wav: np.ndarray, signal: EncoderSignal = EncoderSignal()) -> np.ndarray:
@@ -208,27 +202,6 @@ def encoder_melspectrogram(wav: np.ndarray, signal: EncoderSignal = EncoderSigna
     return np.ascontiguousarray(mel.T, dtype=np.float32)
 
 
-def measure_recording(
-    wav: np.ndarray, sr: int, signal: EncoderSignal = EncoderSignal()
-) -> RecordingStats:
-    """Duration, speech duration, speech level and clipping of a raw decoded recording.
-
-    Speech is found as the encoder finds it (after the level is raised), but the level and
-    the clipping are measured on the samples as received.
-    """
-    raw = resample(wav, sr, signal.sample_rate)
-    total_seconds = len(raw) / signal.sample_rate
-    clipped = float(np.mean(np.abs(raw) >= CLIP_LEVEL)) if raw.size else 0.0
-    mask = voice_mask(normalize_volume(raw, signal.target_dbfs), signal)
-    speech = raw[: mask.size][mask]
-    return RecordingStats(
-        total_seconds=total_seconds,
-        speech_seconds=len(speech) / signal.sample_rate,
-        level_dbfs=rms_dbfs(speech),
-        clipped_fraction=clipped,
-    )
-
-
 # --- synthesizer side ---------------------------------------------------------------------
 
 
@@ -262,8 +235,14 @@ def preemphasize(wav: np.ndarray, coefficient: float) -> np.ndarray:
 
 
 def deemphasize(wav: np.ndarray, coefficient: float) -> np.ndarray:
-    """The inverse of `preemphasize`: y[n] = x[n] + c·y[n-1]."""
-    return lfilter([1.0], [1.0, -coefficient], as_float32_mono(wav)).astype(np.float32)
+    """The inverse of `preemphasize`: y[n] = x[n] + c·y[n-1], as float32.
+
+    The recursion runs in float64: its pole near 1 would accumulate float32 rounding.
+    """
+    wav = np.asarray(wav, dtype=np.float64)
+    if wav.ndim != 1:
+        raise ValueError(f"expected a mono waveform (1-D), got shape {wav.shape}")
+    return lfilter([1.0], [1.0, -coefficient], wav).astype(np.float32)
 
 
 def _stft(wav: np.ndarray, synth: SynthSignal) -> np.ndarray:

@@ -27,6 +27,7 @@ from torch import nn
 
 from sv2tts import dsp
 from sv2tts.checkpoint import load_strict, read_model_state
+from sv2tts.embedding import l2_normalize
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class SpeakerEncoder(nn.Module):
         device = next(self.parameters()).device
         with torch.inference_mode():
             partials = self(torch.from_numpy(batch).to(device)).float().cpu().numpy()
-        return _l2_normalized(partials.mean(axis=0)), partials
+        return l2_normalize(partials.mean(axis=0)), partials
 
     def embed_frames(self, mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(utterance embedding (E,), partial embeddings (P, E)) of encoder mel frames
@@ -124,11 +125,6 @@ class SpeakerEncoder(nn.Module):
             wav = np.pad(wav, (0, padded_length - len(wav)))
         mel = dsp.encoder_melspectrogram(wav, self.config.signal)
         return self._embed_partials(np.stack([mel[s] for s in slices]))
-
-
-def _l2_normalized(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return (vector / max(norm, 1e-12)).astype(np.float32)
 
 
 def load_encoder(path: Path | str, config: EncoderConfig = EncoderConfig()) -> SpeakerEncoder:

@@ -4,7 +4,13 @@ An upsample network turns the mel spectrogram (one frame per hop) into per-sampl
 conditioning: a residual network over the padded mel gives auxiliary features (stretched to
 the sample rate) and a stack of stretch + smoothing-conv layers upsamples the mel itself.
 Two GRUs and three fully connected layers then predict a distribution over 2**bits mu-law
-classes for each sample from the previous sample and the conditioning.
+classes for each sample from the previous sample and the conditioning: `WaveRNN.step_logits`
+is one step of that recurrence as the paper draws it, `WaveRNN.forward` the same over a
+whole sequence of known previous samples (teacher forcing).
+
+Generating is sampling that recurrence one sample at a time. `WaveRNN.sample_plain` does it
+with `step_logits`, and is the reference; `sv2tts.vocoder_fast.sample_sequence` does the same
+arithmetic rearranged for speed, and is what `generate` uses unless asked for the plain loop.
 
 Batched generation folds the sequence into overlapping segments run as one batch and
 cross-fades them back together: the sequential loop gets target + 2 * overlap steps long
@@ -22,16 +28,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.signal import lfilter
 from torch import nn
 
+from sv2tts import dsp
 from sv2tts.checkpoint import load_strict, read_model_state
+from sv2tts.choices import PRECISIONS, Precision
 from sv2tts.synthesizer import config_from_dict
+from sv2tts.vocoder_fast import sample_sequence
 
 log = logging.getLogger(__name__)
 
@@ -163,119 +171,6 @@ class UpsampleNetwork(nn.Module):
         return m.transpose(1, 2), aux.transpose(1, 2)
 
 
-class Conditioning(NamedTuple):
-    """Per-sample terms of the recurrent step that do not depend on the previous sample.
-
-    Each (L, N, width), time-major so that a step reads contiguous rows: the conditioning's
-    share of I's output and of rnn1's input gates side by side (with biases), of rnn2's
-    input gates (with bias), of fc1 and of fc2 (with biases). The loop works in place on
-    them.
-    """
-
-    i_gates1: torch.Tensor
-    gates2: torch.Tensor
-    fc1: torch.Tensor
-    fc2: torch.Tensor
-
-
-Precision = Literal["float32", "bfloat16"]
-PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16")
-
-
-def onednn_linear_available() -> bool:
-    """Whether PyTorch has oneDNN's prepacked linear (its CPU kernel for inference graphs)."""
-    ops = torch.ops.mkldnn
-    return (
-        torch.backends.mkldnn.is_available()
-        and hasattr(ops, "_reorder_linear_weight")
-        and hasattr(ops, "_linear_pointwise")
-    )
-
-
-class StepProduct:
-    """x -> x @ weight.T + bias (+ per-row terms): one of the step's matrix products.
-
-    On the CPU the weight is prepacked for oneDNN when PyTorch has it: with the small
-    batches of the sample loop that runs about 1.3-1.6x faster than the BLAS product
-    (`addmm`) at the same float32 precision, only the summation order differs. With
-    precision "bfloat16" (opt-in; it changes the results) the product runs on bfloat16
-    copies of the weight and input and is accumulated back into float32.
-    """
-
-    def __init__(
-        self,
-        weight: torch.Tensor,
-        bias: torch.Tensor | None,
-        batch: int,
-        *,
-        onednn: bool,
-        precision: Precision = "float32",
-    ) -> None:
-        self.bias = bias.contiguous() if bias is not None else None
-        self.half = precision == "bfloat16"
-        dtype = torch.bfloat16 if self.half else weight.dtype
-        self.onednn = onednn
-        if onednn:
-            self.weight = torch.ops.mkldnn._reorder_linear_weight(
-                weight.detach().to(dtype).contiguous(), batch
-            )
-        else:
-            self.weight = weight.detach().to(dtype).t().contiguous()
-
-    def __call__(self, x: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, in) @ weight.T + bias, plus `rows` (B, out) when given; a new tensor."""
-        if self.half:
-            x = x.to(torch.bfloat16)
-            if self.onednn:
-                y = torch.ops.mkldnn._linear_pointwise(x, self.weight, None, "none", [], "")
-            else:
-                y = torch.mm(x, self.weight)
-            y = y.float()
-            if self.bias is not None:
-                y.add_(self.bias)
-            return y if rows is None else y.add_(rows)
-        if self.onednn:
-            y = torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
-            return y if rows is None else y.add_(rows)
-        if rows is None:
-            if self.bias is None:
-                return torch.mm(x, self.weight)
-            return torch.addmm(self.bias, x, self.weight)
-        y = torch.addmm(rows, x, self.weight)
-        return y if self.bias is None else y.add_(self.bias)
-
-
-def gru_update(
-    input_gates: torch.Tensor, hidden_gates: torch.Tensor, hidden: torch.Tensor
-) -> torch.Tensor:
-    """One GRU cell update (PyTorch's gate layout r, z, n) from both sets of gate inputs.
-
-    Overwrites `input_gates` and `hidden_gates` (scratch rows of the step); returns the new
-    hidden state n + z * (h - n), with n = tanh(i_n + r * h_n).
-    """
-    width = hidden.size(1)
-    reset_update = input_gates[:, : 2 * width].add_(hidden_gates[:, : 2 * width]).sigmoid_()
-    new = hidden_gates[:, 2 * width :].mul_(reset_update[:, :width])
-    new = new.add_(input_gates[:, 2 * width :]).tanh_()
-    return torch.lerp(new, hidden, reset_update[:, width:])
-
-
-def sample_classes(logits: torch.Tensor, uniforms: torch.Tensor, out: torch.Tensor) -> None:
-    """Draw one class per row from softmax(logits) by inverting its CDF; into `out`.
-
-    logits (B, C), overwritten; uniforms (B, 1) in [0, 1); out (B,) int64. Row b gets the
-    first class whose cumulative (unnormalised) probability exceeds uniforms[b] times the
-    total: class k with probability softmax(logits)[b, k], exactly as `torch.multinomial`
-    would draw it, but with a handful of cheap ops and the random numbers drawn in advance.
-    """
-    weights = logits.sub_(logits.amax(dim=1, keepdim=True)).exp_()
-    cdf = weights.cumsum_(dim=1)
-    thresholds = uniforms * cdf[:, -1:]
-    torch.searchsorted(cdf, thresholds, right=True, out=out.view(-1, 1))
-    # A threshold rounded up to the total would fall past the last class.
-    out.clamp_(max=logits.size(1) - 1)
-
-
 def fold_with_overlap(x: torch.Tensor, target: int, overlap: int) -> torch.Tensor:
     """(B, total, C) -> (B * folds, target + 2 * overlap, C): overlapping segments.
 
@@ -337,132 +232,88 @@ class WaveRNN(nn.Module):
         self.fc3 = nn.Linear(config.fc_dims, config.n_classes)
         self.register_buffer("step", torch.zeros(1, dtype=torch.long))
 
-    def conditioning(self, mels: torch.Tensor, aux: torch.Tensor) -> Conditioning:
-        """The step's terms that depend only on the conditioning, for every sample at once.
+    def class_levels(self, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        """The sample value in [-1, 1] (mu-law scale) of each class: what the next step
+        sees as its previous sample."""
+        classes = self.config.n_classes
+        levels = torch.arange(classes, device=device).to(dtype)
+        return levels * (2.0 / (classes - 1)) - 1.0
 
-        mels (N, L, feat), aux (N, L, 4 * aux_dims); see `Conditioning` for the parts. The
-        input order of every layer that sees an auxiliary part is [state, aux part]; I's is
-        [previous sample, mel, aux part 1].
-        """
-        mels, aux = mels.transpose(0, 1), aux.transpose(0, 1)
-        a1, a2, a3, a4 = aux.chunk(4, dim=2)
-        rnn, fc_dims = self.config.rnn_dims, self.config.fc_dims
-        w_i, b_i = self.I.weight[:, 1:], self.I.bias
-        # rnn1's input is I's output, so both come from one product: its gates' share goes
-        # through the composed weight W_ih1 @ W_I (112 inputs instead of 512).
-        w_gates1 = self.rnn1.weight_ih_l0 @ w_i
-        b_gates1 = F.linear(b_i, self.rnn1.weight_ih_l0, self.rnn1.bias_ih_l0)
-        i_gates1 = F.linear(
-            torch.cat([mels, a1], dim=2),
-            torch.cat([w_i, w_gates1]),
-            torch.cat([b_i, b_gates1]),
-        )
-        return Conditioning(
-            i_gates1,
-            F.linear(a2, self.rnn2.weight_ih_l0[:, rnn:], self.rnn2.bias_ih_l0),
-            F.linear(a3, self.fc1.weight[:, rnn:], self.fc1.bias),
-            F.linear(a4, self.fc2.weight[:, fc_dims:], self.fc2.bias),
-        )
-
-    def step_products(
-        self, batch: int, device: torch.device, precision: Precision, onednn: bool | None
-    ) -> dict[str, StepProduct]:
-        """The matrix products of the sample loop: hidden-to-hidden of both GRUs, rnn2's
-        input from the state, fc1, fc2, fc3 (their conditioning shares are precomputed)."""
-        if onednn is None:
-            # For a single row BLAS's matrix-vector product is faster (measured: 0.56 against
-            # 1.2 ms a step at full size); from two rows on oneDNN's is.
-            onednn = device.type == "cpu" and batch > 1 and onednn_linear_available()
-        rnn, fc_dims = self.config.rnn_dims, self.config.fc_dims
-        parts = {
-            "hh1": (self.rnn1.weight_hh_l0, self.rnn1.bias_hh_l0),
-            "ih2": (self.rnn2.weight_ih_l0[:, :rnn], None),
-            "hh2": (self.rnn2.weight_hh_l0, self.rnn2.bias_hh_l0),
-            "fc1": (self.fc1.weight[:, :rnn], None),
-            "fc2": (self.fc2.weight[:, :fc_dims], None),
-            "fc3": (self.fc3.weight, self.fc3.bias),
-        }
-        products: dict[str, StepProduct] = {}
-        for name, (weight, bias) in parts.items():
-            try:
-                products[name] = StepProduct(
-                    weight, bias, batch, onednn=onednn, precision=precision
-                )
-            except RuntimeError as error:  # a oneDNN build that refuses this weight
-                if not onednn:
-                    raise
-                log.debug("oneDNN linear unusable (%s): BLAS products instead", error)
-                return self.step_products(batch, device, precision, onednn=False)
-        return products
-
-    def sample_sequence(
+    def step_logits(
         self,
-        mels: torch.Tensor,
+        previous: torch.Tensor,
+        mel: torch.Tensor,
         aux: torch.Tensor,
-        deterministic: bool,
-        *,
-        precision: Precision = "float32",
-        onednn: bool | None = None,
-    ) -> torch.Tensor:
-        """Autoregressive sampling: (N, L) samples in [-1, 1] on the mu-law scale.
+        h1: torch.Tensor,
+        h2: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One step of the recurrence: (logits (B, classes), new h1, new h2).
 
-        Nothing in the loop reads back from the device: the uniforms for sampling are
-        drawn a chunk at a time, classes are drawn on the device (`sample_classes`) into a
-        preallocated output, and the step works in place on its rows of the conditioning.
-        onednn: use oneDNN's prepacked CPU linear (default: on the CPU when available and
-        the batch has more than one row).
+        previous (B, 1): the previous sample in [-1, 1]; mel (B, feat) and aux (B, res_out):
+        this sample's conditioning; h1, h2 (B, rnn): the GRUs' states.
         """
-        c = self.config
-        batch, length, _ = mels.shape
-        rnn = c.rnn_dims
-        products = self.step_products(batch, mels.device, precision, onednn)
-        hh1, ih2, hh2 = products["hh1"], products["ih2"], products["hh2"]
-        fc1, fc2, fc3 = products["fc1"], products["fc2"], products["fc3"]
-        # The previous sample's share of I's output and (through I) of rnn1's input gates.
-        w_prev = self.I.weight[:, 0]
-        w_prev = torch.cat([w_prev, F.linear(w_prev, self.rnn1.weight_ih_l0)])
-        # The sample value of each class: what the next step sees as the previous sample.
-        levels = torch.arange(c.n_classes, device=mels.device).to(mels.dtype)
-        levels = levels * (2.0 / (c.n_classes - 1)) - 1.0
+        a1, a2, a3, a4 = aux.chunk(4, dim=1)
+        x = self.I(torch.cat([previous, mel, a1], dim=1))
+        h1 = self.rnn1(x.unsqueeze(1), h1.unsqueeze(0))[1].squeeze(0)
+        x = x + h1
+        h2 = self.rnn2(torch.cat([x, a2], dim=1).unsqueeze(1), h2.unsqueeze(0))[1].squeeze(0)
+        x = x + h2
+        x = F.relu(self.fc1(torch.cat([x, a3], dim=1)))
+        x = F.relu(self.fc2(torch.cat([x, a4], dim=1)))
+        return self.fc3(x), h1, h2
 
-        labels = torch.empty(length, batch, dtype=torch.long, device=mels.device)
-        h1 = mels.new_zeros(batch, rnn)
-        h2 = mels.new_zeros(batch, rnn)
+    def forward(self, previous: torch.Tensor, mels: torch.Tensor) -> torch.Tensor:
+        """Logits (B, L, classes) of every sample given the samples before it.
+
+        previous (B, L): sample t - 1 for each t (0 for the first), in [-1, 1]; mels
+        (B, feat, frames) with L = frames * hop_length. The same arithmetic as `step_logits`, run
+        over the whole sequence at once.
+        """
+        pad = self.config.pad
+        mels_up, aux = self.upsample(F.pad(mels, (pad, pad)))
+        a1, a2, a3, a4 = aux.chunk(4, dim=2)
+        x = self.I(torch.cat([previous.unsqueeze(-1), mels_up, a1], dim=2))
+        x = x + self.rnn1(x)[0]
+        x = x + self.rnn2(torch.cat([x, a2], dim=2))[0]
+        x = F.relu(self.fc1(torch.cat([x, a3], dim=2)))
+        x = F.relu(self.fc2(torch.cat([x, a4], dim=2)))
+        return self.fc3(x)
+
+    def sample_plain(
+        self, mels: torch.Tensor, aux: torch.Tensor, deterministic: bool
+    ) -> torch.Tensor:
+        """Autoregressive sampling with `step_logits`: (N, L) samples in [-1, 1], mu-law.
+
+        mels (N, L, feat) and aux (N, L, res_out): the upsample network's outputs. The
+        reference for `vocoder_fast.sample_sequence`, which gives the same samples faster.
+        """
+        batch, length, _ = mels.shape
+        levels = self.class_levels(mels.device, mels.dtype)
+        h1 = mels.new_zeros(batch, self.config.rnn_dims)
+        h2 = mels.new_zeros(batch, self.config.rnn_dims)
         previous = mels.new_zeros(batch, 1)
-        chunk = max(1, c.max_precomputed_samples // batch)
-        for start in range(0, length, chunk):
-            cond = self.conditioning(mels[:, start : start + chunk], aux[:, start : start + chunk])
-            steps = cond.gates2.size(0)
-            uniforms = None if deterministic else torch.rand(steps, batch, 1, device=mels.device)
-            for t in range(steps):
-                i_gates1 = cond.i_gates1[t].addcmul_(previous, w_prev)
-                x = i_gates1[:, :rnn]
-                h1 = gru_update(i_gates1[:, rnn:], hh1(h1), h1)
-                x = x.add_(h1)
-                h2 = gru_update(ih2(x, cond.gates2[t]), hh2(h2), h2)
-                x = x.add_(h2)
-                x = fc1(x, cond.fc1[t]).relu_()
-                x = fc2(x, cond.fc2[t]).relu_()
-                logits = fc3(x)
-                label = labels[start + t]
-                if uniforms is None:
-                    torch.argmax(logits, dim=1, out=label)
-                else:
-                    sample_classes(logits, uniforms[t], label)
-                previous = levels.index_select(0, label).unsqueeze(1)
-        return levels[labels.t()]
+        out = mels.new_empty(batch, length)
+        for t in range(length):
+            logits, h1, h2 = self.step_logits(previous, mels[:, t], aux[:, t], h1, h2)
+            if deterministic:
+                label = logits.argmax(dim=1)
+            else:
+                label = torch.multinomial(F.softmax(logits, dim=1), 1).squeeze(1)
+            out[:, t] = levels[label]
+            previous = out[:, t : t + 1]
+        return out
 
     def finish_waveform(self, y: np.ndarray, samples: int) -> np.ndarray:
         """Mu-law decode, de-emphasis, cut to `samples` and fade out the end; float32."""
         c = self.config
         wav = decode_mu_law(y.astype(np.float64), c.n_classes)
         if c.preemphasis:
-            wav = lfilter([1.0], [1.0, -c.preemphasis], wav)
+            wav = dsp.deemphasize(wav, c.preemphasis)
         wav = wav[:samples]
         fade = min(len(wav), c.fade_out_hops * c.hop_length)
         if fade:
             wav[len(wav) - fade :] *= np.linspace(1.0, 0.0, c.fade_out_hops * c.hop_length)[-fade:]
-        return wav.astype(np.float32)
+        return np.asarray(wav, dtype=np.float32)
 
     @torch.inference_mode()
     def generate_batch(
@@ -475,6 +326,7 @@ class WaveRNN(nn.Module):
         overlap: int = 800,
         deterministic: bool = False,
         precision: Precision = "float32",
+        plain: bool = False,
     ) -> list[np.ndarray]:
         """Waveforms for a batch of mel spectrograms, one float32 array each.
 
@@ -485,9 +337,11 @@ class WaveRNN(nn.Module):
             each side, all run as one batch, then cross-faded together (much faster;
             faint seams). Unbatched runs every sequence in one piece.
         deterministic: take the most likely class instead of sampling (conformance tests).
-        precision: "bfloat16" runs the sample loop's matrix products on bfloat16 weights
-            (opt-in: about twice as fast on CPUs with AVX512-BF16, but not the reference's
-            numbers).
+        precision: "bfloat16" runs the sample loop's matrix products on bfloat16 weights,
+            "int8" on int8 weights with inputs quantized on the fly (CPU only); both opt-in:
+            faster, but not the reference's numbers.
+        plain: sample with the plain reference loop (`sample_plain`) instead of the fast
+            one (`vocoder_fast.sample_sequence`): the same samples, much slower.
         """
         self.eval()
         if mels.dim() != 3 or mels.size(1) != self.config.feat_dims:
@@ -509,7 +363,10 @@ class WaveRNN(nn.Module):
         if batched:
             upsampled = fold_with_overlap(upsampled, target, overlap)
             aux = fold_with_overlap(aux, target, overlap)
-        output = self.sample_sequence(upsampled, aux, deterministic, precision=precision)
+        if plain:
+            output = self.sample_plain(upsampled, aux, deterministic)
+        else:
+            output = sample_sequence(self, upsampled, aux, deterministic, precision=precision)
         if batched:
             output = crossfade_and_unfold(output, output.size(0) // batch, overlap)[:, :total]
         log.debug("vocoded %d x %d samples", *output.shape)
@@ -526,6 +383,7 @@ class WaveRNN(nn.Module):
         overlap: int = 800,
         deterministic: bool = False,
         precision: Precision = "float32",
+        plain: bool = False,
     ) -> np.ndarray:
         """The float32 waveform of one mel spectrogram (feat_dims, frames), already / 4.
 
@@ -538,6 +396,7 @@ class WaveRNN(nn.Module):
             overlap=overlap,
             deterministic=deterministic,
             precision=precision,
+            plain=plain,
         )[0]
 
 

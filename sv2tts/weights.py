@@ -1,4 +1,4 @@
-"""Model weights: where they are, whether they are the right bytes, and how to fetch them.
+"""Model weights: where they are and whether they are the right bytes.
 
 Three files live in one weights directory (`pretrained/` by default): `encoder.pt`,
 `synthesizer.pt`, `vocoder.pt`. The official ones are described by a manifest (size and
@@ -17,30 +17,24 @@ hashed again. What is cached is the file's own hash, never a verdict, so a chang
 is always applied. The cache trusts that nobody rewrites a file with the same size while
 restoring its mtime; that is deliberate tampering, which a hash on the same disk would not
 stop either.
+
+Fetching the official files is `sv2tts.download`; random stand-ins of the right shapes, for
+tests and benchmarks, are `sv2tts.standins`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import http.client
 import importlib.util
 import json
 import logging
-import math
 import os
-import sys
 import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
-
-if TYPE_CHECKING:
-    import torch
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +45,8 @@ DEFAULT_BASE_URL = "https://huggingface.co/CorentinJ/SV2TTS/resolve/main"
 BASE_URL_ENV = "SV2TTS_WEIGHTS_URL"
 FIX_HINT = "run `make weights` (or `python -m sv2tts download`)"
 HASH_CACHE_NAME = ".sha256-cache.json"
-LOCK_NAME = ".download.lock"
 SIDECAR_SUFFIX = ".json"
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # bytes read at a time when hashing
 
 
 class WeightsError(RuntimeError):
@@ -179,6 +172,14 @@ def cached_sha256(path: Path) -> str:
     return sha
 
 
+def remember_sha256(path: Path, sha: str) -> None:
+    """Record `path`'s sha256 (just computed elsewhere, e.g. while downloading) in the cache."""
+    stat = path.stat()
+    cache = _read_hash_cache(path.parent)
+    cache[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
+    _write_hash_cache(path.parent, cache)
+
+
 # --- checking -------------------------------------------------------------------------------
 
 
@@ -253,208 +254,3 @@ def resolve_all(
 ) -> dict[str, ResolvedWeights]:
     manifest = manifest or read_manifest()
     return {c: resolve_weights(weights_dir, c, manifest) for c in components}
-
-
-# --- downloading ----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """An flock on `path`: a second process (or thread) that asks for it waits here."""
-    with path.open("a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("another process is downloading weights into %s; waiting", path.parent)
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def part_path(target: Path) -> Path:
-    return target.with_name(target.name + ".part")
-
-
-def _open_range(url: str, offset: int, timeout: float) -> Any:
-    headers = {"User-Agent": "sv2tts-weights/1"}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
-
-
-def _copy_stream(response: Any, out: BinaryIO, bar: Any, done: int, spec: WeightSpec) -> None:
-    """Copy to the end; without a progress bar (logs, containers), log every tenth."""
-    logged_tenth = 10 * done // max(1, spec.size)
-    # read1: whatever has arrived (up to a chunk), so progress moves as the bytes do.
-    read = getattr(response, "read1", response.read)
-    while chunk := read(_CHUNK):
-        out.write(chunk)
-        bar.update(len(chunk))
-        done += len(chunk)
-        tenth = 10 * done // max(1, spec.size)
-        if bar.disable and tenth > logged_tenth:
-            logged_tenth = tenth
-            log.info("%s: %d%% (%d MB)", spec.file, 10 * tenth, done // 1_000_000)
-    out.flush()
-    os.fsync(out.fileno())
-
-
-def _fetch_part(url: str, part: Path, spec: WeightSpec, progress: bool, timeout: float) -> None:
-    """Bring `part` to the full size, resuming from what is already there."""
-    from tqdm import tqdm  # the engine extra; only needed when something is fetched
-
-    offset = part.stat().st_size if part.is_file() else 0
-    if offset > spec.size:
-        part.unlink()
-        offset = 0
-    if offset == spec.size:
-        return
-    try:
-        response = _open_range(url, offset, timeout)
-    except urllib.error.HTTPError as error:
-        if error.code != 416 or not offset:
-            raise
-        part.unlink()  # the server refuses our offset: the partial file is not its file
-        offset = 0
-        response = _open_range(url, 0, timeout)
-    with response:
-        if offset and response.status != 206:
-            log.info("%s: the server ignored the range request; starting over", spec.file)
-            offset = 0
-        elif offset:
-            log.info("%s: resuming at %d of %d bytes", spec.file, offset, spec.size)
-        with (
-            part.open("ab" if offset else "wb") as out,
-            tqdm(
-                total=spec.size,
-                initial=offset,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=spec.file,
-                file=sys.stderr,
-                disable=not progress,
-            ) as bar,
-        ):
-            _copy_stream(response, out, bar, offset, spec)
-
-
-def _download_one(url: str, target: Path, spec: WeightSpec, progress: bool, timeout: float) -> None:
-    part = part_path(target)
-    try:
-        _fetch_part(url, part, spec, progress, timeout)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise WeightsError(
-            f"could not download {spec.file} from {url} ({reason}); "
-            "run `python -m sv2tts download` again to resume"
-        ) from error
-    size = part.stat().st_size
-    if size < spec.size:
-        raise WeightsError(
-            f"download of {spec.file} stopped at {size:,} of {spec.size:,} bytes; "
-            "run `python -m sv2tts download` again to resume"
-        )
-    sha = sha256_of_file(part) if spec.sha256 is not None else None
-    problem = mismatch(part, spec, sha)
-    if problem is not None:
-        part.unlink()
-        raise WeightsError(
-            f"the downloaded {spec.file} from {url} is corrupt ({problem}); it was removed"
-        )
-    os.replace(part, target)
-    if sha is not None:
-        _remember_hash(target, sha)
-    log.info("%s: downloaded and verified", target)
-
-
-def _remember_hash(path: Path, sha: str) -> None:
-    stat = path.stat()
-    cache = _read_hash_cache(path.parent)
-    cache[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
-    _write_hash_cache(path.parent, cache)
-
-
-def download_weights(
-    weights_dir: Path | str = DEFAULT_WEIGHTS_DIR,
-    manifest: Manifest | None = None,
-    *,
-    base_url: str | None = None,
-    components: Iterable[str] = COMPONENTS,
-    progress: bool = True,
-    timeout: float = 60.0,
-) -> list[Path]:
-    """Fetch every official file that is missing or wrong; return the paths fetched.
-
-    Files are streamed into `<name>.part` (resumed with an HTTP Range request after an
-    interruption), checked for size and sha256, then renamed into place, so a reader never
-    sees half a file. A lock in the weights directory makes a second process that starts at
-    the same time wait, then find the files present instead of fetching them twice.
-    """
-    weights_dir = Path(weights_dir)
-    manifest = manifest or read_manifest()
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    fetched: list[Path] = []
-    with exclusive_lock(weights_dir / LOCK_NAME):
-        for component in components:
-            spec = manifest.spec(component)
-            target = weights_dir / spec.file
-            if target.is_file():
-                if sidecar_path(target).is_file():
-                    log.info("%s: custom model, left as it is", target)
-                    continue
-                problem = mismatch(target, spec)
-                if problem is None:
-                    log.info("%s: present and verified", target)
-                    continue
-                log.warning("%s is not the official file (%s): fetching it again", target, problem)
-            url = manifest.url(component, base_url)
-            log.info("downloading %s from %s", spec.file, url)
-            _download_one(url, target, spec, progress, timeout)
-            fetched.append(target)
-    return fetched
-
-
-# --- stand-ins of the right shape -----------------------------------------------------------
-
-
-def read_reference_shapes(path: Path | str, component: str) -> dict[str, tuple[int, ...]]:
-    """Key -> shape of the official `component` checkpoint, from a `state_dicts.json`."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {key: tuple(shape) for key, shape in data[component].items()}
-
-
-def random_model_state(
-    shapes: Mapping[str, Sequence[int]], seed: int = 0, *, reduction_factor: int = 2
-) -> dict[str, torch.Tensor]:
-    """A state dict with every key and shape of a real one and random weights.
-
-    For timing full-size networks when the real weights are absent: weights are drawn
-    uniformly within ±1/sqrt(fan_in) (PyTorch's default initialisation, so activations stay
-    in range), batch-norm statistics are the identity, and the synthesizer's buffers get
-    their published values (step 0, stop threshold -3.4, decoder.r).
-    """
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    state: dict[str, torch.Tensor] = {}
-    for key, shape in shapes.items():
-        shape = tuple(shape)
-        leaf = key.rsplit(".", 1)[-1]
-        if leaf in ("num_batches_tracked", "step"):
-            state[key] = torch.zeros(shape, dtype=torch.int64)
-        elif key == "decoder.r":
-            state[key] = torch.full(shape, reduction_factor, dtype=torch.int32)
-        elif key == "stop_threshold":
-            state[key] = torch.full(shape, -3.4)
-        elif leaf == "running_var":
-            state[key] = torch.ones(shape)
-        elif leaf == "running_mean":
-            state[key] = torch.zeros(shape)
-        else:
-            fan_in = math.prod(shape[1:]) if len(shape) > 1 else max(1, shape[0] if shape else 1)
-            bound = 1.0 / math.sqrt(fan_in)
-            state[key] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
-    return state

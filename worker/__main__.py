@@ -75,7 +75,8 @@ def fetch_missing_weights(settings: WorkerSettings) -> None:
     Only presence is looked at here: the load that follows checks every file (size, sha256)
     and names the fix for a corrupt one, so nothing is resolved or hashed twice.
     """
-    from sv2tts.weights import COMPONENTS, bundled_encoder_path, download_weights, read_manifest
+    from sv2tts.download import download_weights
+    from sv2tts.weights import COMPONENTS, bundled_encoder_path, read_manifest
 
     manifest = read_manifest()
     folder = Path(settings.sv2tts_weights_dir)

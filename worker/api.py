@@ -129,6 +129,7 @@ ERROR_CODES = (
     "too_short",  # under min speech seconds after VAD
     "silent",  # no speech at all
     "clipped",  # heavy clipping; recording unusable
+    "no_speech",  # sound, but noise, a tone or music rather than a voice
     "decode_timeout",  # decoder ran past its time limit
     "nothing_to_say",  # text has nothing speakable
     "telegram_error",  # upload or download failed

@@ -36,6 +36,7 @@ from redis import Redis
 from rq import Queue
 
 from service.embedded_redis import EmbeddedRedis
+from sv2tts.cpuinfo import cpu_info
 from worker.__main__ import ready_workers
 from worker.api import QUEUE, SERIALIZER, SYNTH_JOB, SynthRequest, synth_job_timeout
 
@@ -135,9 +136,203 @@ def full_size_random_weights(dest: Path) -> Path:
     """Full-size synthesizer and vocoder with random weights, marked as a custom model."""
     import torch
 
+    from sv2tts.standins import random_model_state
     from sv2tts.synthesizer import SynthesizerConfig, Tacotron
     from sv2tts.vocoder import VocoderConfig, WaveRNN
-    from sv2tts.weights import random_model_state
+
+    dest.mkdir(parents=True, exist_ok=True)
+    models = {"synthesizer": Tacotron(SynthesizerConfig()), "vocoder": WaveRNN(VocoderConfig())}
+    for component, model in models.items():
+        shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+        torch.save({"model_state": random_model_state(shapes, seed=1)}, dest / f"{component}.pt")
+        (dest / f"{component}.json").write_text("{}")  # the default (published) dims
+    return dest
+
+
+def tiny_weights(dest: Path, reference: Path) -> Path:
+    """The tiny reference synthesizer and vocoder with their configs (a custom model); the
+    encoder is the one the resemblyzer package ships."""
+    if not reference.is_dir():
+        raise SystemExit(f"the tiny checkpoints are in {reference}, which is absent")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("synthesizer", "vocoder"):
+        shutil.copyfile(reference / f"{name}_tiny.pt", dest / f"{name}.pt")
+        shutil.copyfile(reference / f"{name}_tiny.json", dest / f"{name}.json")
+    return dest
+
+
+def weights_for(args: argparse.Namespace, scratch: Path) -> Path:
+    if args.weights_dir:
+        return Path(args.weights_dir)
+    if args.full_size:
+        return full_size_random_weights(scratch / "weights")
+    return tiny_weights(scratch / "weights", Path(args.reference_dir))
+
+
+def synth_request(n: int, text: str) -> SynthRequest:
+    return SynthRequest(
+        request_id=n,
+        user_id=n,
+        chat_id=100_000 + n,
+        reply_to_message_id=None,
+        text=text,
+        embedding=[1 / 16] * 256,
+        enqueued_at=time.time(),
+    )
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.2)
+    return value
+
+
+@contextlib.contextmanager
+def worker_processes(count: int, env: dict[str, str], logs: Path) -> Iterator[list[int]]:
+    """`count` worker processes (each in a session of its own), stopped with SIGTERM after."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for n in range(count):
+            with (logs / f"worker-{n}.log").open("wb") as log:
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "worker"],
+                        env=env,
+                        cwd=ROOT,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        yield [process.pid for process in started]
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def run_once(
+    api: BotApiSink, redis_url: str, env: dict[str, str], workers: int, jobs: int, text: str
+) -> RunResult:
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    with (
+        tempfile.TemporaryDirectory(prefix="worker-bench-logs-") as logs,
+        worker_processes(workers, env, Path(logs)) as pids,
+    ):
+        for pid in pids:
+            wait_until(
+                lambda pid=pid: any(w.get("pid") == pid for w in ready_workers(redis)),
+                600,
+                f"worker {pid} to load its models (log in {logs})",
+            )
+        since = len(api.uploads)
+        queue = Queue(QUEUE, connection=redis, serializer=SERIALIZER)
+        requests = [synth_request(n, text) for n in range(jobs)]
+        first = time.time()
+        for request in requests:
+            queue.enqueue(SYNTH_JOB, request.to_dict(), job_timeout=synth_job_timeout(text) * 10)
+        uploads = wait_until(
+            lambda: (found := api.uploads_since(since)) and len(found) >= jobs and found,
+            3600,
+            f"{jobs} voice notes",
+        )
+    sent = {upload.chat_id: upload.at for upload in uploads}
+    latencies = [sent[r.chat_id] - r.enqueued_at for r in requests]
+    audio = sum(upload.duration for upload in uploads)
+    return RunResult(workers, jobs, max(sent.values()) - first, latencies, audio)
+
+
+def describe(result: RunResult) -> str:
+    return (
+        f"{result.workers} worker(s): {result.jobs} jobs in {result.wall_seconds:.1f} s = "
+        f"{result.jobs_per_minute:.1f} jobs/min; latency p50 {result.percentile(0.5):.1f} s, "
+        f"p95 {result.percentile(0.95):.1f} s; {result.audio_seconds / result.jobs:.1f} s of "
+        f"audio per job"
+    )
+
+
+def worker_env(api: BotApiSink, redis_url: str, weights: Path, args: argparse.Namespace) -> dict:
+    """Only what a worker needs: nothing of a developer's environment or .env leaks in."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+        BOT_TOKEN=BENCH_TOKEN,
+        TELEGRAM_API_URL=api.url,
+        REDIS_URL=redis_url,
+        SV2TTS_WEIGHTS_DIR=str(weights),
+        DEVICE=args.device,
+        OMP_NUM_THREADS=str(args.threads),
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def main() -> None:
+            app = web.Application(client_max_size=64 * 1024 * 1024)
+            app.router.add_route("*", "/bot{token}/{method}", self._answer)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.url = f"http://127.0.0.1:{port}"
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self._stop.wait()
+            await runner.cleanup()
+
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(main())
+
+    def __enter__(self) -> BotApiSink:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=10)
+
+    def uploads_since(self, count: int) -> list[Upload]:
+        with self._lock:
+            return self.uploads[count:]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    workers: int
+    jobs: int
+    wall_seconds: float
+    latencies: list[float]
+    audio_seconds: float
+
+    @property
+    def jobs_per_minute(self) -> float:
+        return 60.0 * self.jobs / self.wall_seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def full_size_random_weights(dest: Path) -> Path:
+    """Full-size synthesizer and vocoder with random weights, marked as a custom model."""
+    import torch
+
+    from sv2tts.standins import random_model_state
+    from sv2tts.synthesizer import SynthesizerConfig, Tacotron
+    from sv2tts.vocoder import VocoderConfig, WaveRNN
 
     dest.mkdir(parents=True, exist_ok=True)
     models = {"synthesizer": Tacotron(SynthesizerConfig()), "vocoder": WaveRNN(VocoderConfig())}
@@ -309,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         else "TINY random weights (measures the worker's overhead, not the real models)"
     )
     print(f"worker bench: {args.jobs} jobs of {len(args.text)} characters, {kind}")
-    print(f"{cpu_model()}; device {args.device}, {args.threads} torch thread(s) per worker")
+    print(f"device {args.device}, {args.threads} torch thread(s) per worker")
+    print(f"CPU: {cpu_info().describe()}")
     with (
         tempfile.TemporaryDirectory(prefix="worker-bench-") as scratch,
         EmbeddedRedis(None, persist=False) as redis,

@@ -16,9 +16,10 @@ import numpy as np
 
 from service.settings import RecordingLimitSettings
 from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
-from sv2tts.pipeline import PipelineError, RecordingLimits
+from sv2tts.errors import EngineError
+from sv2tts.recording import RecordingLimits
 from worker.api import EmbedError, EmbedRequest, EmbedResult
-from worker.engine import Engine
+from worker.engine import Embeds
 from worker.runtime import Runtime
 from worker.telegram import BotApi, FileTooLarge, TelegramPermanentError
 
@@ -69,21 +70,21 @@ def run_embed(runtime: Runtime, request: EmbedRequest) -> EmbedResult:
 
 
 def embed_recording(
-    engine: Engine, data: bytes | Path, limits: RecordingLimitSettings
+    engine: Embeds, data: bytes | Path, limits: RecordingLimitSettings
 ) -> EmbedResult:
     """Decode (within the limits), check and embed one recording: what every voice is made of,
     whether a user sent it or an admin imports it into the bank."""
     wav = decoded_recording(data, limits.max_audio_bytes, limits.max_audio_seconds)
     try:
         voice = engine.embed(wav, RecordingLimits(limits.min_speech_seconds))
-    except PipelineError as error:  # silent, clipped, too short
+    except EngineError as error:  # silent, clipped, no speech, too short
         raise EmbedError(error.code, error.detail) from error
     return EmbedResult(
         embedding=[float(x) for x in voice.vector],
         encoder_id=voice.encoder_id,
-        speech_seconds=voice.speech_seconds,
-        total_seconds=voice.total_seconds,
-        level_dbfs=voice.level_dbfs,
-        clipped_fraction=voice.clipped_fraction,
+        speech_seconds=voice.recording.speech_seconds,
+        total_seconds=voice.recording.total_seconds,
+        level_dbfs=voice.recording.level_dbfs,
+        clipped_fraction=voice.recording.clipped_fraction,
         recording_ogg=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
     )

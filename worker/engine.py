@@ -12,27 +12,42 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from sv2tts.pipeline import Embedding, RecordingLimits
+from sv2tts.recording import RecordingLimits
+from sv2tts.voices import Voice
 
 if TYPE_CHECKING:
     from sv2tts.pipeline import Pipeline
+    from sv2tts.voices import VoiceEncoder
     from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Embedding", "Engine", "PipelineEngine", "RecordingLimits", "load_engine"]
+__all__ = [
+    "Embeds",
+    "Engine",
+    "PipelineEngine",
+    "RecordingLimits",
+    "Voice",
+    "VoiceEngine",
+    "load_engine",
+    "load_voice_engine",
+]
 
 
-class Engine(Protocol):
+class Embeds(Protocol):
+    """What turns a recording into a voice (a worker's engine, or the bank import's encoder)."""
+
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
+        """The voice of 16 kHz `wav`; an EngineError with a code when it fails `limits`."""
+        ...
+
+
+class Engine(Embeds, Protocol):
     encoder_id: str
     sample_rate: int  # of the waveforms `speak` returns
 
-    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
-        """The voice of 16 kHz `wav`; a PipelineError with a code when it fails `limits`."""
-        ...
-
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
-        """Speech of `text` in that voice; a PipelineError("nothing_to_say") if none."""
+        """Speech of `text` in that voice; an EngineError("nothing_to_say") if none."""
         ...
 
     def describe(self) -> dict[str, Any]: ...
@@ -46,7 +61,7 @@ class PipelineEngine:
         self.encoder_id: str = pipeline.encoder_id
         self.sample_rate: int = pipeline.sample_rate
 
-    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
         return self._pipeline.embed(wav, 16000, limits=limits)
 
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
@@ -57,9 +72,19 @@ class PipelineEngine:
         return {"device": info["device"], "weights": info}
 
 
-def load_engine(settings: WorkerSettings, *, voices_only: bool = False) -> PipelineEngine:
+class VoiceEngine:
+    """The speaker encoder alone, behind `Embeds` (bank imports make voices, never speech)."""
+
+    def __init__(self, encoder: VoiceEncoder) -> None:
+        self._encoder = encoder
+
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
+        return self._encoder.embed(wav, 16000, limits=limits)
+
+
+def load_engine(settings: WorkerSettings) -> PipelineEngine:
     """Load the models from SV2TTS_WEIGHTS_DIR on the settings' device (WeightsError if
-    unusable); `voices_only`: the speaker encoder alone (embed, no speech)."""
+    unusable)."""
     from sv2tts.pipeline import Pipeline
 
     return PipelineEngine(
@@ -67,6 +92,14 @@ def load_engine(settings: WorkerSettings, *, voices_only: bool = False) -> Pipel
             settings.sv2tts_weights_dir,
             device=settings.device.value,
             threads=settings.torch_threads or None,
-            encoder_only=voices_only,
         )
+    )
+
+
+def load_voice_engine(settings: WorkerSettings) -> VoiceEngine:
+    """The speaker encoder of SV2TTS_WEIGHTS_DIR (or resemblyzer's) on the settings' device."""
+    from sv2tts.loading import load_voice_encoder
+
+    return VoiceEngine(
+        load_voice_encoder(settings.sv2tts_weights_dir, device=settings.device.value)
     )

@@ -13,12 +13,10 @@ from pathlib import Path
 from pydantic import Field
 
 from service.settings import RecordingLimitSettings, load
+from sv2tts.choices import DEVICES
 
-
-class Device(StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+# The engine's device names (auto, cpu, cuda), as an enum the settings validate against.
+Device = StrEnum("Device", [(name, name) for name in DEVICES])  # type: ignore[misc]
 
 
 class WorkerSettings(RecordingLimitSettings):

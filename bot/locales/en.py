@@ -82,6 +82,10 @@ TEXTS = Texts(
             "This recording is badly distorted (too loud). Record again a bit further "
             "from the microphone."
         ),
+        "no_speech": (
+            "I hear sound but no one speaking: it sounds like noise, a tone or music. "
+            "Send a recording of someone talking."
+        ),
         "decode_timeout": "This file took too long to read. Try another recording.",
         "telegram_error": "I could not fetch the file from Telegram. Please send it again.",
         "weights_missing": "The voice engine is not set up yet. Please try again later.",

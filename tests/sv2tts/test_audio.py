@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from sv2tts import audio, dsp
-from sv2tts.audio import AudioError, decode_audio, encode_mp3, encode_ogg_opus, encoded_duration
+from sv2tts.audio import decode_audio, encode_mp3, encode_ogg_opus, encoded_duration
+from sv2tts.errors import ENGINE_ERROR_CODES, AudioError
 from worker.api import ERROR_CODES
 
 Encoder = Callable[[np.ndarray, int], bytes]
@@ -174,7 +175,7 @@ def test_decode_past_its_time_limit_is_killed(source_mp3: Path) -> None:
 
 
 def test_error_codes_are_those_of_the_worker_contract() -> None:
-    assert set(audio.DECODE_ERROR_CODES) <= set(ERROR_CODES)
+    assert set(ENGINE_ERROR_CODES) <= set(ERROR_CODES)
     with pytest.raises(ValueError, match="unknown"):
         AudioError("no_such_code")
 
@@ -226,3 +227,59 @@ def test_encoding_accepts_other_sample_rates() -> None:
 
     assert encoded_duration(encode_ogg_opus(wav, 22050)) == pytest.approx(1.0, abs=0.05)
     assert encoded_duration(encode_mp3(wav, 22050)) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("layout", ["stereo", "5.1", "7.1"])
+def test_downmix_averages_channels_instead_of_adding_them(
+    source_mp3: Path, tmp_path: Path, layout: str
+) -> None:
+    # The same voice in every channel: the mono mix is that voice, not a louder (clipped) one.
+    channels = {"stereo": 2, "5.1": 6, "7.1": 8}[layout]
+    pan = "|".join(f"c{i}=c0" for i in range(channels))
+    path = tmp_path / "many.flac"
+    ffmpeg("-i", str(source_mp3), "-af", f"pan={layout}|{pan}", "-c:a", "flac", str(path))
+    mono, mixed = decode_audio(source_mp3), decode_audio(path)
+    n = min(len(mono), len(mixed))
+    assert dsp.rms_dbfs(mixed[:n]) == pytest.approx(dsp.rms_dbfs(mono[:n]), abs=0.2)
+    assert np.abs(mixed).max() <= np.abs(mono).max() * 1.01
+
+
+def dominant_frequency(wav: np.ndarray, sr: int = 16000) -> float:
+    spectrum = np.abs(np.fft.rfft(wav * np.hanning(len(wav)), 8 * len(wav)))
+    return float(np.argmax(spectrum) * sr / (8 * len(wav)))
+
+
+@pytest.mark.parametrize("factor", [0.75, 1.25, 1.5])
+def test_change_tempo_scales_the_length_and_keeps_the_pitch(factor: float) -> None:
+    t = np.arange(3 * 16000) / 16000
+    wav = (0.4 * np.sin(2 * np.pi * 440.0 * t) + 0.2 * np.sin(2 * np.pi * 880.0 * t)).astype(
+        np.float32
+    )
+    out = audio.change_tempo(wav, 16000, factor)
+    assert out.dtype == np.float32
+    assert len(out) == pytest.approx(len(wav) / factor, rel=0.03)
+    middle = out[len(out) // 4 : 3 * len(out) // 4]
+    assert dominant_frequency(middle) == pytest.approx(440.0, rel=0.005)
+
+
+def test_change_tempo_keeps_the_pitch_of_speech(source_mp3: Path) -> None:
+    from sv2tts.recording import VOICED_CORRELATION, pitch_track
+
+    speech = decode_audio(source_mp3)
+
+    def median_pitch(wav: np.ndarray) -> float:
+        pitch, periodicity = pitch_track(wav, 16000)
+        return float(np.median(pitch[periodicity >= VOICED_CORRELATION]))
+
+    faster = audio.change_tempo(speech, 16000, 1.5)
+    assert len(faster) == pytest.approx(len(speech) / 1.5, rel=0.03)
+    # A resampling speed-up would raise the pitch by the factor (7 semitones); this keeps it.
+    assert median_pitch(faster) == pytest.approx(median_pitch(speech), rel=0.03)
+
+
+def test_change_tempo_refuses_factors_out_of_range_and_leaves_one_alone() -> None:
+    wav = np.linspace(-0.5, 0.5, 1600, dtype=np.float32)
+    np.testing.assert_array_equal(audio.change_tempo(wav, 16000, 1.0), wav)
+    for factor in (0.5, 2.0):
+        with pytest.raises(ValueError, match="tempo"):
+            audio.change_tempo(wav, 16000, factor)

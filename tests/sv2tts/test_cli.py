@@ -197,3 +197,47 @@ def test_download_accepts_the_flags_the_deployment_uses() -> None:
     )
     assert args.no_progress and args.verbose and args.only == ["encoder"]
     assert args.weights_dir == Path("/weights")
+
+
+def test_embed_json_reports_the_no_speech_measure_of_refused_files_too(
+    capsys: pytest.CaptureFixture[str], weights_dir: Path, audio_dir: Path, tmp_path: Path
+) -> None:
+    noise = tmp_path / "noise.wav"
+    rng = np.random.default_rng(5)
+    soundfile.write(noise, 0.1 * rng.standard_normal(16000 * 4), 16000)
+    speech = audio_dir / "6829_00000.mp3"
+    code, out, err = run_cli(
+        capsys, "embed", str(noise), str(speech), "--json", "--weights-dir", str(weights_dir)
+    )
+    assert code == 1
+    assert err.startswith(f"error: {noise}: no_speech")
+    refused, accepted = (json.loads(line) for line in out.splitlines())
+    assert refused["file"] == str(noise) and refused["error"] == "no_speech"
+    assert refused["speech_seconds"] > 3.5  # what the VAD alone would have taken
+    assert refused["intonation_share"] < 0.06 < 0.2 < accepted["intonation_share"]
+    assert "error" not in accepted and len(accepted["vector"]) == 256
+
+
+def test_say_json_reports_the_likeness_of_what_it_wrote(
+    capsys: pytest.CaptureFixture[str], weights_dir: Path, audio_dir: Path, tmp_path: Path
+) -> None:
+    from sv2tts.loading import load_voice_encoder
+
+    recording = audio_dir / "p260_00000.mp3"
+    out_path = tmp_path / "said.wav"
+    code, out, err = run_cli(
+        capsys,
+        *("say", "--voice", str(recording), "--text", "Hello there.", "--seed", "3", *FAST),
+        *("--json", "--pace", "1.25", "-o", str(out_path), "--weights-dir", str(weights_dir)),
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["file"] == str(out_path) and report["sentences"] == ["hello there."]
+    wav, rate = soundfile.read(out_path, dtype="float32")
+    assert report["seconds"] == pytest.approx(len(wav) / rate, abs=0.001)
+    # The figure is the written output embedded again against the voice: recomputed from
+    # the file (16-bit samples), it comes out the same.
+    encoder = load_voice_encoder(weights_dir, device="cpu")
+    voice = encoder.embed(audio.decode_audio(recording))
+    assert report["likeness"] == pytest.approx(encoder.likeness(wav, rate, voice), abs=0.02)
+    assert -1.0 <= report["likeness"] < 0.9  # tiny random weights do not speak like anyone

@@ -161,43 +161,6 @@ def test_voice_mask_refuses_a_rate_webrtcvad_cannot_take() -> None:
         dsp.voice_mask(np.zeros(22050, np.float32), dsp.EncoderSignal(sample_rate=22050))
 
 
-def test_measure_recording_reports_speech_and_level(speech: np.ndarray) -> None:
-    quiet = speech * np.float32(0.1)
-    wav = np.concatenate([np.zeros(SR * 3, np.float32), quiet])
-
-    stats = dsp.measure_recording(wav, SR)
-
-    assert stats.total_seconds == pytest.approx(len(wav) / SR)
-    assert 3.5 < stats.speech_seconds < len(speech) / SR + 0.25
-    speech_level = dsp.rms_dbfs(dsp.trim_long_silences(dsp.normalize_volume(speech, -30.0)))
-    # The level is that of the speech as received (20 dB under the loud copy), not raised.
-    assert stats.level_dbfs == pytest.approx(speech_level - 20.0, abs=1.5)
-    assert stats.clipped_fraction == 0.0
-
-
-def test_measure_recording_counts_clipped_samples() -> None:
-    wav = np.clip(tone(1.0, 2.0), -1.0, 1.0)
-
-    stats = dsp.measure_recording(wav, SR)
-
-    expected = float(np.mean(np.abs(wav) >= dsp.CLIP_LEVEL))
-    assert stats.clipped_fraction == pytest.approx(expected)
-    assert stats.clipped_fraction > 0.5
-
-
-def test_measure_recording_of_silence_finds_no_speech() -> None:
-    stats = dsp.measure_recording(np.zeros(SR * 2, np.float32), SR)
-
-    assert stats.speech_seconds == 0.0
-    assert stats.level_dbfs == dsp.SILENCE_DBFS
-
-
-def test_measure_recording_resamples_other_rates(speech: np.ndarray) -> None:
-    stats = dsp.measure_recording(dsp.resample(speech, SR, 48000), 48000)
-
-    assert stats.total_seconds == pytest.approx(len(speech) / SR, abs=0.01)
-
-
 # --- output finishing ----------------------------------------------------------------------------
 
 

@@ -1,4 +1,7 @@
-"""The pipeline facade: tiny synthesizer and vocoder, the real encoder (resemblyzer's file)."""
+"""The pipeline facade: tiny synthesizer and vocoder, the real encoder (resemblyzer's file).
+
+The facade takes samples: files are decoded first, as the CLI and the worker do.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +15,22 @@ import pytest
 import torch
 
 from sv2tts import audio, dsp
-from sv2tts.bench import random_pipeline, random_speaker, random_synthesizer, random_vocoder
-from sv2tts.pipeline import (
-    Embedding,
-    NothingToSay,
-    Pipeline,
-    RecordingError,
-    RecordingLimits,
-    SynthesisOptions,
-    choose_device,
-    joined_mels,
-    length_batches,
-    padded_batch,
-    recording_problem,
-    speaker_vector,
+from sv2tts.devices import choose_device
+from sv2tts.embedding import speaker_vector
+from sv2tts.errors import NothingToSay, RecordingError
+from sv2tts.loading import load_voice_encoder
+from sv2tts.pipeline import Pipeline
+from sv2tts.recording import RecordingLimits, RecordingStats, recording_problem
+from sv2tts.speech import SynthesisOptions, joined_mels, length_batches, padded_batch
+from sv2tts.standins import (
+    random_speaker,
+    random_speech,
+    random_synthesizer,
+    random_vocoder,
+    read_reference_shapes,
 )
-from sv2tts.weights import WeightsError, bundled_encoder_path, read_manifest, read_reference_shapes
+from sv2tts.voices import Voice
+from sv2tts.weights import WeightsError, bundled_encoder_path, read_manifest
 from tests.fakes.weights import make_tiny_weights_dir
 
 HOP = 200
@@ -56,13 +59,14 @@ def speech(audio_dir: Path) -> np.ndarray:
 def test_embed_of_a_real_mp3_is_a_unit_vector_with_its_measurements(
     pipeline: Pipeline, audio_dir: Path
 ) -> None:
-    voice = pipeline.embed(audio_dir / "p240_00000.mp3")
+    voice = pipeline.embed(audio.decode_audio(audio_dir / "p240_00000.mp3"))
     assert voice.vector.shape == (256,) and voice.vector.dtype == np.float32
     assert np.linalg.norm(voice.vector) == pytest.approx(1.0, abs=1e-5)
-    assert 4.5 < voice.total_seconds < 5.5
-    assert 2.0 < voice.speech_seconds <= voice.total_seconds
-    assert -40.0 < voice.level_dbfs < 0.0
-    assert voice.clipped_fraction < 0.01
+    stats = voice.recording
+    assert 4.5 < stats.total_seconds < 5.5
+    assert 2.0 < stats.speech_seconds <= stats.total_seconds
+    assert -40.0 < stats.level_dbfs < 0.0
+    assert stats.clipped_fraction < 0.01
     assert voice.encoder_id == read_manifest().spec("encoder").sha256[:16]
     assert pipeline.encoder_id == voice.encoder_id
 
@@ -71,14 +75,14 @@ def test_embed_matches_the_reference_encoder_output(
     pipeline: Pipeline, audio_dir: Path, reference_dir: Path
 ) -> None:
     reference = np.load(reference_dir / "encoder_reference.npz")
-    voice = pipeline.embed(audio_dir / "6829_00000.mp3")
+    voice = pipeline.embed(audio.decode_audio(audio_dir / "6829_00000.mp3"))
     assert float(voice.vector @ reference["6829_00000__embed"]) >= 0.995
 
 
 def test_embed_of_samples_equals_embed_of_the_file(
     pipeline: Pipeline, audio_dir: Path, speech: np.ndarray
 ) -> None:
-    from_file = pipeline.embed(audio_dir / "p240_00000.mp3")
+    from_file = pipeline.embed(audio.decode_audio((audio_dir / "p240_00000.mp3").read_bytes()))
     from_samples = pipeline.embed(speech, 16000)
     np.testing.assert_allclose(from_samples.vector, from_file.vector, atol=1e-6)
     # Another rate is resampled first: the voice stays the same one.
@@ -87,8 +91,8 @@ def test_embed_of_samples_equals_embed_of_the_file(
 
 
 def test_different_speakers_get_different_embeddings(pipeline: Pipeline, audio_dir: Path) -> None:
-    a = pipeline.embed(audio_dir / "p240_00000.mp3").vector
-    b = pipeline.embed(audio_dir / "1320_00000.mp3").vector
+    a = pipeline.embed(audio.decode_audio(audio_dir / "p240_00000.mp3")).vector
+    b = pipeline.embed(audio.decode_audio(audio_dir / "1320_00000.mp3")).vector
     assert float(a @ b) < 0.85
 
 
@@ -100,6 +104,7 @@ def test_embedding_is_usable_as_an_array_and_as_json(
     data = json.loads(json.dumps(voice.as_dict()))
     assert len(data["vector"]) == 256 and data["encoder_id"] == voice.encoder_id
     assert set(data) >= {"speech_seconds", "total_seconds", "level_dbfs", "clipped_fraction"}
+    assert data["intonation_share"] == voice.recording.intonation_share
 
 
 def test_silence_is_refused_as_silent(pipeline: Pipeline) -> None:
@@ -116,7 +121,7 @@ def test_short_speech_is_refused_unless_the_limit_allows_it(
         pipeline.embed(clip)
     assert error.value.code == "too_short"
     voice = pipeline.embed(clip, limits=RecordingLimits(min_speech_seconds=0.5))
-    assert voice.speech_seconds < 2.0
+    assert voice.recording.speech_seconds < 2.0
 
 
 def test_clipped_recording_is_refused_as_clipped(pipeline: Pipeline, speech: np.ndarray) -> None:
@@ -129,13 +134,22 @@ def test_clipped_recording_is_refused_as_clipped(pipeline: Pipeline, speech: np.
 
 def test_recording_problems_come_in_the_order_the_user_must_fix_them() -> None:
     limits = RecordingLimits(min_speech_seconds=2.0, silent_dbfs=-55.0, max_clipped_fraction=0.01)
-    quiet_short_clipped = dsp.RecordingStats(5.0, 1.0, -70.0, 0.2)
-    assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore[union-attr]
-    loud_short_clipped = dsp.RecordingStats(5.0, 1.0, -10.0, 0.2)
-    assert recording_problem(loud_short_clipped, limits).code == "clipped"  # type: ignore[union-attr]
-    short = dsp.RecordingStats(5.0, 1.0, -10.0, 0.0)
-    assert recording_problem(short, limits).code == "too_short"  # type: ignore[union-attr]
-    assert recording_problem(dsp.RecordingStats(5.0, 3.0, -10.0, 0.0), limits) is None
+
+    def stats(speech: float, level: float, clipped: float, intonation: float = 0.4) -> object:
+        return RecordingStats(5.0, speech, level, clipped, intonation)
+
+    quiet_short_clipped = stats(1.0, -70.0, 0.2, 0.0)
+    assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore
+    loud_short_clipped = stats(1.0, -10.0, 0.2, 0.0)
+    assert recording_problem(loud_short_clipped, limits).code == "clipped"  # type: ignore
+    noise = stats(5.0, -10.0, 0.0, 0.05)
+    assert recording_problem(noise, limits).code == "no_speech"  # type: ignore
+    short = stats(1.0, -10.0, 0.0)
+    assert recording_problem(short, limits).code == "too_short"  # type: ignore
+    assert recording_problem(stats(3.0, -10.0, 0.0), limits) is None
+    # Shorter than the speech it must hold: too short, whatever it holds.
+    brief = RecordingStats(0.05, 0.0, -120.0, 0.5, 0.0)
+    assert recording_problem(brief, limits).code == "too_short"  # type: ignore
 
 
 def test_synthesize_gives_16k_float_audio_as_long_as_the_decoded_frames(
@@ -221,10 +235,10 @@ def test_joined_mels_put_silent_frames_between_sentences() -> None:
 def test_encoder_only_load_needs_no_synthesizer(tmp_path: Path, speech: np.ndarray) -> None:
     if bundled_encoder_path() is None:
         pytest.skip("resemblyzer's encoder weights are absent")
-    voices = Pipeline.load(tmp_path, device="cpu", encoder_only=True)
+    voices = load_voice_encoder(tmp_path, device="cpu")
     assert voices.embed(speech).vector.shape == (256,)
-    with pytest.raises(RuntimeError, match="voices only"):
-        voices.synthesize("Hello.", random_speaker())
+    # A voice encoder is no synthesizer: there is nothing to call that could fail later.
+    assert not hasattr(voices, "synthesize")
 
 
 def test_full_load_without_synthesizer_names_the_file_and_the_fix(tmp_path: Path) -> None:
@@ -237,7 +251,7 @@ def test_griffin_lim_pipeline_needs_no_vocoder_file(weights_dir: Path, tmp_path:
     for name in ("synthesizer.pt", "synthesizer.json"):
         shutil.copyfile(weights_dir / name, tmp_path / name)
     pipeline = Pipeline.load(tmp_path, device="cpu", vocoder="griffinlim")
-    assert pipeline.vocoder is None
+    assert "wavernn" not in pipeline.speech.vocoders
     options = SynthesisOptions(max_steps=8, deterministic=True)
     assert pipeline.synthesize("Hi.", random_speaker(), options).size > 0
     with pytest.raises(ValueError, match="WaveRNN"):
@@ -264,18 +278,51 @@ def test_full_size_random_models_load_strictly_from_the_official_shapes(
 
 
 def test_forced_decoder_length_is_proportional_to_the_text(reference_dir: Path) -> None:
-    pipeline = random_pipeline("cpu", shapes_path=reference_dir / "state_dicts.json")
-    options = SynthesisOptions(
-        vocoder="griffinlim", force_frames_per_symbol=4.0, deterministic=True
+    speech = random_speech(
+        "cpu", shapes_path=reference_dir / "state_dicts.json", frames_per_symbol=4.0
     )
+    options = SynthesisOptions(vocoder="griffinlim", deterministic=True)
     text = "Short one."
-    result = pipeline.synthesize_detailed(text, random_speaker(), options)
-    symbols = len(pipeline.frontend.symbols.encode(result.sentences[0]))
+    result = speech.synthesize_detailed(text, random_speaker(), options)
+    symbols = len(speech.frontend.symbols.encode(result.sentences[0]))
     assert result.mel_frames == math.ceil(4.0 * symbols / 2) * 2
     assert isinstance(result.wav, np.ndarray) and result.wav.size > 0
 
 
-def test_embedding_dataclass_is_frozen() -> None:
-    voice = Embedding(np.ones(256, np.float32) / 16, "x", 1.0, 1.0, -20.0, 0.0)
+def test_voice_dataclass_is_frozen() -> None:
+    voice = Voice(np.ones(256, np.float32) / 16, "x", RecordingStats(1.0, 1.0, -20.0, 0.0, 0.4))
     with pytest.raises(AttributeError):
         voice.encoder_id = "y"  # type: ignore[misc]
+
+
+def test_likeness_is_computed_from_the_waveform_it_is_given(
+    pipeline: Pipeline, audio_dir: Path, speech: np.ndarray
+) -> None:
+    voice = pipeline.embed(speech)
+    own_half = speech[: len(speech) // 2]
+    other = audio.decode_audio(audio_dir / "1320_00000.mp3")
+    own, others = pipeline.likeness(own_half, voice), pipeline.likeness(other, voice)
+    # The voice's own recording sounds like it, another speaker's much less.
+    assert own > 0.9 and others < 0.8
+    # It is the cosine of the waveform embedded again, so another waveform, another figure.
+    again = pipeline.voices.embedding(own_half, 16000)
+    assert own == pytest.approx(float(again @ voice.vector), abs=1e-6)
+    assert pipeline.likeness(np.zeros(16000 * 3, np.float32), voice) == 0.0
+
+
+def test_pace_changes_the_length_of_speech(pipeline: Pipeline) -> None:
+    # Two seconds: long enough for atempo's windows (tens of ms) not to blur the ratio.
+    base = SynthesisOptions(max_steps=160, vocoder="griffinlim", deterministic=True)
+    normal = pipeline.synthesize("Just one sentence.", random_speaker(), base)
+    faster = pipeline.synthesize(
+        "Just one sentence.", random_speaker(), SynthesisOptions(**{**_fields(base), "pace": 1.5})
+    )
+    assert len(faster) == pytest.approx(len(normal) / 1.5, rel=0.05)
+    with pytest.raises(ValueError, match="pace"):
+        SynthesisOptions(pace=2.0)
+
+
+def _fields(options: SynthesisOptions) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return asdict(options)

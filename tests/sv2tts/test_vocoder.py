@@ -11,21 +11,16 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from sv2tts.pipeline import (
-    WAVERNN_FOLDS,
-    SynthesisOptions,
-    configure_cpu_threads,
-    wavernn_folds,
-)
+from sv2tts.devices import configure_cpu_threads
+from sv2tts.speech import WAVERNN_FOLDS, SynthesisOptions, wavernn_folds
 from sv2tts.vocoder import (
     VocoderConfig,
     WaveRNN,
     crossfade_and_unfold,
     fold_with_overlap,
     load_vocoder,
-    onednn_linear_available,
-    sample_classes,
 )
+from sv2tts.vocoder_fast import onednn_linear_available, sample_classes, sample_sequence
 from tests.sv2tts.conftest import DEVICES
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -202,8 +197,8 @@ def test_onednn_and_blas_products_give_the_same_samples(tiny: WaveRNN) -> None:
     mels = torch.rand(3, 500, tiny.config.feat_dims) * 2 - 1
     aux = torch.randn(3, 500, tiny.config.res_out_dims)
     with torch.inference_mode():
-        blas = tiny.sample_sequence(mels, aux, True, onednn=False)
-        onednn = tiny.sample_sequence(mels, aux, True, onednn=True)
+        blas = sample_sequence(tiny, mels, aux, True, onednn=False)
+        onednn = sample_sequence(tiny, mels, aux, True, onednn=True)
     torch.testing.assert_close(onednn, blas, atol=0, rtol=0)
 
 
@@ -245,3 +240,64 @@ def test_configure_cpu_threads_sets_torch_threads() -> None:
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="threads"):
         configure_cpu_threads(0)
+
+
+# --- the fast sample loop, pinned to the plain reference step -------------------------------
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+def test_plain_reference_loop_reproduces_reference_waveform(
+    tiny: WaveRNN, reference: dict[str, np.ndarray], batched: bool
+) -> None:
+    wav = tiny.generate(
+        torch.from_numpy(reference["mel"]),
+        batched=batched,
+        target=int(reference["target"]),
+        overlap=int(reference["overlap"]),
+        deterministic=True,
+        plain=True,
+    )
+    expected = reference["batched" if batched else "unbatched"]
+    assert wav.shape == expected.shape
+    assert np.abs(wav - expected).max() <= 1e-4
+
+
+def _conditioning(model: WaveRNN, mels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    pad = model.config.pad
+    with torch.inference_mode():
+        return model.upsample(torch.nn.functional.pad(mels, (pad, pad)))
+
+
+def test_fast_loop_draws_the_samples_of_the_plain_loop(tiny: WaveRNN) -> None:
+    torch.manual_seed(6)
+    mels_up, aux = _conditioning(tiny, torch.rand(3, 80, 4) * 2 - 1)
+    with torch.inference_mode():
+        plain = tiny.sample_plain(mels_up, aux, deterministic=True)
+        fast = sample_sequence(tiny, mels_up, aux, True)
+    assert fast.shape == plain.shape == (3, 4 * tiny.config.hop_length)
+    # Every one of the 2400 argmax decisions agrees: one that flipped would send that
+    # row's recurrence elsewhere and its later samples with it.
+    assert torch.equal(fast, plain)
+    # ... and the pinned signal is not a constant one.
+    assert len(torch.unique(plain)) >= 3 and int((plain[:, 1:] != plain[:, :-1]).sum()) >= 10
+
+
+def test_teacher_forced_forward_is_the_step_run_over_a_sequence(tiny: WaveRNN) -> None:
+    torch.manual_seed(7)
+    mels = torch.rand(2, 80, 3) * 2 - 1
+    mels_up, aux = _conditioning(tiny, mels)
+    with torch.inference_mode():
+        samples = sample_sequence(tiny, mels_up, aux, True)
+        previous = torch.nn.functional.pad(samples[:, :-1], (1, 0))
+        logits = tiny(previous, mels)
+        stepped = []
+        h1 = h2 = torch.zeros(2, tiny.config.rnn_dims)
+        for t in range(samples.size(1)):
+            step, h1, h2 = tiny.step_logits(
+                previous[:, t : t + 1], mels_up[:, t], aux[:, t], h1, h2
+            )
+            stepped.append(step)
+    torch.testing.assert_close(logits, torch.stack(stepped, dim=1), atol=1e-5, rtol=1e-5)
+    # Given the fast loop's own history, the plain network picks the fast loop's classes.
+    levels = tiny.class_levels(torch.device("cpu"), torch.float32)
+    assert torch.equal(levels[logits.argmax(dim=2)], samples)

@@ -17,15 +17,12 @@ from pathlib import Path
 import pytest
 
 from sv2tts import weights
+from sv2tts.download import LOCK_NAME, download_weights, exclusive_lock, part_path
 from sv2tts.weights import (
     HASH_CACHE_NAME,
-    LOCK_NAME,
     Manifest,
     WeightsError,
     WeightSpec,
-    download_weights,
-    exclusive_lock,
-    part_path,
     read_manifest,
     resolve_all,
     resolve_weights,
@@ -360,7 +357,7 @@ def test_download_without_a_progress_bar_logs_progress_lines(
     state, url = hub
     manifest = manifest_for(state, url)
     part_path(tmp_path / "synthesizer.pt").write_bytes(state.files["synthesizer.pt"][:200_000])
-    with caplog.at_level(logging.INFO, logger="sv2tts.weights"):
+    with caplog.at_level(logging.INFO, logger="sv2tts.download"):
         download_weights(tmp_path, manifest, components=["synthesizer"], progress=False)
     percents = [int(m) for m in re.findall(r"synthesizer\.pt: (\d+)%", caplog.text)]
     # Resumed at half: no line for what was already there, then rising to 100 %.

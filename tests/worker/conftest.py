@@ -11,8 +11,8 @@ import pytest
 from redis import Redis
 
 from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
-from sv2tts.dsp import measure_recording
-from sv2tts.pipeline import Embedding, RecordingLimits, recording_problem
+from sv2tts.recording import RecordingLimits, measure_recording, recording_problem
+from sv2tts.voices import Voice
 from tests.fakes.botapi import FakeBotAPI
 from worker.runtime import Runtime, build_runtime
 from worker.settings import WorkerSettings
@@ -34,21 +34,14 @@ class ToneEngine:
         self.spoken: list[str] = []
         self.fail_with: BaseException | None = None
 
-    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Embedding:
+    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
         stats = measure_recording(wav, 16000)
         problem = recording_problem(stats, limits)
         if problem is not None:
             raise problem
         vector = np.zeros(256, dtype=np.float32)
         vector[0] = 1.0
-        return Embedding(
-            vector=vector,
-            encoder_id=self.encoder_id,
-            speech_seconds=stats.speech_seconds,
-            total_seconds=stats.total_seconds,
-            level_dbfs=stats.level_dbfs,
-            clipped_fraction=stats.clipped_fraction,
-        )
+        return Voice(vector=vector, encoder_id=self.encoder_id, recording=stats)
 
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
         if self.fail_with is not None:

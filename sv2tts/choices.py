@@ -1,0 +1,20 @@
+"""The names of the engine's choices, torch-free: the one list of each.
+
+The app validates its settings against these (DEVICE against `DEVICES`), and the CLI offers
+them as its choices. What each name does is in `sv2tts.devices` and `sv2tts.speech`; the
+output formats are `sv2tts.audio.OutputFormat`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+DEVICES = ("auto", "cpu", "cuda")  # "auto": CUDA when PyTorch sees a GPU, else the CPU
+
+VocoderName = Literal["wavernn", "griffinlim"]
+VOCODERS: tuple[VocoderName, ...] = ("wavernn", "griffinlim")
+
+# How WaveRNN's sample loop multiplies (sv2tts.vocoder_fast): float32 is the reference's
+# arithmetic; bfloat16 and int8 are faster approximations.
+Precision = Literal["float32", "bfloat16", "int8"]
+PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "int8")
