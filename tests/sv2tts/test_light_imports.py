@@ -31,8 +31,8 @@ def test_light_modules_import_without_torch(modules: str, forbidden: tuple[str, 
     assert done.returncode == 0, done.stderr
 
 
-def test_the_bot_validates_its_device_against_the_engine_list() -> None:
-    from bot.settings import Device
+def test_the_worker_validates_its_device_against_the_engine_list() -> None:
     from sv2tts.choices import DEVICES
+    from worker.settings import Device
 
     assert tuple(d.value for d in Device) == DEVICES
