@@ -12,10 +12,7 @@ def sample_of(result: EmbedResult, kind: AudioKind) -> Sample:
     return Sample(
         embedding=np.asarray(result.embedding, dtype=np.float32),
         encoder_id=result.encoder_id,
-        speech_seconds=result.speech_seconds,
-        total_seconds=result.total_seconds,
-        level_dbfs=result.level_dbfs,
-        clipped_fraction=result.clipped_fraction,
+        recording=result.recording,
         audio=result.recording_ogg,
         audio_kind=kind,
     )

@@ -88,9 +88,9 @@ BankPage, ForgetReport, Stats, DayCount. A Sample is built by the bot from the w
 EmbedResult::
 
     Sample(embedding=np.asarray(r.embedding, np.float32), encoder_id=r.encoder_id,
-           speech_seconds=r.speech_seconds, total_seconds=r.total_seconds,
-           level_dbfs=r.level_dbfs, clipped_fraction=r.clipped_fraction,
-           audio=r.recording_ogg, audio_kind=request.kind)
+           recording=r.recording, audio=r.recording_ogg, audio_kind=request.kind)
+
+(bot/samples.py); `recording` is the engine's `sv2tts.measures.RecordingStats`.
 
 Embeddings: ``embedding_to_blob(np.ndarray) -> bytes`` and ``blob_to_embedding(bytes)``
 (256 little-endian float32, bit-identical round trip); ``voice.embedding.tolist()`` goes

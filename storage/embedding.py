@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from storage.models import EMBEDDING_DIM
+from sv2tts.embedding import l2_normalize
 
 _BLOB_DTYPE = np.dtype("<f4")
 BLOB_BYTES = EMBEDDING_DIM * _BLOB_DTYPE.itemsize
@@ -38,13 +39,6 @@ def blob_to_embedding(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=_BLOB_DTYPE).astype(np.float32, copy=True)
 
 
-def l2_normalised(embedding: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(embedding.astype(np.float64)))
-    if norm == 0.0 or not np.isfinite(norm):
-        raise ValueError("embedding has zero length; cannot normalise")
-    return (embedding.astype(np.float64) / norm).astype(np.float32)
-
-
 def merged_embedding(
     current: np.ndarray, current_seconds: float, added: np.ndarray, added_seconds: float
 ) -> np.ndarray:
@@ -58,4 +52,4 @@ def merged_embedding(
     mean = (current.astype(np.float64) * w_current + added.astype(np.float64) * w_added) / (
         w_current + w_added
     )
-    return l2_normalised(mean)
+    return l2_normalize(mean)

@@ -14,13 +14,15 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from sv2tts.choices import OutputFormat
+from sv2tts.measures import RecordingStats
+
 EMBEDDING_DIM = 256
 MAX_VOICE_NAME_CHARS = 64
 MAX_LANGUAGE_CHARS = 16
 MAX_ERROR_CODE_CHARS = 64
 
-OutputFormat = Literal["voice", "mp3"]
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("voice", "mp3")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = tuple(OutputFormat)
 
 
 class RequestStatus(StrEnum):
@@ -100,10 +102,7 @@ class Sample:
 
     embedding: np.ndarray = field(compare=False, repr=False)
     encoder_id: str
-    speech_seconds: float
-    total_seconds: float = 0.0
-    level_dbfs: float | None = None
-    clipped_fraction: float | None = None
+    recording: RecordingStats  # what it measured: the engine's own type, as it came
     audio: bytes | None = field(default=None, compare=False, repr=False)
     audio_kind: str = "voice"  # Telegram kind: voice, audio, document, video_note
     audio_ext: str = "ogg"

@@ -27,7 +27,7 @@ def _user(row: sqlite3.Row) -> User:
     return User(
         id=row["id"],
         language=row["language"],
-        output_format=row["output_format"],
+        output_format=OutputFormat(row["output_format"]),
         active_voice_id=row["active_voice_id"],
         created_at=to_datetime(row["created_at"]),
         last_seen_at=to_datetime(row["last_seen_at"]),
@@ -43,8 +43,9 @@ def _check_language(language: str) -> str:
 
 def _check_format(output_format: str) -> str:
     if output_format not in OUTPUT_FORMATS:
-        raise ValueError(f"output format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
-    return output_format
+        formats = [str(f) for f in OUTPUT_FORMATS]
+        raise ValueError(f"output format must be one of {formats}, got {output_format!r}")
+    return str(output_format)
 
 
 class Users:

@@ -80,7 +80,7 @@ def _check_sample(sample: Sample) -> None:
     as_embedding(sample.embedding)
     if not sample.encoder_id or len(sample.encoder_id) > MAX_ENCODER_ID_CHARS:
         raise ValueError("sample needs an encoder id")
-    if not sample.speech_seconds >= 0:
+    if not sample.recording.speech_seconds >= 0:
         raise ValueError("speech seconds must be a non-negative number")
 
 
@@ -162,25 +162,25 @@ class Voices:
                 voice.embedding,
                 voice.speech_seconds,
                 as_embedding(sample.embedding),
-                sample.speech_seconds,
+                sample.recording.speech_seconds,
             )
             await tx.execute(
                 "UPDATE voices SET embedding = ?, sample_count = sample_count + 1,"
                 " speech_seconds = ?, level_dbfs = ?, clipped_fraction = ? WHERE id = ?",
                 (
                     embedding_to_blob(embedding),
-                    voice.speech_seconds + sample.speech_seconds,
+                    voice.speech_seconds + sample.recording.speech_seconds,
                     _weighted(
                         voice.level_dbfs,
                         voice.speech_seconds,
-                        sample.level_dbfs,
-                        sample.speech_seconds,
+                        sample.recording.level_dbfs,
+                        sample.recording.speech_seconds,
                     ),
                     _weighted(
                         voice.clipped_fraction,
                         voice.speech_seconds,
-                        sample.clipped_fraction,
-                        sample.speech_seconds,
+                        sample.recording.clipped_fraction,
+                        sample.recording.speech_seconds,
                     ),
                     voice_id,
                 ),
@@ -341,9 +341,9 @@ class Voices:
                 name,
                 embedding_to_blob(sample.embedding),
                 sample.encoder_id,
-                float(sample.speech_seconds),
-                sample.level_dbfs,
-                sample.clipped_fraction,
+                float(sample.recording.speech_seconds),
+                sample.recording.level_dbfs,
+                sample.recording.clipped_fraction,
                 int(curated),
                 tx.now if curated else None,
                 int(curated),
@@ -361,7 +361,7 @@ class Voices:
                 voice_id,
                 sample.audio,
                 sample.audio_kind,
-                sample.total_seconds or sample.speech_seconds,
+                sample.recording.total_seconds or sample.recording.speech_seconds,
                 sample.audio_ext,
             )
 

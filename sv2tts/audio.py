@@ -19,7 +19,7 @@ it is killed when it runs past `timeout`. Nothing goes through a shell.
 The system `ffmpeg` on PATH is preferred; otherwise the one bundled with `imageio-ffmpeg`.
 There is no ffprobe (the bundled build has none), hence no pydub for decoding.
 
-Torch-free (NumPy, pydub, ffmpeg): the bot imports `OutputFormat` from here.
+Torch-free (NumPy, pydub, ffmpeg).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from sv2tts.choices import OutputFormat
 from sv2tts.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,6 @@ DEFAULT_TIMEOUT = 30.0
 # Demuxers a user's audio may arrive in. "mov" also covers mp4, m4a and 3gp; "matroska"
 # covers webm. Playlist-like demuxers (concat, hls, ...) are left out on purpose.
 ALLOWED_DEMUXERS = ("ogg", "mp3", "mov", "wav", "flac", "aac", "matroska", "aiff", "amr", "caf")
-
-
-class OutputFormat(StrEnum):
-    """What synthesized speech is delivered as."""
-
-    voice = "voice"  # an Ogg/Opus voice note
-    mp3 = "mp3"
 
 
 @lru_cache(maxsize=1)

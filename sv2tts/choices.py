@@ -1,12 +1,13 @@
 """The names of the engine's choices, torch-free: the one list of each.
 
 The app validates its settings against these (DEVICE against `DEVICES`), and the CLI offers
-them as its choices. What each name does is in `sv2tts.devices` and `sv2tts.speech`; the
-output formats are `sv2tts.audio.OutputFormat`.
+them as its choices; the bot's storage keeps a user's `OutputFormat`. What each name does is
+in `sv2tts.devices`, `sv2tts.speech` and `sv2tts.audio`.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 DEVICES = ("auto", "cpu", "cuda")  # "auto": CUDA when PyTorch sees a GPU, else the CPU
@@ -18,3 +19,10 @@ VOCODERS: tuple[VocoderName, ...] = ("wavernn", "griffinlim")
 # arithmetic; bfloat16 and int8 are faster approximations.
 Precision = Literal["float32", "bfloat16", "int8"]
 PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "int8")
+
+
+class OutputFormat(StrEnum):
+    """What a user gets back: a voice note (OGG/Opus) or an MP3 file (`sv2tts.audio.encode`)."""
+
+    voice = "voice"
+    mp3 = "mp3"

@@ -3,8 +3,9 @@
     stats = measure_recording(wav, sample_rate)        # RecordingStats
     problem = recording_problem(stats, RecordingLimits())   # RecordingError or None
 
-`RecordingStats` is the one type for these measurements: the engine's `Voice` carries it as
-it is, and the app stores and shows its fields. Torch-free (NumPy, librosa, webrtcvad).
+`RecordingStats` (sv2tts/measures.py) is the one type for these measurements: the engine's
+`Voice` carries it as it is, the worker's answer to the bot too, and the bot stores it.
+Torch-free (NumPy, librosa, webrtcvad).
 
 Telling speech from noise, tones and music: webrtcvad alone cannot (it keeps all of six
 seconds of white noise, a sine tone or a melody as "speech"), nor can the encoder's own
@@ -34,6 +35,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from sv2tts import dsp
 from sv2tts.errors import RecordingError
+from sv2tts.measures import RecordingStats
 
 CLIP_LEVEL = 0.999  # a sample at or above this magnitude counts as clipped
 
@@ -44,17 +46,6 @@ PITCH_RANGE_HZ = (60.0, 500.0)
 VOICED_CORRELATION = 0.7  # normalised autocorrelation at the period: a voiced frame
 GLIDE_SEMITONES = 0.05  # pitch change per hop that counts as intonation, not a held note
 MAX_STEP_SEMITONES = 1.5  # larger changes are a new note or an octave error, not a glide
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingStats:
-    """What a user's recording measured, before any processing."""
-
-    total_seconds: float  # decoded duration
-    speech_seconds: float  # what the voice-activity detection kept
-    level_dbfs: float  # RMS level of the kept speech, re full scale (dsp.SILENCE_DBFS if none)
-    clipped_fraction: float  # share of all samples at |x| >= CLIP_LEVEL
-    intonation_share: float  # share of the kept speech voiced with a gliding pitch (0..1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from bot.locales.en import TEXTS as EN
 from service.embedded_redis import EmbeddedRedis
 from storage import Sample, Storage
 from storage.facade import DB_FILENAME
+from sv2tts.measures import RecordingStats
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from tests.fakes.processes import Proc, Processes, service_env, wait_for_ready_worker, wait_until
 from tests.fakes.weights import make_tiny_weights_dir
@@ -139,7 +140,7 @@ def seed_users(data_dir: Path, count: int) -> list[FakeUser]:
                 sample = Sample(
                     embedding=vector / np.linalg.norm(vector),
                     encoder_id="fault-test",
-                    speech_seconds=10.0,
+                    recording=RecordingStats(11.0, 10.0, -20.0, 0.0, 0.4),
                 )
                 await store.voices.create(user.id, f"Voice {n}", sample)
         finally:

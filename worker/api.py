@@ -22,6 +22,9 @@ from typing import Any, Literal
 
 from rq.serializers import JSONSerializer
 
+from sv2tts.choices import OutputFormat
+from sv2tts.measures import RecordingStats
+
 QUEUE = "voiceclone"
 SERIALIZER = JSONSerializer
 
@@ -68,7 +71,6 @@ def synth_job_timeout(text: str | int) -> int:
 
 
 AudioKind = Literal["voice", "audio", "document", "video_note"]
-OutputFormat = Literal["voice", "mp3"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +91,7 @@ class EmbedResult:
 
     embedding: list[float]  # 256 floats, L2-normalised
     encoder_id: str  # identity of the encoder weights (sha256 prefix of the file)
-    speech_seconds: float  # after voice-activity detection
-    total_seconds: float  # decoded duration
-    level_dbfs: float  # RMS level of the speech
-    clipped_fraction: float  # share of samples at full scale
+    recording: RecordingStats  # what the recording measured (the engine's own type)
     recording_ogg: bytes  # the decoded recording, 16 kHz mono OGG/Opus, for the bot to keep
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +103,7 @@ class EmbedResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbedResult:
         fields = dict(data)
+        fields["recording"] = RecordingStats(**fields["recording"])
         fields["recording_ogg"] = base64.b64decode(fields["recording_ogg"], validate=True)
         return cls(**fields)
 
@@ -150,7 +150,7 @@ class SynthRequest:
     reply_to_message_id: int | None
     text: str
     embedding: list[float]
-    output_format: OutputFormat = "voice"
+    output_format: OutputFormat = OutputFormat.voice
     language: str = "en"  # for the apology text and the text front end's choice
     voice_name: str = ""
     enqueued_at: float = 0.0  # time.time() when the bot enqueued it

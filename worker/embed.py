@@ -25,8 +25,6 @@ from worker.telegram import BotApi, FileTooLarge, TelegramPermanentError
 
 log = logging.getLogger(__name__)
 
-DECODE_TIMEOUT = 30.0  # seconds of ffmpeg time for one recording
-
 
 def fetch_recording(telegram: BotApi, request: EmbedRequest, max_bytes: int) -> bytes:
     """The file's bytes from Telegram; EmbedError("too_large") past `max_bytes`."""
@@ -48,9 +46,7 @@ def fetch_recording(telegram: BotApi, request: EmbedRequest, max_bytes: int) -> 
 
 def decoded_recording(data: bytes | Path, max_bytes: int, max_seconds: float) -> np.ndarray:
     try:
-        return decode_audio(
-            data, max_bytes=max_bytes, max_seconds=max_seconds, timeout=DECODE_TIMEOUT
-        )
+        return decode_audio(data, max_bytes=max_bytes, max_seconds=max_seconds)
     except AudioError as error:
         raise EmbedError(error.code, error.detail) from error
 
@@ -62,9 +58,9 @@ def run_embed(runtime: Runtime, request: EmbedRequest) -> EmbedResult:
     log.info(
         "embedded a %s: %.1f s of speech in %.1f s, %.1f dBFS",
         request.kind,
-        result.speech_seconds,
-        result.total_seconds,
-        result.level_dbfs,
+        result.recording.speech_seconds,
+        result.recording.total_seconds,
+        result.recording.level_dbfs,
     )
     return result
 
@@ -82,9 +78,6 @@ def embed_recording(
     return EmbedResult(
         embedding=[float(x) for x in voice.vector],
         encoder_id=voice.encoder_id,
-        speech_seconds=voice.recording.speech_seconds,
-        total_seconds=voice.recording.total_seconds,
-        level_dbfs=voice.recording.level_dbfs,
-        clipped_fraction=voice.recording.clipped_fraction,
+        recording=voice.recording,
         recording_ogg=encode_ogg_opus(wav, SAMPLE_RATE, output_rate=SAMPLE_RATE),
     )

@@ -68,11 +68,11 @@ def limit_problem(request: EmbedRequest, settings: Settings, texts: Texts) -> st
 
 
 def quality_hint(result: EmbedResult, texts: Texts) -> str:
-    if result.clipped_fraction > CLIPPED_FRACTION:
+    if result.recording.clipped_fraction > CLIPPED_FRACTION:
         return texts.hint_clipped
-    if result.level_dbfs < QUIET_DBFS:
+    if result.recording.level_dbfs < QUIET_DBFS:
         return texts.hint_quiet
-    if result.speech_seconds < SHORT_SPEECH_SECONDS:
+    if result.recording.speech_seconds < SHORT_SPEECH_SECONDS:
         return texts.hint_short
     return texts.hint_good
 
@@ -233,6 +233,6 @@ async def keep_voice(
     log.info("user %s registered voice %s", user.id, voice.id)
     await status.edit_text(
         texts.voice_registered.format(
-            name=voice.name, speech=texts.seconds(result.speech_seconds), hint=hint
+            name=voice.name, speech=texts.seconds(result.recording.speech_seconds), hint=hint
         )
     )

@@ -27,6 +27,7 @@ from redis import Redis
 from rq import Queue
 
 from storage import Sample, Storage
+from sv2tts.measures import RecordingStats
 from tests.conftest import ROOT
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from worker import presence
@@ -143,10 +144,13 @@ class BotHarness:
         sample = Sample(
             embedding=random_embedding(zlib.crc32(name.encode())),
             encoder_id="test-seed",
-            speech_seconds=12.0,
-            total_seconds=14.0,
-            level_dbfs=-20.0,
-            clipped_fraction=0.0,
+            recording=RecordingStats(
+                total_seconds=14.0,
+                speech_seconds=12.0,
+                level_dbfs=-20.0,
+                clipped_fraction=0.0,
+                intonation_share=0.4,
+            ),
         )
 
         async def seed(store: Storage) -> int:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from storage import Sample, Storage
+from sv2tts.measures import RecordingStats
 
 START = 1_790_000_000.0  # 2026-09-21 UTC, a fixed point so that dates in tests are known
 
@@ -36,16 +37,19 @@ def make_sample(
     speech_seconds: float = 5.0,
     audio: bytes | None = None,
     encoder_id: str = "enc-test",
-    level_dbfs: float | None = -20.0,
-    clipped_fraction: float | None = 0.0,
+    level_dbfs: float = -20.0,
+    clipped_fraction: float = 0.0,
 ) -> Sample:
     return Sample(
         embedding=unit_vector(seed),
         encoder_id=encoder_id,
-        speech_seconds=speech_seconds,
-        total_seconds=speech_seconds + 1.0,
-        level_dbfs=level_dbfs,
-        clipped_fraction=clipped_fraction,
+        recording=RecordingStats(
+            total_seconds=speech_seconds + 1.0,
+            speech_seconds=speech_seconds,
+            level_dbfs=level_dbfs,
+            clipped_fraction=clipped_fraction,
+            intonation_share=0.4,
+        ),
         audio=audio,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
 from tests.conftest import AUDIO
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import voice_note_of
-from worker.api import EmbedError, EmbedRequest
+from worker.api import EmbedError, EmbedRequest, EmbedResult
 from worker.embed import run_embed
 from worker.runtime import Runtime
 
@@ -21,10 +23,12 @@ def test_a_voice_note_gives_an_embedding_and_its_measurements(
     result = run_embed(runtime, EmbedRequest(file_id=file_id, kind="voice"))
     assert len(result.embedding) == 256
     assert result.encoder_id == "tone-engine"
-    assert 2.0 < result.speech_seconds <= result.total_seconds
-    assert -40 < result.level_dbfs < 0
+    assert 2.0 < result.recording.speech_seconds <= result.recording.total_seconds
+    assert -40 < result.recording.level_dbfs < 0
     kept = decode_audio(result.recording_ogg)
-    assert len(kept) / SAMPLE_RATE == pytest.approx(result.total_seconds, abs=0.1)
+    assert len(kept) / SAMPLE_RATE == pytest.approx(result.recording.total_seconds, abs=0.1)
+    # It crosses Redis as JSON and comes back the same.
+    assert EmbedResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
 
 
 def test_under_two_seconds_of_speech_is_too_short(
