@@ -1,0 +1,115 @@
+"""The arrows between the folders run one way (ARCHITECTURE.md), read from the code itself.
+
+    bot ──▶ worker's public API (api, delivery, presence) ──▶ sv2tts
+     │                                                        ▲
+     ▼                                                        │
+    storage ───────────────────────────────────────────────────┘  (its light types only)
+    service: what every process stands on; it imports none of the others
+
+Every `import` in every shipped module is checked, including those inside functions; and the
+bot process is started for real to see that it never loads torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ("bot", "worker", "storage", "service", "sv2tts")
+
+# package -> the packages (or modules) of the project it may import
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "sv2tts": ("sv2tts",),
+    "service": ("service",),
+    "storage": ("storage", "sv2tts.measures", "sv2tts.choices", "sv2tts.embedding"),
+    "worker": ("worker", "service", "sv2tts"),
+    "bot": ("bot", "service", "storage", "sv2tts", "worker"),
+}
+# What of the worker the bot's process may load: the contract and its light helpers. The
+# offline `bank-import` command reuses the worker's own embedding code, loaded inside it.
+BOT_MAY_LOAD_FROM_WORKER = ("worker.api", "worker.delivery", "worker.presence")
+BOT_OFFLINE_TOOLS = ("bot/bank_import.py",)
+MAX_LINES = 450
+# A network in one file (nanoGPT's rule) and the text rule tables may be longer.
+LONG_ON_PURPOSE = {"sv2tts/synthesizer.py", "sv2tts/text/russian.py", "sv2tts/text/english.py"}
+
+
+def shipped_modules() -> list[Path]:
+    return sorted(p for package in SHIPPED for p in (ROOT / package).rglob("*.py"))
+
+
+def project_imports(path: Path) -> list[str]:
+    """Dotted names of the project's modules that `path` imports (anywhere in it)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    return [n for n in names if n.split(".")[0] in (*SHIPPED, "tests")]
+
+
+def allowed(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def reaches_into_the_worker(package: str, relative: str, name: str) -> bool:
+    """A bot module (other than the offline tools) importing what is not the worker's API."""
+    if package != "bot" or not name.startswith("worker") or relative in BOT_OFFLINE_TOOLS:
+        return False
+    return not allowed(name, BOT_MAY_LOAD_FROM_WORKER)
+
+
+def test_every_shipped_module_is_looked_at() -> None:
+    modules = shipped_modules()
+    assert len(modules) > 60
+    assert all(project_imports(p) is not None for p in modules)
+
+
+@pytest.mark.parametrize("package", SHIPPED)
+def test_imports_run_down_the_picture_only(package: str) -> None:
+    wrong = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for name in project_imports(path):
+            if not allowed(name, ALLOWED[package]):
+                wrong.append(f"{relative} imports {name}")
+            elif reaches_into_the_worker(package, relative, name):
+                wrong.append(f"{relative} imports {name}, not the worker's public API")
+    assert wrong == []
+
+
+def test_no_shipped_module_is_too_long_to_read() -> None:
+    long = {
+        path.relative_to(ROOT).as_posix(): n
+        for path in shipped_modules()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert set(long) <= LONG_ON_PURPOSE, long
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("bot.app", ("torch", "librosa", "tests")),
+        ("service.local", ("torch", "librosa", "bot", "worker", "storage", "tests")),
+        ("storage", ("torch", "librosa", "bot", "worker", "tests")),
+        ("worker.api", ("torch", "librosa", "bot", "tests")),
+    ],
+)
+def test_light_processes_load_nothing_heavy(module: str, forbidden: tuple[str, ...]) -> None:
+    code = (
+        f"import sys\nimport {module}\n"
+        f"bad = sorted({{m.split('.')[0] for m in sys.modules}} & set({forbidden!r}))\n"
+        "assert not bad, bad"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
