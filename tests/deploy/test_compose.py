@@ -193,7 +193,18 @@ def test_healthchecks_call_the_health_subcommands(services: dict[str, Any]) -> N
         "--this-host",
     ]
     for name in ("bot", "worker"):
-        assert services[name]["command"] == ["python", "-m", name]
+        assert services[name]["command"][:3] == ["python", "-m", name]
+
+
+def test_a_stopping_worker_hands_its_job_back_before_docker_kills_it(
+    services: dict[str, Any],
+) -> None:
+    worker = services["worker"]
+    command = worker["command"]
+    release_after = float(command[command.index("--release-after") + 1])
+    grace = worker["stop_grace_period"]
+    grace_seconds = int(grace[:-1]) * {"s": 1, "m": 60}[grace[-1]]
+    assert release_after + 10 <= grace_seconds  # room to hand back and withdraw the heartbeat
 
 
 def test_workers_share_one_weights_volume_and_can_scale(base: dict[str, Any]) -> None:
