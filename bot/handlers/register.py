@@ -184,7 +184,9 @@ async def learn_voice(
         if outcome.result is None:
             failure = outcome.error_code or "internal"
             row = await store.requests.get(request_id)
-            if row is not None and row.status == RequestStatus.cancelled:  # /cancel, /forget
+            if failure == "cancelled" or (
+                row is not None and row.status == RequestStatus.cancelled
+            ):
                 await status.edit_text(texts.cancelled)
                 return
             log.info("embedding for user %s failed: %s", user.id, failure)
@@ -193,7 +195,9 @@ async def learn_voice(
         await keep_voice(status, store, user, texts, request, outcome.result, merge_into)
         failure = ""
     finally:
-        if failure:
+        if failure == "cancelled":
+            await store.requests.mark_cancelled(request_id)
+        elif failure:
             await store.requests.mark_failed(request_id, failure)
         else:
             await store.requests.mark_finished(request_id)

@@ -38,7 +38,7 @@ async def cancel(
     found = await cancel_requests(store, jobs, user.id)
     if Cancel.SENDING in found or Cancel.DONE in found:
         await message.answer(texts.cancel_running)
-    elif Cancel.FLAGGED in found:
+    elif Cancel.FLAGGED in found:  # a voice note being made: it will not be sent
         await message.answer(texts.cancelled_in_progress)
     elif Cancel.REMOVED in found or had_state or had_pending:
         await message.answer(texts.cancelled)
@@ -61,6 +61,11 @@ async def cancel_requests(
         answer = await jobs.cancel(job_id_of(request))
         if answer is Cancel.REMOVED:
             await store.requests.mark_cancelled(request.id)
+        elif request.kind == "embed" and answer is Cancel.FLAGGED:
+            # A recording being listened to: this bot process is the one waiting for it, and
+            # it stops waiting now (the worker drops the result, which holds the recording).
+            await store.requests.mark_cancelled(request.id)
+            answer = Cancel.REMOVED
         found.append(answer)
     return found
 
