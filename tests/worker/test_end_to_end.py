@@ -7,6 +7,7 @@ answers with voice notes through it too.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -316,3 +317,27 @@ def test_first_start_tries_to_download_missing_weights_then_names_the_fix(
 def test_first_start_downloads_nothing_when_the_weights_resolve(workers: Stack) -> None:
     proc = workers.worker(workers.start_worker("--download-missing"))
     assert "first start: downloading" not in proc.output()  # type: ignore[attr-defined]
+
+
+def test_a_worker_stopped_mid_job_hands_it_back_and_another_sends_it_once(
+    workers: Stack, voice_ogg: bytes
+) -> None:
+    stack = workers
+    proc = stack.procs.start_worker(stack.env, "--release-after", "1")
+    wait_for_ready_worker(stack.redis, WORKER_START, pid=proc.pid)
+    user = FakeUser(510_005, "en")
+    register_voice(stack, user, voice_ogg)
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", " ".join(["This is a long sentence to speak."] * 12))
+    running = wait_until(lambda: running_synth_job(stack.redis), SYNTH_WAIT, "the job to start")
+    stopped_at = time.monotonic()
+    proc.signal(signal.SIGTERM)  # `docker stop`, or the launcher stopping
+    assert proc.popen.wait(timeout=30) == 0
+    assert time.monotonic() - stopped_at < 10  # handed back, not finished or killed
+    assert f"job {running} handed back to the queue" in proc.output()
+    assert voice_notes_to(stack.api, user.id) == []
+    assert running in the_queue(stack.redis).job_ids  # at the front, ready for the next
+    stack.start_worker()
+    stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, SYNTH_WAIT, since)
+    time.sleep(3)
+    assert len(voice_notes_to(stack.api, user.id)) == 1
