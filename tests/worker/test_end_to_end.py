@@ -341,3 +341,27 @@ def test_a_worker_stopped_mid_job_hands_it_back_and_another_sends_it_once(
     stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, SYNTH_WAIT, since)
     time.sleep(3)
     assert len(voice_notes_to(stack.api, user.id)) == 1
+
+
+def test_cancel_while_a_worker_synthesizes_is_told_the_truth_and_nothing_is_sent(
+    workers: Stack, voice_ogg: bytes
+) -> None:
+    stack = workers
+    stack.start_worker()
+    user = FakeUser(510_006, "en")
+    register_voice(stack, user, voice_ogg)
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", " ".join(["Cancel me while I am being spoken."] * 10))
+    running = wait_until(lambda: running_synth_job(stack.redis), SYNTH_WAIT, "the job to start")
+    cancel_at = stack.api.mark()
+    stack.api.send_command(user, "cancel")
+    answer = stack.api.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == user.id, 30, cancel_at
+    )
+    assert answer.params["text"] == EN.cancelled_in_progress
+    request_id = int(running.removeprefix("synth-"))
+    wait_until(lambda: request_statuses(stack).get(request_id) == "cancelled", SYNTH_WAIT, "closed")
+    time.sleep(2)
+    assert voice_notes_to(stack.api, user.id) == []
+    apologies = [c for c in stack.api.calls_of("sendMessage", since=since) if "Sorry" in c.text]
+    assert apologies == []
