@@ -172,3 +172,14 @@ async def test_candidates_are_own_voices_first_then_the_bank_of_one_encoder(
     assert (first.total, first.pages, last.page) == (5, 3, 2)
     assert [v.id for v in last.voices] == [public.id]
     assert (await two_users.mixes.candidates(OTHER, page_size=10)).total == 3
+
+
+async def test_forgetting_the_owner_takes_the_mix_and_its_provenance(two_users: Storage) -> None:
+    a = await two_users.voices.create(OWNER, "a", make_sample(23))
+    b = await two_users.voices.create(OWNER, "b", make_sample(24))
+    made = await two_users.mixes.create(OWNER, a.id, b.id, 0.5, "m", max_voices=LIMIT)
+    assert made.voice is not None
+    report = await two_users.forget(OWNER)
+    assert report.voices == 3
+    assert await two_users.mixes.of(made.voice.id, OWNER) is None
+    assert await two_users.voices.get_unchecked(made.voice.id) is None
