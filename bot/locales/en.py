@@ -41,8 +41,8 @@ TEXTS = Texts(
         "Tips: a quiet room, one speaker, 10–30 seconds of natural speech. Send more recordings "
         "of the same voice to refine it.\n\n"
         "Each voice note shows its likeness: how close it sounds to the voice, as my speaker "
-        "model hears it. For scale: another recording of the same person scores about 0.95, "
-        "someone else 0.5–0.7."
+        "model hears it. For scale: the person's own speech scores about 0.85–0.95, someone "
+        "else's 0.5–0.65."
     ),
     language_prompt="Choose the interface language:",
     language_set="Done, I will speak English with you here.",
