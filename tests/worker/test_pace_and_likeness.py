@@ -159,3 +159,11 @@ def test_a_likeness_that_cannot_be_measured_does_not_stop_the_note(
     [voice] = bot_api.calls_of("sendVoice")
     assert outcome.ok and outcome.likeness is None
     assert "caption" not in voice.params
+
+
+def test_an_mp3_answer_is_paced_and_captioned_too(runtime: Runtime, bot_api: FakeBotAPI) -> None:
+    outcome = run_synth(runtime, request(output_format="mp3", pace=1.25), "mp3-paced")
+    [audio] = bot_api.calls_of("sendAudio")
+    assert outcome.likeness is not None
+    assert audio.params["caption"] == likeness_caption(outcome.likeness, "en")
+    assert encoded_duration(audio.upload().data) == pytest.approx(2.0 / 1.25, rel=0.05)
