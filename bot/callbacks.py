@@ -61,3 +61,32 @@ class LanguageCb(CallbackData, prefix="l"):
 class ForgetCb(CallbackData, prefix="x"):
     confirm: bool
     user_id: int  # who asked: the button acts for them only
+
+
+class MixStep(StrEnum):
+    first = "a"  # the first voice was picked (first_id)
+    second = "b"  # the second was picked (first_id, second_id)
+    share = "s"  # the share was picked (first_id, second_id, share): make the mix
+    first_page = "pa"  # another page of first voices (page)
+    second_page = "pb"  # another page of second voices (first_id, page)
+    cancel = "x"
+
+
+# The first voice's share, in percent, that the share buttons offer; another value in a
+# pressed button is a forged one.
+MIX_SHARES = (75, 50, 25)
+
+
+class MixCb(CallbackData, prefix="m"):
+    """A step of /mix. The voice ids are re-checked against the sender at every press
+    (`UsableVoices` in bot/filters.py) and once more as the mix is made (storage.mixes)."""
+
+    step: MixStep
+    first_id: int = 0
+    second_id: int = 0
+    share: int = 0  # the first voice's percent: one of MIX_SHARES
+    page: int = 0
+
+
+class SpeedCb(CallbackData, prefix="p"):
+    pace: float  # checked against storage's PACE_RANGE by the handler

@@ -16,6 +16,10 @@ not pass and no other handler takes the press, so it ends at the fallback router
 handler (bot/handlers/fallback.py), which answers with the "voice is gone" alert: one answer
 for every refused button, and no handler repeats the check.
 
+`UsableVoices("first_id", "second_id")` does the same for a payload that names several voices
+(`MixCb`): it passes only if every named id is a voice the sender may use, and hands each to
+the handler under its field's name without `_id` (`first`, `second`).
+
 `IsAdmin()` passes for ADMIN_IDS (the `is_admin` that AccessMiddleware puts in the data); the
 admin router applies it to all of its handlers at once.
 """
@@ -80,6 +84,33 @@ class UsableVoice(_ButtonVoice):
 
     async def find(self, store: Storage, user_id: int, voice_id: int) -> Voice | None:
         return await store.voices.get_usable(user_id, voice_id)
+
+
+class UsableVoices(BaseFilter):
+    """Passes when every voice id in `fields` of the payload is usable by the sender (own or
+    public); each voice goes to the handler as the field's name without `_id`."""
+
+    def __init__(self, *fields: str) -> None:
+        if not fields or not all(name.endswith("_id") for name in fields):
+            raise ValueError("UsableVoices takes the payload's voice-id field names")
+        self.fields = fields
+
+    async def __call__(
+        self, callback: CallbackQuery, callback_data: Any, store: Storage, user: User
+    ) -> bool | dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name in self.fields:
+            voice_id = int(getattr(callback_data, name))
+            voice = await store.voices.get_usable(user.id, voice_id)
+            if voice is None:
+                log.info(
+                    "user %s pressed a button naming voice %s, which is not theirs or public",
+                    user.id,
+                    voice_id,
+                )
+                return False
+            found[name.removesuffix("_id")] = voice
+        return found
 
 
 class IsAdmin(BaseFilter):

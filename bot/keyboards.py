@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    MIX_SHARES,
     BankAction,
     BankCb,
     ForgetCb,
     FormatCb,
     LanguageCb,
+    MixCb,
+    MixStep,
     RegisterCb,
     RegisterChoice,
+    SpeedCb,
     VoiceAction,
     VoiceCb,
 )
@@ -20,10 +26,13 @@ from bot.locales import Texts, supported_languages, texts_for
 from storage import BankPage, Voice
 
 MAX_BUTTON_NAME = 40
+MAX_SHARE_BUTTON_NAME = 16  # two names and two shares on one button
+# The paces /speed offers as buttons; any other within PACE_RANGE can be typed.
+PACE_CHOICES = (0.75, 0.9, 1.0, 1.1, 1.25, 1.5)
 
 
-def short(name: str) -> str:
-    return name if len(name) <= MAX_BUTTON_NAME else name[: MAX_BUTTON_NAME - 1] + "…"
+def short(name: str, limit: int = MAX_BUTTON_NAME) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def voice_list(voices: list[Voice], active_id: int | None) -> InlineKeyboardMarkup:
@@ -139,4 +148,74 @@ def forget(texts: Texts, user_id: int) -> InlineKeyboardMarkup:
     kb.button(text=texts.btn_forget, callback_data=ForgetCb(confirm=True, user_id=user_id))
     kb.button(text=texts.btn_cancel, callback_data=ForgetCb(confirm=False, user_id=user_id))
     kb.adjust(1)
+    return kb.as_markup()
+
+
+def mix_candidates(
+    page: BankPage,
+    user_id: int,
+    pick: Callable[[Voice], MixCb],
+    turn: Callable[[int], MixCb],
+    texts: Texts,
+    back: MixCb | None = None,
+) -> InlineKeyboardMarkup:
+    """One page of voices to mix: `pick(voice)` is a voice's payload, `turn(page)` a page's.
+    The user's own voices are marked 🎙, the bank's 🏦."""
+    kb = InlineKeyboardBuilder()
+    widths: list[int] = []
+    for voice in page.voices:
+        mark = "🎙" if voice.owner_id == user_id else "🏦"
+        kb.button(text=f"{mark} {short(voice.name)}", callback_data=pick(voice))
+        widths.append(1)
+    nav = 0
+    if page.has_prev:
+        kb.button(text=texts.btn_prev, callback_data=turn(page.page - 1))
+        nav += 1
+    if page.has_next:
+        kb.button(text=texts.btn_next, callback_data=turn(page.page + 1))
+        nav += 1
+    if nav:
+        widths.append(nav)
+    if back is not None:
+        kb.button(text=texts.btn_back, callback_data=back)
+    kb.button(text=texts.btn_cancel, callback_data=MixCb(step=MixStep.cancel))
+    widths.append(2 if back is not None else 1)
+    kb.adjust(*widths)
+    return kb.as_markup()
+
+
+def mix_back(back: MixCb, texts: Texts) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.btn_back, callback_data=back)
+    kb.button(text=texts.btn_cancel, callback_data=MixCb(step=MixStep.cancel))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def mix_shares(first: Voice, second: Voice, texts: Texts) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for share in MIX_SHARES:
+        kb.button(
+            text=texts.mix_share_button.format(
+                first_share=share,
+                first=short(first.name, MAX_SHARE_BUTTON_NAME),
+                second_share=100 - share,
+                second=short(second.name, MAX_SHARE_BUTTON_NAME),
+            ),
+            callback_data=MixCb(
+                step=MixStep.share, first_id=first.id, second_id=second.id, share=share
+            ),
+        )
+    kb.button(text=texts.btn_back, callback_data=MixCb(step=MixStep.first, first_id=first.id))
+    kb.button(text=texts.btn_cancel, callback_data=MixCb(step=MixStep.cancel))
+    kb.adjust(1, 1, 1, 2)
+    return kb.as_markup()
+
+
+def paces(current: float, texts: Texts) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for pace in PACE_CHOICES:
+        mark = "✅ " if pace == current else ""
+        kb.button(text=f"{mark}{texts.pace(pace)}", callback_data=SpeedCb(pace=pace))
+    kb.adjust(3)
     return kb.as_markup()

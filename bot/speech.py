@@ -58,6 +58,7 @@ async def request_speech(
         language=user.language,
         voice_name=voice.name,
         enqueued_at=time.time(),
+        pace=user.pace,
     )
     try:
         place = await jobs.enqueue_synth(request)

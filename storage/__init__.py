@@ -21,6 +21,7 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     set_language(user_id, language) -> User | None
     set_output_format(user_id, "voice" | "mp3") -> User | None   (ValueError otherwise)
     set_blocked(user_id, blocked) -> User | None
+    set_pace(user_id, pace) -> User | None      /speed; ValueError outside PACE_RANGE
     set_active_voice(user_id, voice_id | None) -> bool   False if not usable by the user
     count() -> int
     forget(user_id) -> ForgetReport                every row and every file of the user
@@ -48,6 +49,14 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     Names: any Unicode except control characters, 1..64 chars, stored as given;
     otherwise ValueError. Users who had a deleted voice active get active_voice_id None.
 
+``store.mixes`` (Mixes): /mix, two usable voices blended into a new own voice
+    candidates(user_id, page=0, page_size=8, encoder_id=None, exclude_id=None) -> BankPage
+        the voices the user may mix (own first, then public)
+    create(owner_id, first_id, second_id, first_share, name, max_voices=...) -> MixResult
+        the voice (private, active), or a MixRefusal (gone, same, encoders, voices);
+        embedding = sv2tts.embedding.blend of the two, computed as they are checked
+    of(voice_id, viewer_id) -> Mix | None         provenance: sources and shares
+
 ``store.recordings`` (Recordings)
     add(voice_id, data: bytes, kind, duration, ext="ogg") -> Recording
         (caller checked ownership with get_owned); LookupError: no such voice
@@ -63,7 +72,7 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     get(request_id) -> Request | None
     mark_started(request_id, queue_seconds=None) -> bool
     mark_finished(request_id, *, queue_seconds, synth_seconds, audio_seconds,
-                  total_seconds) -> bool
+                  total_seconds, likeness=None) -> bool
     mark_failed(request_id, error_code, *, queue_seconds, synth_seconds, total_seconds)
     mark_cancelled(request_id) -> bool
     record_outcome(outcome) -> bool                a worker.api.SynthOutcome (duck-typed)
@@ -79,13 +88,14 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
 
 ``store.stats`` (StatsQueries)
     summary(days=7) -> Stats   users, voices, public/curated voices, requests per UTC day,
-                               failure rate (failed / finished), median synth/queue seconds
+                               failure rate (failed / finished), median synth/queue seconds,
+                               median likeness
 
 ``store.forget(user_id)`` is ``store.users.forget``.
 
 Dataclasses (storage.models): User, Voice, Sample, Recording, Request, RequestStatus,
-BankPage, ForgetReport, Stats, DayCount. A Sample is built by the bot from the worker's
-EmbedResult::
+BankPage, ForgetReport, Stats, DayCount, Mix, MixSource, MixResult. A Sample is built by the
+bot from the worker's EmbedResult::
 
     Sample(embedding=np.asarray(r.embedding, np.float32), encoder_id=r.encoder_id,
            recording=r.recording, audio=r.recording_ogg, audio_kind=request.kind)
@@ -102,13 +112,19 @@ from storage.embedding import blob_to_embedding, embedding_to_blob, merged_embed
 from storage.facade import Storage
 from storage.models import (
     ACTIVE_STATUSES,
+    DEFAULT_PACE,
     EMBEDDING_DIM,
     MAX_VOICE_NAME_CHARS,
+    PACE_RANGE,
     Admission,
     AdmissionLimits,
     BankPage,
     DayCount,
     ForgetReport,
+    Mix,
+    MixRefusal,
+    MixResult,
+    MixSource,
     OutputFormat,
     Recording,
     Refusal,
@@ -119,20 +135,27 @@ from storage.models import (
     Stats,
     User,
     Voice,
+    validate_pace,
     validate_voice_name,
 )
 from storage.voices import EncoderMismatchError
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "DEFAULT_PACE",
     "EMBEDDING_DIM",
     "MAX_VOICE_NAME_CHARS",
+    "PACE_RANGE",
     "Admission",
     "AdmissionLimits",
     "BankPage",
     "DayCount",
     "EncoderMismatchError",
     "ForgetReport",
+    "Mix",
+    "MixRefusal",
+    "MixResult",
+    "MixSource",
     "OutputFormat",
     "Recording",
     "Refusal",
@@ -148,5 +171,6 @@ __all__ = [
     "blob_to_embedding",
     "embedding_to_blob",
     "merged_embedding",
+    "validate_pace",
     "validate_voice_name",
 ]

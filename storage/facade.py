@@ -9,6 +9,7 @@ from types import TracebackType
 
 from storage.db import DEFAULT_BUSY_TIMEOUT_MS, Clock, Database
 from storage.files import FileStore
+from storage.mixes import Mixes
 from storage.models import ForgetReport
 from storage.recordings import Recordings
 from storage.requests import Requests
@@ -29,6 +30,7 @@ class Storage:
         self.recordings = Recordings(db, files)
         self.users = Users(db, self.recordings)
         self.voices = Voices(db, self.recordings)
+        self.mixes = Mixes(db)
         self.requests = Requests(db)
         self.stats = StatsQueries(db)
 

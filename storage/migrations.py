@@ -139,10 +139,36 @@ V4_ADMISSION_LEDGER: Migration = (
     "CREATE INDEX requests_status ON requests (status)",
 )
 
+# v5 (issue #12): a user's pace (`/speed`, the tempo factor of their voice notes, within
+# sv2tts.audio.TEMPO_RANGE), the likeness each synthesis measured on its own output (the
+# cosine of its re-embedding to the voice; NULL for requests before v5 and when it could not
+# be measured), and the provenance of mixed voices (`/mix`). Provenance is a table of its own,
+# one row per mixed voice, so that the voices table stays one shape for every voice. Its links
+# to the two sources are SET NULL when a source is deleted: the mix keeps its own embedding and
+# its share, and no longer names a voice that is gone (a forgotten user's voice included). No
+# CHECK on `likeness`: an outcome whose figure a CHECK refused would be retried forever by the
+# results consumer; storage clamps it into [-1, 1] instead.
+V5_MIX_PACE_LIKENESS: Migration = (
+    "ALTER TABLE users ADD COLUMN pace REAL NOT NULL DEFAULT 1.0 CHECK (pace BETWEEN 0.75 AND 1.5)",
+    "ALTER TABLE requests ADD COLUMN likeness REAL",
+    """
+    CREATE TABLE voice_mixes (
+        voice_id    INTEGER PRIMARY KEY REFERENCES voices (id) ON DELETE CASCADE,
+        first_id    INTEGER REFERENCES voices (id) ON DELETE SET NULL,
+        second_id   INTEGER REFERENCES voices (id) ON DELETE SET NULL,
+        first_share REAL    NOT NULL CHECK (first_share > 0 AND first_share < 1)
+    )
+    """,
+    # Deleting a voice looks up the mixes that name it (SET NULL); without these, a full scan.
+    "CREATE INDEX voice_mixes_first ON voice_mixes (first_id)",
+    "CREATE INDEX voice_mixes_second ON voice_mixes (second_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_INITIAL,
     V2_REQUEST_OUTCOMES,
     V3_BANK_INDEX,
     V4_ADMISSION_LEDGER,
+    V5_MIX_PACE_LIKENESS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from sv2tts.audio import TEMPO_RANGE
 from sv2tts.choices import OutputFormat
 from sv2tts.measures import RecordingStats
 
@@ -23,6 +24,10 @@ MAX_LANGUAGE_CHARS = 16
 MAX_ERROR_CODE_CHARS = 64
 
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = tuple(OutputFormat)
+# A user's pace (`/speed`): the tempo factor the worker applies to their voice notes. The
+# engine's own range (sv2tts.audio.change_tempo), so that a stored pace is always one it takes.
+PACE_RANGE: tuple[float, float] = TEMPO_RANGE
+DEFAULT_PACE = 1.0
 
 
 class RequestStatus(StrEnum):
@@ -81,6 +86,15 @@ def validate_voice_name(name: str) -> str:
     return name
 
 
+def validate_pace(pace: float) -> float:
+    """`pace` as a float if it is within PACE_RANGE, else ValueError."""
+    low, high = PACE_RANGE
+    value = float(pace)
+    if not low <= value <= high:  # also false for NaN
+        raise ValueError(f"pace must be within {low:g}..{high:g}, not {pace!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     id: int  # Telegram user id
@@ -90,6 +104,7 @@ class User:
     created_at: datetime
     last_seen_at: datetime
     blocked: bool
+    pace: float = DEFAULT_PACE  # tempo of their voice notes (`/speed`), within PACE_RANGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +168,7 @@ class Request:
     audio_seconds: float | None
     total_seconds: float | None
     error_code: str | None
+    likeness: float | None = None  # of the output to the voice, as the worker measured it
 
 
 class OutcomeLike(Protocol):
@@ -172,6 +188,8 @@ class OutcomeLike(Protocol):
     def audio_seconds(self) -> float: ...
     @property
     def total_seconds(self) -> float: ...
+    @property
+    def likeness(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,3 +246,44 @@ class Stats:
     median_queue_seconds: float | None
     per_day: list[DayCount]  # oldest first, every day of the window (zeros included)
     window_days: int
+    # over finished requests in the window that measured one (the worker's figure, v5 on)
+    median_likeness: float | None = None
+
+
+class MixRefusal(StrEnum):
+    """Why `mixes.create` made no voice."""
+
+    gone = "gone"  # a source is not the user's to use (deleted, withdrawn, someone else's)
+    same = "same"  # the same voice twice
+    encoders = "encoders"  # made by different speaker encoders: their embeddings do not mix
+    voices = "voices"  # the user has as many voices as they may
+
+
+@dataclass(frozen=True, slots=True)
+class MixSource:
+    """One of the two voices a mix was made from, as its owner may see it now."""
+
+    voice_id: int | None  # None: the source was deleted
+    name: str | None  # None: deleted, or no longer the viewer's to use (withdrawn from the bank)
+
+
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """A mixed voice's provenance: which two voices, and how much of each."""
+
+    voice_id: int
+    first: MixSource
+    second: MixSource
+    first_share: float  # of the first voice's embedding, in (0, 1); the second has the rest
+
+    @property
+    def second_share(self) -> float:
+        return 1.0 - self.first_share
+
+
+@dataclass(frozen=True, slots=True)
+class MixResult:
+    """The mixed voice made (`voice`), or the reason none was."""
+
+    voice: Voice | None
+    refusal: MixRefusal | None = None

@@ -14,6 +14,7 @@ the other: of twenty at once, exactly as many as the limits allow get a row.
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 from collections.abc import Callable
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 _COLUMNS = (
     "id, user_id, voice_id, kind, text_length, status, created_at, started_at, finished_at,"
-    " queue_seconds, synth_seconds, audio_seconds, total_seconds, error_code"
+    " queue_seconds, synth_seconds, audio_seconds, total_seconds, error_code, likeness"
 )
 RATE_WINDOW_SECONDS = 60.0  # the per-minute budget
 _ACTIVE = tuple(str(status) for status in ACTIVE_STATUSES)
@@ -58,7 +59,17 @@ def _request(row: sqlite3.Row) -> Request:
         audio_seconds=row["audio_seconds"],
         total_seconds=row["total_seconds"],
         error_code=row["error_code"],
+        likeness=row["likeness"],
     )
+
+
+def _likeness(value: float | None) -> float | None:
+    """A worker's likeness figure as stored: a cosine, so clamped into [-1, 1] (float32
+    rounding can put it a hair past 1); None when it is missing or not a number. Never an
+    error: an outcome that cannot be recorded would be retried for ever."""
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return max(-1.0, min(1.0, float(value)))
 
 
 def _check_error_code(code: str) -> str:
@@ -160,6 +171,7 @@ class Requests:
         synth_seconds: float | None = None,
         audio_seconds: float | None = None,
         total_seconds: float | None = None,
+        likeness: float | None = None,
     ) -> bool:
         return await self._finish(
             request_id,
@@ -169,6 +181,7 @@ class Requests:
             synth_seconds,
             audio_seconds,
             total_seconds,
+            _likeness(likeness),
         )
 
     async def mark_failed(
@@ -207,6 +220,7 @@ class Requests:
                 synth_seconds=outcome.synth_seconds,
                 audio_seconds=outcome.audio_seconds,
                 total_seconds=outcome.total_seconds,
+                likeness=outcome.likeness,
             )
         return await self.mark_failed(
             outcome.request_id,
@@ -313,6 +327,7 @@ class Requests:
         synth_seconds: float | None,
         audio_seconds: float | None,
         total_seconds: float | None,
+        likeness: float | None = None,
     ) -> bool:
         return await self._move(
             request_id,
@@ -320,7 +335,7 @@ class Requests:
             "finished_at = ?, error_code = ?,"
             " started_at = COALESCE(started_at, created_at + ?),"
             " queue_seconds = COALESCE(?, queue_seconds),"
-            " synth_seconds = ?, audio_seconds = ?, total_seconds = ?",
+            " synth_seconds = ?, audio_seconds = ?, total_seconds = ?, likeness = ?",
             lambda now: (
                 now,
                 error_code,
@@ -329,6 +344,7 @@ class Requests:
                 synth_seconds,
                 audio_seconds,
                 total_seconds,
+                likeness,
             ),
         )
 

@@ -1,4 +1,5 @@
-"""Figures for admins (/stats): counts, requests per day, failure rate, median timings."""
+"""Figures for admins (/stats): counts, requests per day, failure rate, median timings and
+likeness."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class StatsQueries:
                 (failed, since_ts),
             )
             finished_rows = await tx.fetch_all(
-                "SELECT status, synth_seconds, queue_seconds FROM requests"
+                "SELECT status, synth_seconds, queue_seconds, likeness FROM requests"
                 " WHERE created_at >= ? AND status IN (?, ?)",
                 (since_ts, done, failed),
             )
@@ -69,6 +70,11 @@ class StatsQueries:
             for row in finished_rows
             if row["status"] == done and row["queue_seconds"] is not None
         ]
+        likeness = [
+            row["likeness"]
+            for row in finished_rows
+            if row["status"] == done and row["likeness"] is not None
+        ]
         return Stats(
             users=totals["users"],
             blocked_users=totals["blocked_users"],
@@ -84,4 +90,5 @@ class StatsQueries:
             median_queue_seconds=_median(queue),
             per_day=per_day,
             window_days=days,
+            median_likeness=_median(likeness),
         )

@@ -14,13 +14,14 @@ from storage.models import (
     ForgetReport,
     OutputFormat,
     User,
+    validate_pace,
 )
 from storage.recordings import Recordings
 from storage.requests import RATE_WINDOW_SECONDS
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = "id, language, output_format, active_voice_id, created_at, last_seen_at, blocked"
+_COLUMNS = "id, language, output_format, active_voice_id, created_at, last_seen_at, blocked, pace"
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -32,6 +33,7 @@ def _user(row: sqlite3.Row) -> User:
         created_at=to_datetime(row["created_at"]),
         last_seen_at=to_datetime(row["last_seen_at"]),
         blocked=bool(row["blocked"]),
+        pace=float(row["pace"]),
     )
 
 
@@ -81,6 +83,11 @@ class Users:
     async def set_output_format(self, user_id: int, output_format: OutputFormat) -> User | None:
         _check_format(output_format)
         return await self._update(user_id, "output_format = ?", (output_format,))
+
+    async def set_pace(self, user_id: int, pace: float) -> User | None:
+        """The tempo factor of the user's voice notes (`/speed`); ValueError outside
+        PACE_RANGE. Stored as given: the bot offers round figures."""
+        return await self._update(user_id, "pace = ?", (validate_pace(pace),))
 
     async def set_blocked(self, user_id: int, blocked: bool) -> User | None:
         return await self._update(user_id, "blocked = ?", (int(blocked),))

@@ -155,6 +155,9 @@ class SynthRequest:
     voice_name: str = ""
     enqueued_at: float = 0.0  # time.time() when the bot enqueued it
     extra: dict[str, Any] = field(default_factory=dict)
+    # The user's tempo (`/speed`): the worker plays the finished speech this many times as
+    # fast, pitch kept (sv2tts.audio.change_tempo, 0.75..1.5).
+    pace: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,6 +180,9 @@ class SynthOutcome:
     sent_message_id: int | None = None
     job_id: str = ""  # whose keys the bot removes from Redis once it has recorded this
     sent_again: bool = False  # re-sent after an attempt that was cut off mid-upload
+    # The cosine of the sent audio, embedded again by the speaker encoder, to the voice asked
+    # for; None when it could not be measured (failures, nothing the encoder could embed).
+    likeness: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -256,18 +256,19 @@ class EncodedAudio:
     data: bytes
     duration: float  # seconds
     synth_seconds: float  # model time spent making it
+    likeness: float | None = None  # of the final waveform to the voice (worker/finish.py)
 
 
 def keep_audio(redis: Redis, job_id: str, audio: EncodedAudio) -> None:
+    fields: dict[str, bytes | float] = {
+        "data": audio.data,
+        "duration": audio.duration,
+        "synth_seconds": audio.synth_seconds,
+    }
+    if audio.likeness is not None:  # a retry's caption shows the figure of the same note
+        fields["likeness"] = audio.likeness
     with redis.pipeline() as pipe:
-        pipe.hset(
-            audio_key(job_id),
-            mapping={
-                "data": audio.data,
-                "duration": audio.duration,
-                "synth_seconds": audio.synth_seconds,
-            },
-        )
+        pipe.hset(audio_key(job_id), mapping=fields)
         pipe.expire(audio_key(job_id), AUDIO_TTL)
         pipe.execute()
 
@@ -281,6 +282,7 @@ def kept_audio(redis: Redis, job_id: str) -> EncodedAudio | None:
         data=fields[b"data"],
         duration=float(fields[b"duration"]),
         synth_seconds=float(fields[b"synth_seconds"]),
+        likeness=float(fields[b"likeness"]) if b"likeness" in fields else None,
     )
 
 

@@ -50,6 +50,12 @@ class Engine(Embeds, Protocol):
         """Speech of `text` in that voice; an EngineError("nothing_to_say") if none."""
         ...
 
+    def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
+        """How much `wav` (at `sample_rate`) sounds like that voice: the cosine of its own
+        embedding, made again from these samples, to `embedding`. ValueError when the voice
+        has no direction (all zeros)."""
+        ...
+
     def describe(self) -> dict[str, Any]: ...
 
 
@@ -66,6 +72,9 @@ class PipelineEngine:
 
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
         return self._pipeline.synthesize(text, np.asarray(embedding, dtype=np.float32))
+
+    def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
+        return self._pipeline.likeness(wav, np.asarray(embedding, dtype=np.float32))
 
     def describe(self) -> dict[str, Any]:
         info = self._pipeline.describe()

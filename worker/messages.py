@@ -1,7 +1,8 @@
-"""The one message the worker itself writes to a user: a short apology when a request fails.
+"""The few words the worker itself writes to a user: a short apology when a request fails,
+and the caption of a voice note (its likeness, and a warning when it may arrive twice).
 
-Everything else the user reads comes from the bot; this text is here because the worker is
-the one that knows the request failed after the bot has long moved on.
+Everything else the user reads comes from the bot; these texts are here because the worker is
+the one that knows them after the bot has long moved on.
 """
 
 from __future__ import annotations
@@ -47,3 +48,27 @@ _SENT_AGAIN = {
 def sent_again_caption(language: str) -> str:
     """The caption of a voice note re-sent after an upload that may or may not have arrived."""
     return _SENT_AGAIN["ru" if language.lower().startswith("ru") else "en"]
+
+
+_LIKENESS = {"en": "likeness {value}", "ru": "сходство {value}"}
+
+
+def likeness_caption(likeness: float, language: str) -> str:
+    """How close the note is to its voice, two decimals in the language's own style:
+    "likeness 0.82", "сходство 0,82"."""
+    russian = language.lower().startswith("ru")
+    value = f"{likeness:.2f}"
+    return _LIKENESS["ru" if russian else "en"].format(
+        value=value.replace(".", ",") if russian else value
+    )
+
+
+def note_caption(language: str, *, likeness: float | None, sent_again: bool) -> str | None:
+    """The caption of a voice note: its likeness, and the warning of a re-send after a cut-off
+    upload, one line each; None when there is neither."""
+    lines = []
+    if likeness is not None:
+        lines.append(likeness_caption(likeness, language))
+    if sent_again:
+        lines.append(sent_again_caption(language))
+    return "\n".join(lines) or None

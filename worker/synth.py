@@ -34,7 +34,8 @@ from worker.delivery import (
 )
 from worker.engine import Engine
 from worker.failures import failed_outcome
-from worker.messages import sent_again_caption
+from worker.finish import measured_likeness, paced
+from worker.messages import note_caption
 from worker.runtime import Runtime
 from worker.telegram import BotApi, TelegramError, TelegramPermanentError, TelegramTransientError
 
@@ -68,7 +69,8 @@ def chat_action(telegram: BotApi, chat_id: int, every: float = CHAT_ACTION_EVERY
 
 
 def make_audio(engine: Engine, request: SynthRequest) -> EncodedAudio:
-    """Synthesize and encode `request` in its output format."""
+    """Synthesize `request`, finish the waveform (worker/finish.py) and encode it in its
+    output format."""
     if not request.text.strip():
         raise JobError("nothing_to_say", "empty text")
     started = time.perf_counter()
@@ -76,10 +78,14 @@ def make_audio(engine: Engine, request: SynthRequest) -> EncodedAudio:
     synth_seconds = time.perf_counter() - started
     if wav.size == 0:
         raise JobError("nothing_to_say", "the synthesizer produced no audio")
+    wav = paced(wav, engine.sample_rate, request.pace)
+    # Measured on the final waveform, right before it is encoded: keep this the last step.
+    likeness = measured_likeness(engine, wav, request.embedding)
     return EncodedAudio(
         encoded(wav, engine.sample_rate, request.output_format),
         wav.size / engine.sample_rate,
         synth_seconds,
+        likeness,
     )
 
 
@@ -93,10 +99,11 @@ def encoded(wav: np.ndarray, sample_rate: int, output_format: str) -> bytes:
 def upload(
     telegram: BotApi, request: SynthRequest, audio: EncodedAudio, *, again: bool = False
 ) -> int:
-    """Send the answer as a reply to the request; the sent message's id. `again`: an earlier
-    attempt was cut off mid-upload, so the caption says this one may be a second copy."""
+    """Send the answer as a reply to the request; the sent message's id. The caption shows the
+    note's likeness; `again`: an earlier attempt was cut off mid-upload, so it also says this
+    one may be a second copy."""
     duration = max(1, round(audio.duration))
-    caption = sent_again_caption(request.language) if again else None
+    caption = note_caption(request.language, likeness=audio.likeness, sent_again=again)
     if request.output_format == "mp3":
         title = request.voice_name or "Voice"
         return telegram.send_audio(
@@ -205,4 +212,5 @@ def success_outcome(
         sent_message_id=message_id,
         job_id=job_id,
         sent_again=sent_again,
+        likeness=audio.likeness,
     )

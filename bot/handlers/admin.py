@@ -57,6 +57,7 @@ async def stats(message: Message, store: Storage, jobs: JobQueue, texts: Texts) 
             failure_rate=summary.failure_rate,
             median_synth=seconds_or_dash(summary.median_synth_seconds),
             median_queue=seconds_or_dash(summary.median_queue_seconds),
+            median_likeness=texts.likeness(summary.median_likeness),
             embed_queue=embed_queue,
             synth_queue=synth_queue,
             workers=await jobs.workers_ready(),

@@ -20,7 +20,7 @@ from bot.callbacks import VoiceAction, VoiceCb
 from bot.filters import OwnedVoice
 from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
-from storage import MAX_VOICE_NAME_CHARS, Storage, User, Voice
+from storage import MAX_VOICE_NAME_CHARS, Mix, MixSource, Storage, User, Voice
 
 log = logging.getLogger(__name__)
 router = Router(name="voices")
@@ -30,16 +30,40 @@ class Rename(StatesGroup):
     waiting_for_name = State()
 
 
-def voice_card(voice: Voice, active_id: int | None, texts: Texts) -> str:
+def mix_provenance(mix: Mix, texts: Texts) -> str:
+    """The card's line of where a mix came from: mix: 75 % “Anna” + 25 % “Boris” (a source
+    no longer there is said so, unnamed)."""
+
+    def source(found: MixSource) -> str:
+        return (
+            texts.mix_source_gone
+            if found.name is None
+            else texts.mix_source.format(name=found.name)
+        )
+
+    return texts.mix_provenance.format(
+        first_share=round(mix.first_share * 100),
+        first=source(mix.first),
+        second_share=round(mix.second_share * 100),
+        second=source(mix.second),
+    )
+
+
+def voice_card(voice: Voice, active_id: int | None, texts: Texts, mix: Mix | None = None) -> str:
     status = texts.status_public if voice.public else texts.status_private
     if voice.id == active_id:
         status = f"{texts.status_active}, {status}"
-    return texts.voice_card.format(
+    if mix is not None and voice.sample_count == 0:  # a mix and nothing else
+        return texts.voice_card_mix.format(
+            name=voice.name, provenance=mix_provenance(mix, texts), status=status
+        )
+    card = texts.voice_card.format(
         name=voice.name,
         count=voice.sample_count,
         speech=texts.seconds(voice.speech_seconds),
         status=status,
     )
+    return card if mix is None else f"{card}\n{mix_provenance(mix, texts)}"
 
 
 async def voice_list_screen(store: Storage, user_id: int, texts: Texts) -> Screen:
@@ -60,8 +84,9 @@ async def list_voices(message: Message, store: Storage, user: User, texts: Texts
 async def refresh_card(callback: CallbackQuery, store: Storage, voice: Voice, texts: Texts) -> None:
     user = await store.users.get(voice.owner_id or 0)
     active = user.active_voice_id if user else None
+    mix = await store.mixes.of(voice.id, voice.owner_id or 0)
     await show_screen(
-        callback, voice_card(voice, active, texts), keyboards.voice_actions(voice, texts)
+        callback, voice_card(voice, active, texts, mix), keyboards.voice_actions(voice, texts)
     )
 
 

@@ -104,6 +104,31 @@ class Texts:
     format_set: str  # {format}
     format_names: dict[OutputFormat, str]
 
+    # /mix (bot/handlers/mix.py)
+    mix_need_two: str
+    mix_pick_first: str
+    mix_pick_second: str  # {first}
+    mix_no_partner: str  # {first}
+    mix_pick_share: str  # {first} {second}
+    mix_share_button: str  # {first_share} {first} {second_share} {second}
+    mix_page: str  # {page} {pages}, added to a picker's text when it has several pages
+    mix_default_name: str  # {first} {second}
+    mix_done: str  # {name} {first_share} {first} {second_share} {second}
+    mix_same: str
+    mix_encoders: str
+    mix_too_many: str  # {limit}
+    mix_cancelled: str
+    mix_source: str  # {name}: a source's name as the provenance quotes it
+    mix_source_gone: str  # a source that is deleted or no longer shared
+    mix_provenance: str  # {first_share} {first} {second_share} {second}
+    voice_card_mix: str  # {name} {provenance} {status}
+
+    # /speed (bot/handlers/speed.py)
+    speed_prompt: str  # {current} {low} {high}
+    speed_set: str  # {pace}
+    speed_invalid: str  # {low} {high}
+    pace_normal: str  # added to 1×
+
     # /forget
     forget_confirm: str
     btn_forget: str
@@ -123,6 +148,14 @@ class Texts:
     def seconds(self, value: float) -> str:
         """A duration for a text's `{speech}` field, one decimal, in this language's style."""
         return f"{value:.1f}".replace(".", self.decimal_separator)
+
+    def pace(self, value: float) -> str:
+        """A tempo factor as users read it: "1.25×", "0,75×" (no trailing zeros)."""
+        return f"{value:g}×".replace(".", self.decimal_separator)
+
+    def likeness(self, value: float | None) -> str:
+        """A likeness figure, two decimals in this language's style; a dash for none."""
+        return "—" if value is None else f"{value:.2f}".replace(".", self.decimal_separator)
 
 
 def texts_for(language: str | None) -> Texts:

@@ -12,6 +12,8 @@ TEXTS = Texts(
         "say": "Speak a text in the active voice",
         "voices": "My voices",
         "bank": "Shared voice bank",
+        "mix": "Blend two voices into a new one",
+        "speed": "Slower or faster speech",
         "format": "Voice note or MP3",
         "language": "Interface language",
         "cancel": "Cancel what is in progress",
@@ -30,12 +32,17 @@ TEXTS = Texts(
         "/say TEXT: speak the text in the active voice (plain text works too)\n"
         "/voices: your voices: use, rename, publish to the bank, delete\n"
         "/bank: voices shared by others, tap one to use it\n"
+        "/mix: blend two voices (yours or from the bank) into a new one\n"
+        "/speed: slower or faster speech, from 0.75× to 1.5× (e.g. /speed 1.25)\n"
         "/format: answer with a voice note or an MP3 file\n"
         "/language: English or Russian\n"
         "/cancel: cancel your queued request\n"
         "/forget: delete everything I keep about you\n\n"
         "Tips: a quiet room, one speaker, 10–30 seconds of natural speech. Send more recordings "
-        "of the same voice to refine it."
+        "of the same voice to refine it.\n\n"
+        "Each voice note shows its likeness: how close it sounds to the voice, as my speaker "
+        "model hears it. For scale: the person's own speech scores about 0.85–0.95, someone "
+        "else's 0.5–0.65."
     ),
     language_prompt="Choose the interface language:",
     language_set="Done, I will speak English with you here.",
@@ -164,6 +171,46 @@ TEXTS = Texts(
     format_prompt="I answer with: {current}. Choose the format:",
     format_set="Done: I will answer with {format}.",
     format_names={"voice": "🎤 voice notes", "mp3": "🎵 MP3 files"},
+    mix_need_two=(
+        "To mix, I need two voices you can use (your own, or from /bank), and you have fewer. "
+        "Send me a recording of another voice, then /mix again."
+    ),
+    mix_pick_first="🧪 Mix two voices into a new one.\nStep 1 of 3: pick the first voice.",
+    mix_pick_second="🧪 First voice: “{first}”.\nStep 2 of 3: pick the second voice.",
+    mix_no_partner=(
+        "There is no other voice to mix with “{first}”: voices mix only with voices made by the "
+        "same speaker model. Go back and pick another one."
+    ),
+    mix_pick_share="🧪 “{first}” + “{second}”.\nStep 3 of 3: how much of each?",
+    mix_share_button="{first_share} % {first} + {second_share} % {second}",
+    mix_page=" (page {page} of {pages})",
+    mix_default_name="Mix: {first} + {second}",
+    mix_done=(
+        "✅ Voice “{name}” is ready and active: {first_share} % “{first}” and "
+        "{second_share} % “{second}”.\n\n"
+        "Send me any text to hear it. Rename, publish or delete it in /voices."
+    ),
+    mix_same="Pick two different voices.",
+    mix_encoders="These two voices were made by different speaker models and cannot be mixed.",
+    mix_too_many=(
+        "You have {limit} voices, the most I can keep for one person. Delete one in /voices "
+        "to make room for the mix."
+    ),
+    mix_cancelled="Nothing was mixed.",
+    mix_source="“{name}”",
+    mix_source_gone="a voice no longer available",
+    mix_provenance="🧪 mix: {first_share} % {first} + {second_share} % {second}",
+    voice_card_mix="🎙 {name}\n{provenance}\n{status}",
+    speed_prompt=(
+        "🏃 Your voice notes come at {current}. Pick a pace, or send it as a number "
+        "from {low} to {high}, like /speed 1.25:"
+    ),
+    speed_set="Done: your voice notes will come at {pace}.",
+    speed_invalid=(
+        "The pace is a number from {low} to {high}: /speed 1.25 is a quarter faster, "
+        "/speed 0.75 a quarter slower, /speed 1 normal."
+    ),
+    pace_normal=" (normal)",
     forget_confirm=(
         "Delete everything I keep about you: your voices, recordings, settings and history? "
         "Your published voices leave the bank too. This cannot be undone."
@@ -181,6 +228,7 @@ TEXTS = Texts(
         "Recordings: {recordings}\n"
         "Requests: {requests}, failed: {failed} ({failure_rate:.0%})\n"
         "Median synthesis: {median_synth}, median wait: {median_queue}\n"
+        "Median likeness: {median_likeness}\n"
         "Queues: embed {embed_queue}, synth {synth_queue}; workers ready: {workers}"
     ),
     fallback="Send me a voice message to learn a voice, or text to speak it. /help",

@@ -1,6 +1,7 @@
 """End to end with a real worker (`python -m worker`: the real encoder, tiny synthesizer and
 vocoder): recordings become voices, bad recordings get their reply, /say comes back as a
-voice note, and Telegram's refusals on upload are handled."""
+voice note, and Telegram's refusals on upload are handled. Issue #12: the caption's likeness,
+/speed and /mix through the whole stack."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import pytest
 from redis import Redis
 
 from storage import ACTIVE_STATUSES, Request, RequestStatus, Storage
+from sv2tts.audio import decode_audio, encoded_duration
+from sv2tts.loading import load_voice_encoder
+from sv2tts.voices import VoiceEncoder
 from tests.bot.conftest import BotHarness, fresh_redis_db, start_bot, wait_until
-from tests.fakes.botapi import FakeBotAPI, FakeUser
+from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from tests.fakes.processes import Processes, service_env, wait_for_ready_worker
 from tests.fakes.weights import make_tiny_weights_dir
 
@@ -297,3 +301,99 @@ def test_after_forget_redis_holds_nothing_of_the_user(
     stack.edited(user, since)
     # What waited for a worker to let go is cleared by the bot's sweeper (every 10 s).
     wait_until(lambda: not redis_holding(stack, needles), timeout=40)
+
+
+# ------------------------------------------------------------- issue #12: likeness, pace, mix
+
+
+def caption_likeness(caption: str) -> float:
+    """The figure in a caption's "likeness 0.82" / "сходство 0,82" line."""
+    [line] = [x for x in caption.splitlines() if x.startswith(("likeness ", "сходство "))]
+    return float(line.split()[1].replace(",", "."))
+
+
+def voice_note_to(stack: BotHarness, user: FakeUser, since: int) -> Call:
+    return stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 180, since
+    )
+
+
+@pytest.fixture(scope="module")
+def listener(tmp_path_factory: pytest.TempPathFactory) -> VoiceEncoder:
+    """The speaker encoder the worker uses (resemblyzer's weights), to check its figures."""
+    return load_voice_encoder(tmp_path_factory.mktemp("encoder-only"), device="cpu")
+
+
+def test_the_caption_shows_the_likeness_measured_on_the_note_itself(
+    stack: BotHarness, recordings: dict[str, bytes], listener: VoiceEncoder
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    voice = stack.db(lambda s: s.voices.get_active(user.id))
+    assert voice is not None
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", "Hello world. This is a test.")
+    note = voice_note_to(stack, user, since)
+    shown = caption_likeness(note.params["caption"])
+    assert note.params["caption"] == f"likeness {shown:.2f}"
+    [row] = closed_requests(stack, user)
+    assert row.likeness is not None and round(row.likeness, 2) == shown
+    # The figure is the note's: the note as the user gets it, embedded again here, gives it
+    # back (up to the Opus round trip); the recording the voice was made from scores far
+    # higher, so a figure copied from the voice, not measured on the output, would show.
+    heard = decode_audio(note.upload().data)
+    again = listener.likeness(heard, 16000, voice.embedding)
+    assert again == pytest.approx(row.likeness, abs=0.05)
+    source = listener.likeness(decode_audio(recordings["speech"]), 16000, voice.embedding)
+    assert source > 0.9 and source - row.likeness > 0.2
+
+
+def test_speed_makes_the_same_text_come_back_shorter(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user("ru")
+    register(stack, user, recordings["speech"])
+    text = "Hello world. This is a test."
+    lengths = []
+    for pace in ("1", "1,5"):
+        assert stack.send(user, f"/speed {pace}").text.startswith("Готово")
+        since = stack.api.mark()
+        stack.api.send_command(user, "say", text)
+        note = voice_note_to(stack, user, since)
+        assert note.params["caption"].startswith("сходство 0,")
+        lengths.append(encoded_duration(note.upload().data))
+        closed_requests(stack, user, count=len(lengths))
+    normal, faster = lengths
+    # The tiny synthesizer stops at its step cap, so the same text has the same length.
+    assert faster == pytest.approx(normal / 1.5, rel=0.03)
+    rows = requests_of(stack, user)
+    assert [r.status for r in rows] == [RequestStatus.done, RequestStatus.done]
+
+
+def test_a_mix_of_two_recorded_voices_speaks_with_its_own_likeness(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    since = stack.api.mark()
+    file_id, _ = stack.api.add_file(recordings["other_speech"], file_path="voice/second.oga")
+    stack.api.send_voice(user, file_id, duration=5)
+    stack.next_message(user, since)
+    since = stack.api.mark()
+    stack.press(user, "New voice")
+    assert "“Voice 2” is ready" in stack.edited(user, since, timeout=EMBED_WAIT).text
+
+    stack.send(user, "/mix")
+    for label in ("Voice 1", "Voice 2", "50 %"):
+        since = stack.api.mark()
+        stack.press(user, label)
+        screen = stack.edited(user, since)
+    assert "Voice “Mix: Voice 1 + Voice 2” is ready and active" in screen.text
+    mix = stack.db(lambda s: s.voices.get_active(user.id))
+    assert mix is not None and mix.name == "Mix: Voice 1 + Voice 2"
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", "Two voices in one.")
+    note = voice_note_to(stack, user, since)
+    row = closed_requests(stack, user)[-1]
+    assert row.voice_id == mix.id and row.likeness is not None
+    assert caption_likeness(note.params["caption"]) == round(row.likeness, 2)

@@ -218,3 +218,38 @@ async def test_a_failed_migration_leaves_the_previous_version(tmp_path: Path) ->
         assert "t" not in tables
     finally:
         check.close()
+
+
+async def test_v5_gives_every_user_the_normal_pace_and_old_requests_no_likeness(
+    data_dir: Path,
+) -> None:
+    db_path = data_dir / DB_FILENAME
+    build_old_database(db_path, 4)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("INSERT INTO users (id, created_at, last_seen_at) VALUES (1, 0, 0)")
+    conn.execute(
+        "INSERT INTO requests (user_id, text_length, status, created_at, synth_seconds)"
+        " VALUES (1, 5, 'done', 0, 2.0)"
+    )
+    conn.close()
+    storage = await Storage.open(data_dir)
+    try:
+        user = await storage.users.get(1)
+        assert user is not None and user.pace == 1.0
+        old = await storage.requests.get(1)
+        assert old is not None and old.synth_seconds == 2.0 and old.likeness is None
+    finally:
+        await storage.close()
+    # The range holds in the schema too, not only in storage's code.
+    conn = sqlite3.connect(db_path)
+    try:
+        for pace in (0.5, 2.0):
+            with pytest.raises(sqlite3.IntegrityError):
+                conn.execute("UPDATE users SET pace = ? WHERE id = 1", (pace,))
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(
+                "INSERT INTO voice_mixes (voice_id, first_id, second_id, first_share)"
+                " VALUES (1, NULL, NULL, 1.0)"
+            )
+    finally:
+        conn.close()

@@ -198,3 +198,24 @@ async def test_open_requests_of_every_user_are_listed_by_age(
     assert [r.id for r in await storage.requests.list_open()] == [first, second]
     assert [r.id for r in await storage.requests.list_open(older_than_seconds=10)] == [first]
     assert (await storage.requests.get(second)).kind == "embed"  # type: ignore[union-attr]
+
+
+async def test_a_successful_outcome_records_its_likeness_within_a_cosines_range(
+    ready: tuple[Storage, int],
+) -> None:
+    storage, voice_id = ready
+    # float32 rounding can put a cosine a hair past 1; a NaN is no figure at all. Neither may
+    # keep the outcome from being recorded.
+    for sent, kept in ((0.8125, 0.8125), (1.0000001, 1.0), (-3.0, -1.0), (float("nan"), None)):
+        request_id = await storage.requests.create(1, voice_id, 10)
+        outcome = SynthOutcome(request_id=request_id, user_id=1, ok=True, likeness=sent)
+        assert await storage.requests.record_outcome(outcome)
+        row = await storage.requests.get(request_id)
+        assert row is not None and row.status == RequestStatus.done
+        assert row.likeness == kept
+    failed_id = await storage.requests.create(1, voice_id, 10)
+    await storage.requests.record_outcome(
+        SynthOutcome(request_id=failed_id, user_id=1, ok=False, error_code="internal")
+    )
+    failed = await storage.requests.get(failed_id)
+    assert failed is not None and failed.likeness is None

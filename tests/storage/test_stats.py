@@ -66,5 +66,25 @@ async def test_figures_count_what_was_done(storage: Storage, clock: FakeClock) -
 async def test_figures_of_an_empty_bot(storage: Storage) -> None:
     stats = await storage.stats.summary()
     assert (stats.users, stats.voices, stats.requests, stats.failure_rate) == (0, 0, 0, 0.0)
-    assert stats.median_synth_seconds is None
+    assert stats.median_synth_seconds is None and stats.median_likeness is None
     assert all(d.requests == 0 for d in stats.per_day)
+
+
+async def test_median_likeness_is_over_finished_requests_that_measured_one(
+    storage: Storage, clock: FakeClock
+) -> None:
+    await storage.users.ensure(1)
+    voice = await storage.voices.create(1, "a", make_sample(1))
+    measured = [0.91, 0.42, 0.77, 0.66]
+    for likeness in (*measured, None):
+        request_id = await storage.requests.create(1, voice.id, 10)
+        await storage.requests.mark_finished(request_id, synth_seconds=1.0, likeness=likeness)
+    failed = await storage.requests.create(1, voice.id, 10)
+    await storage.requests.mark_failed(failed, "internal")
+    clock.advance(-10 * DAY)  # outside the window: not counted
+    old = await storage.requests.create(1, voice.id, 10)
+    await storage.requests.mark_finished(old, likeness=0.01)
+    clock.advance(10 * DAY)
+
+    stats = await storage.stats.summary(days=7)
+    assert stats.median_likeness == pytest.approx(statistics.median(measured))

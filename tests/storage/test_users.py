@@ -87,3 +87,23 @@ async def test_voices_need_a_known_user(storage: Storage) -> None:
         await storage.voices.create(77, "ghost", make_sample())
     with pytest.raises(LookupError):
         await storage.requests.create(77, None, 10)
+
+
+async def test_pace_defaults_to_one_and_keeps_within_the_engines_range(
+    storage: Storage,
+) -> None:
+    from storage import PACE_RANGE
+    from sv2tts.audio import TEMPO_RANGE
+
+    assert PACE_RANGE == TEMPO_RANGE  # a stored pace is always one the worker can apply
+    user = await storage.users.ensure(8)
+    assert user.pace == 1.0
+    for pace in (0.75, 1.25, 1.5):
+        changed = await storage.users.set_pace(8, pace)
+        assert changed is not None and changed.pace == pace
+    for bad in (0.74, 1.51, 0.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            await storage.users.set_pace(8, bad)
+    kept = await storage.users.get(8)
+    assert kept is not None and kept.pace == 1.5
+    assert await storage.users.set_pace(424242, 1.0) is None  # unknown user

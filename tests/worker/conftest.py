@@ -11,6 +11,7 @@ import pytest
 from redis import Redis
 
 from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
+from sv2tts.embedding import EMBEDDING_SIZE, cosine_similarity, l2_normalize
 from sv2tts.recording import RecordingLimits, measure_recording, recording_problem
 from sv2tts.voices import Voice
 from tests.fakes.botapi import FakeBotAPI
@@ -20,8 +21,28 @@ from worker.settings import WorkerSettings
 WORKER_DB = 7  # a database of the session's Redis server of its own, flushed per test
 
 
+def spectral_signature(wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A stand-in for the speaker encoder's embedding that is computed from the samples: the
+    power of `wav` in EMBEDDING_SIZE log-spaced bands from 60 Hz to 7.9 kHz, L2-normalised.
+    Two waveforms with the same spectrum (a tone and the same tone slower) get the same
+    vector; another frequency or noise, another one."""
+    power = np.abs(np.fft.rfft(np.asarray(wav, dtype=np.float64))) ** 2
+    freqs = np.fft.rfftfreq(len(wav), 1.0 / sample_rate)
+    edges = np.geomspace(60.0, 7900.0, EMBEDDING_SIZE + 1)
+    band = np.digitize(freqs, edges) - 1
+    inside = (band >= 0) & (band < EMBEDDING_SIZE)
+    return l2_normalize(np.bincount(band[inside], power[inside], minlength=EMBEDDING_SIZE))
+
+
+def tone(seconds: float, frequency: float = 220.0, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    t = np.arange(int(sample_rate * seconds), dtype=np.float32) / sample_rate
+    return (0.3 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+
+
 class ToneEngine:
-    """Stands in for the models: a tone as long as the text, a fixed unit embedding.
+    """Stands in for the models: a tone as long as the text, a fixed unit embedding, and a
+    likeness measured on the waveform it is given (its `spectral_signature` against the
+    voice), so that a test sees the figure change when the output does.
 
     Recordings are measured and checked as the real pipeline does it.
     """
@@ -47,9 +68,10 @@ class ToneEngine:
         if self.fail_with is not None:
             raise self.fail_with
         self.spoken.append(text)
-        n = int(self.sample_rate * self.seconds_per_char * len(text))
-        t = np.arange(n, dtype=np.float32) / self.sample_rate
-        return (0.3 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+        return tone(self.seconds_per_char * len(text), sample_rate=self.sample_rate)
+
+    def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
+        return cosine_similarity(spectral_signature(wav, self.sample_rate), embedding)
 
     def describe(self) -> dict[str, Any]:
         return {"device": "cpu", "weights": {"engine": "tone"}}
