@@ -140,7 +140,7 @@ V4_ADMISSION_LEDGER: Migration = (
 )
 
 # v5 (issue #12): a user's pace (`/speed`, the tempo factor of their voice notes, within
-# sv2tts.audio.TEMPO_RANGE), the likeness each synthesis measured on its own output (the
+# sv2tts.choices.TEMPO_RANGE), the likeness each synthesis measured on its own output (the
 # cosine of its re-embedding to the voice; NULL for requests before v5 and when it could not
 # be measured), and the provenance of mixed voices (`/mix`). Provenance is a table of its own,
 # one row per mixed voice, so that the voices table stays one shape for every voice. Its links

@@ -14,8 +14,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from sv2tts.audio import TEMPO_RANGE
-from sv2tts.choices import OutputFormat
+from sv2tts.choices import TEMPO_RANGE, OutputFormat
 from sv2tts.measures import RecordingStats
 
 EMBEDDING_DIM = 256

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sv2tts.choices import OutputFormat
+from sv2tts.choices import TEMPO_RANGE, OutputFormat
 from sv2tts.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -240,9 +240,6 @@ def encode_ogg_opus(
 def encode_mp3(wav: np.ndarray, sr: int, *, bitrate: str = "64k") -> bytes:
     """An MP3 (mono, libmp3lame, constant bitrate) of `wav` at `sr`."""
     return _encode(wav, sr, "mp3", "libmp3lame", bitrate)
-
-
-TEMPO_RANGE = (0.75, 1.5)  # slower and faster than this, speech stops sounding natural
 
 
 def change_tempo(

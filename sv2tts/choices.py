@@ -18,6 +18,10 @@ VOCODERS: tuple[VocoderName, ...] = ("wavernn", "griffinlim")
 # How WaveRNN's sample loop multiplies (sv2tts.vocoder_fast): float32 is the reference's
 # arithmetic; bfloat16 and int8 are faster approximations.
 Precision = Literal["float32", "bfloat16", "int8"]
+
+# Paces speech may be sped up or slowed down to (sv2tts.audio.change_tempo): slower and faster
+# than this, speech stops sounding natural. The bot's storage keeps a user's pace within it.
+TEMPO_RANGE = (0.75, 1.5)
 PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "int8")
 
 

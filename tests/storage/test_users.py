@@ -93,7 +93,7 @@ async def test_pace_defaults_to_one_and_keeps_within_the_engines_range(
     storage: Storage,
 ) -> None:
     from storage import PACE_RANGE
-    from sv2tts.audio import TEMPO_RANGE
+    from sv2tts.choices import TEMPO_RANGE
 
     assert PACE_RANGE == TEMPO_RANGE  # a stored pace is always one the worker can apply
     user = await storage.users.ensure(8)
