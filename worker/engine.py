@@ -50,6 +50,11 @@ class Engine(Embeds, Protocol):
         """Speech of `text` in that voice; an EngineError("nothing_to_say") if none."""
         ...
 
+    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+        """One waveform per text, all in that voice and made together (batched); an empty
+        one for a text with nothing speakable, EngineError("nothing_to_say") if none has."""
+        ...
+
     def describe(self) -> dict[str, Any]: ...
 
 
@@ -66,6 +71,9 @@ class PipelineEngine:
 
     def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
         return self._pipeline.synthesize(text, np.asarray(embedding, dtype=np.float32))
+
+    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+        return self._pipeline.synthesize_lines(texts, np.asarray(embedding, dtype=np.float32))
 
     def describe(self) -> dict[str, Any]:
         info = self._pipeline.describe()

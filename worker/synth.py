@@ -32,11 +32,19 @@ from worker.delivery import (
     settle,
     settled_outcome,
 )
+from worker.dialogue import speak_dialogue
 from worker.engine import Engine
 from worker.failures import failed_outcome
 from worker.messages import sent_again_caption
 from worker.runtime import Runtime
-from worker.telegram import BotApi, TelegramError, TelegramPermanentError, TelegramTransientError
+from worker.telegram import (
+    BotApi,
+    SentMedia,
+    TelegramError,
+    TelegramPermanentError,
+    TelegramTransientError,
+)
+from worker.watermark import Watermarker
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +75,20 @@ def chat_action(telegram: BotApi, chat_id: int, every: float = CHAT_ACTION_EVERY
         ticker.join(timeout=every + 1)
 
 
-def make_audio(engine: Engine, request: SynthRequest) -> EncodedAudio:
-    """Synthesize and encode `request` in its output format."""
+def make_audio(engine: Engine, request: SynthRequest, watermarker: Watermarker) -> EncodedAudio:
+    """Synthesize (a dialogue's turns in their voices), watermark and encode `request` in its
+    output format. The watermark goes on the final waveform, so every note carries it."""
     if not request.text.strip():
         raise JobError("nothing_to_say", "empty text")
     started = time.perf_counter()
-    wav = engine.speak(request.text, request.embedding)
+    if request.turns:
+        wav = speak_dialogue(engine, request)
+    else:
+        wav = engine.speak(request.text, request.embedding)
     synth_seconds = time.perf_counter() - started
     if wav.size == 0:
         raise JobError("nothing_to_say", "the synthesizer produced no audio")
+    wav = watermarker.apply(wav, engine.sample_rate)
     return EncodedAudio(
         encoded(wav, engine.sample_rate, request.output_format),
         wav.size / engine.sample_rate,
@@ -92,8 +105,8 @@ def encoded(wav: np.ndarray, sample_rate: int, output_format: str) -> bytes:
 
 def upload(
     telegram: BotApi, request: SynthRequest, audio: EncodedAudio, *, again: bool = False
-) -> int:
-    """Send the answer as a reply to the request; the sent message's id. `again`: an earlier
+) -> SentMedia:
+    """Send the answer as a reply to the request; the sent message. `again`: an earlier
     attempt was cut off mid-upload, so the caption says this one may be a second copy."""
     duration = max(1, round(audio.duration))
     caption = sent_again_caption(request.language) if again else None
@@ -143,7 +156,7 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
     with chat_action(runtime.telegram, request.chat_id):
         audio = kept_audio(redis, job_id)
         if audio is None:
-            audio = make_audio(runtime.engine, request)
+            audio = make_audio(runtime.engine, request, runtime.watermarker)
             keep_audio(redis, job_id, audio)
         else:
             log.info("job %s: sending the audio an earlier attempt made", job_id)
@@ -157,11 +170,11 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
         if state is Upload.AGAIN:
             log.warning("job %s: an earlier attempt died mid-upload; sending again", job_id)
         try:
-            message_id = upload(runtime.telegram, request, audio, again=state is Upload.AGAIN)
+            sent = upload(runtime.telegram, request, audio, again=state is Upload.AGAIN)
         except (TelegramTransientError, TelegramPermanentError):
             clear_upload_mark(redis, job_id, token)  # Telegram answered: nothing was sent
             raise
-    outcome = success_outcome(request, audio, started, message_id, job_id, state is Upload.AGAIN)
+    outcome = success_outcome(request, audio, started, sent, job_id, state is Upload.AGAIN)
     if not settle(redis, job_id, outcome):
         log.warning("job %s was settled meanwhile by another run", job_id)
     log.info(
@@ -188,7 +201,7 @@ def success_outcome(
     request: SynthRequest,
     audio: EncodedAudio,
     started: float,
-    message_id: int,
+    sent: SentMedia,
     job_id: str = "",
     sent_again: bool = False,
 ) -> SynthOutcome:
@@ -202,7 +215,9 @@ def success_outcome(
         synth_seconds=audio.synth_seconds,
         audio_seconds=audio.duration,
         total_seconds=max(0.0, now - enqueued),
-        sent_message_id=message_id,
+        sent_message_id=sent.message_id,
         job_id=job_id,
         sent_again=sent_again,
+        file_id=sent.file_id,
+        file_kind="audio" if request.output_format == "mp3" else "voice",
     )
