@@ -61,3 +61,15 @@ class LanguageCb(CallbackData, prefix="l"):
 class ForgetCb(CallbackData, prefix="x"):
     confirm: bool
     user_id: int  # who asked: the button acts for them only
+
+
+class ForwardedChoice(StrEnum):
+    check = "check"
+    learn = "learn"
+
+
+class ForwardedCb(CallbackData, prefix="w"):
+    """What to do with a forwarded voice note; the note itself waits as the sender's pending
+    recording (bot.queue.JobQueue.put_pending), so a press acts on the presser's own only."""
+
+    choice: ForwardedChoice

@@ -10,6 +10,8 @@ from bot.callbacks import (
     BankCb,
     ForgetCb,
     FormatCb,
+    ForwardedCb,
+    ForwardedChoice,
     LanguageCb,
     RegisterCb,
     RegisterChoice,
@@ -138,5 +140,13 @@ def forget(texts: Texts, user_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=texts.btn_forget, callback_data=ForgetCb(confirm=True, user_id=user_id))
     kb.button(text=texts.btn_cancel, callback_data=ForgetCb(confirm=False, user_id=user_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def forwarded(texts: Texts) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.btn_check, callback_data=ForwardedCb(choice=ForwardedChoice.check))
+    kb.button(text=texts.btn_learn, callback_data=ForwardedCb(choice=ForwardedChoice.learn))
     kb.adjust(1)
     return kb.as_markup()

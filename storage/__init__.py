@@ -37,6 +37,8 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     get_unchecked(voice_id) -> Voice | None        admins/internal only
     list_owned(user_id) -> list[Voice]             oldest first
     find_curated(name) -> Voice | None             to make bank imports re-runnable
+    find_by_names(user_id, names) -> dict[str, Voice]   usable voices by case-folded name,
+                                                   own before the bank's (/dialogue)
     rename(owner_id, voice_id, name) -> Voice | None
     publish(owner_id, voice_id) -> Voice | None    records consent_at (first consent kept)
     withdraw(owner_id, voice_id) -> Voice | None   others lose it as active voice
@@ -77,6 +79,15 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     expire_stale(older_than_seconds, error_code="internal") -> int
     Only queued/running requests change state: False means unknown or already over.
 
+``store.notes`` (Notes): the user's recent voice notes, for inline mode
+    expect(request_id, user_id, text)              a note the admitted request will make
+    deliver(request_id, file_id, "voice" | "audio", duration) -> bool
+                                                   sent; keeps the newest NOTES_KEPT per user
+    drop(request_id) -> bool                       the request made none after all
+    recent(user_id, query="", limit=20) -> list[Note]   delivered, newest first
+    get(user_id, request_id) -> Note | None        the user's own note only
+    A user's notes go with the user (/forget).
+
 ``store.stats`` (StatsQueries)
     summary(days=7) -> Stats   users, voices, public/curated voices, requests per UTC day,
                                failure rate (failed / finished), median synth/queue seconds
@@ -84,7 +95,7 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
 ``store.forget(user_id)`` is ``store.users.forget``.
 
 Dataclasses (storage.models): User, Voice, Sample, Recording, Request, RequestStatus,
-BankPage, ForgetReport, Stats, DayCount. A Sample is built by the bot from the worker's
+Note, BankPage, ForgetReport, Stats, DayCount. A Sample is built by the bot from the worker's
 EmbedResult::
 
     Sample(embedding=np.asarray(r.embedding, np.float32), encoder_id=r.encoder_id,
@@ -109,6 +120,7 @@ from storage.models import (
     BankPage,
     DayCount,
     ForgetReport,
+    Note,
     OutputFormat,
     Recording,
     Refusal,
@@ -133,6 +145,7 @@ __all__ = [
     "DayCount",
     "EncoderMismatchError",
     "ForgetReport",
+    "Note",
     "OutputFormat",
     "Recording",
     "Refusal",

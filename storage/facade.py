@@ -10,6 +10,7 @@ from types import TracebackType
 from storage.db import DEFAULT_BUSY_TIMEOUT_MS, Clock, Database
 from storage.files import FileStore
 from storage.models import ForgetReport
+from storage.notes import Notes
 from storage.recordings import Recordings
 from storage.requests import Requests
 from storage.stats import StatsQueries
@@ -31,6 +32,7 @@ class Storage:
         self.voices = Voices(db, self.recordings)
         self.requests = Requests(db)
         self.stats = StatsQueries(db)
+        self.notes = Notes(db)
 
     @classmethod
     async def open(

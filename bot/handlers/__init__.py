@@ -8,8 +8,11 @@ from bot.handlers import (
     admin,
     bank,
     chats,
+    check,
+    dialogue,
     fallback,
     forget,
+    inline,
     register,
     say,
     settings_format,
@@ -22,7 +25,8 @@ def feature_routers() -> list[Router]:
     # Group chats first (the bot serves private chats only), then /cancel (it must work in any
     # state), the admins' router before its refusals for everyone else, the rename state before
     # plain text is taken as speech, the catch-all last (it also answers the buttons whose
-    # voice a filter refused: bot/filters.py).
+    # voice a filter refused: bot/filters.py). /check's state and forwarded notes come before a
+    # recording is taken as a new voice and text as speech.
     return [
         chats.router,
         say.cancel_router,
@@ -33,6 +37,9 @@ def feature_routers() -> list[Router]:
         bank.router,
         settings_format.router,
         forget.router,
+        check.router,
+        dialogue.router,
+        inline.router,
         register.router,
         say.router,
         fallback.router,
