@@ -175,11 +175,8 @@ async def test_forget_leaves_nothing_of_the_user_anywhere(
                 if isinstance(value, bytes):
                     assert value not in known.embeddings, f"{table}.{column} embedding"
     assert checked_tables >= 5
-    assert every_row(storage.db_path)["notes"] == (
-        ["request_id", "user_id", "title", "file_id", "file_kind", "duration", "created_at"]
-        + ["sent_at"],
-        [],
-    )
+    note_columns, note_rows = every_row(storage.db_path)["notes"]
+    assert "title" in note_columns and note_rows == []  # their notes went with them
 
     files_after = {p.name for p in recordings_dir.rglob("*") if p.is_file()}
     for name in files_after:
