@@ -36,10 +36,12 @@ CHOICES_SHOWN = 12
 
 async def choices_text(store: Storage, user: User, texts: Texts) -> str | None:
     """The names a script may use (own voices, then the bank's), None when there are none."""
-    names = [voice.name for voice in await store.voices.list_owned(user.id)]
+    own = await store.voices.list_owned(user.id)
     bank = await store.voices.bank_page(0, page_size=CHOICES_SHOWN)
-    known = {name.casefold() for name in names}
-    names += [v.name for v in bank.voices if v.name.casefold() not in known]
+    by_name: dict[str, str] = {}  # one entry per name: the one a script would get
+    for voice in [*own, *bank.voices]:
+        by_name.setdefault(voice.name.casefold(), voice.name)
+    names = list(by_name.values())
     if not names:
         return None
     shown = ", ".join(names[:CHOICES_SHOWN])
