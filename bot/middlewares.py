@@ -1,7 +1,8 @@
 """Middlewares: access control, the user record, 429 retry.
 
 They read the dependencies from the Dispatcher's workflow data (bot/app.py puts `settings`,
-`store` (storage.Storage) and `jobs` (bot.queue.JobQueue) in every event's `data`) and add, for
+`store` (storage.Storage), `jobs` (bot.queue.JobQueue) and `checks` (bot.checks.CheckGate) in
+every event's `data`) and add, for
 the filters and handlers after them: `is_admin` (AccessMiddleware), `user` (storage.User) and
 `texts` (bot.locales.Texts) (UserMiddleware).
 """

@@ -88,8 +88,13 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def snr_db(clean: np.ndarray, marked: np.ndarray) -> float:
+    return float(10 * np.log10(np.sum(clean**2) / max(np.sum((marked - clean) ** 2), 1e-20)))
+
+
 def cost(marker: Watermarker, clips: list[np.ndarray]) -> None:
     apply, detect = [], []
+    snrs = [snr_db(wav, marker.apply(wav, SAMPLE_RATE)) for wav in clips]
     for wav in clips:
         seconds = len(wav) / SAMPLE_RATE
         marker.apply(wav, SAMPLE_RATE)  # warm-up: first calls allocate
@@ -108,6 +113,7 @@ def cost(marker: Watermarker, clips: list[np.ndarray]) -> None:
         f"  detect: median {statistics.median(detect):.4f} over {len(clips)} clips, 30 s piece "
         f"{long_detect:.4f}"
     )
+    print(f"the mark's level under the speech (SNR): {min(snrs):.1f}–{max(snrs):.1f} dB")
 
 
 def detection(marker: Watermarker, named: dict[str, np.ndarray], speech: list[str]) -> None:
