@@ -22,6 +22,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot import errors
+from bot.checks import CheckGate
 from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
 from bot.middlewares import (
@@ -60,7 +61,13 @@ def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Disp
     # The dependencies are the Dispatcher's workflow data: aiogram puts them in every
     # middleware's `data` and passes them to each filter and handler that names them.
     # (`storage=` is aiogram's FSM storage; ours is `store`.)
-    dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs)
+    checks = CheckGate(
+        jobs.redis,
+        settings.bot_token.get_secret_value(),
+        per_minute=settings.requests_per_minute,
+        busy_seconds=settings.embed_timeout_seconds + 30,
+    )
+    dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs, checks=checks)
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in
     # this order: access control, then the user's record.
     dp.update.outer_middleware(AccessMiddleware())

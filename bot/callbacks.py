@@ -90,3 +90,15 @@ class MixCb(CallbackData, prefix="m"):
 
 class SpeedCb(CallbackData, prefix="p"):
     pace: float  # checked against storage's PACE_RANGE by the handler
+
+
+class ForwardedChoice(StrEnum):
+    check = "check"
+    learn = "learn"
+
+
+class ForwardedCb(CallbackData, prefix="w"):
+    """What to do with a forwarded voice note; the note itself waits as the sender's pending
+    recording (bot.queue.JobQueue.put_pending), so a press acts on the presser's own only."""
+
+    choice: ForwardedChoice

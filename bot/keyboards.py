@@ -13,6 +13,8 @@ from bot.callbacks import (
     BankCb,
     ForgetCb,
     FormatCb,
+    ForwardedCb,
+    ForwardedChoice,
     LanguageCb,
     MixCb,
     MixStep,
@@ -218,4 +220,12 @@ def paces(current: float, texts: Texts) -> InlineKeyboardMarkup:
         mark = "✅ " if pace == current else ""
         kb.button(text=f"{mark}{texts.pace(pace)}", callback_data=SpeedCb(pace=pace))
     kb.adjust(3)
+    return kb.as_markup()
+
+
+def forwarded(texts: Texts) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=texts.btn_check, callback_data=ForwardedCb(choice=ForwardedChoice.check))
+    kb.button(text=texts.btn_learn, callback_data=ForwardedCb(choice=ForwardedChoice.learn))
+    kb.adjust(1)
     return kb.as_markup()

@@ -1,7 +1,8 @@
 """Middlewares: access control, the user record, 429 retry.
 
 They read the dependencies from the Dispatcher's workflow data (bot/app.py puts `settings`,
-`store` (storage.Storage) and `jobs` (bot.queue.JobQueue) in every event's `data`) and add, for
+`store` (storage.Storage), `jobs` (bot.queue.JobQueue) and `checks` (bot.checks.CheckGate) in
+every event's `data`) and add, for
 the filters and handlers after them: `is_admin` (AccessMiddleware), `user` (storage.User) and
 `texts` (bot.locales.Texts) (UserMiddleware).
 """
@@ -19,7 +20,15 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineQuery,
+    InlineQueryResultsButton,
+    Message,
+    TelegramObject,
+    Update,
+)
 from aiogram.types import User as TgUser
 
 from bot.locales import language_from_code, texts_for
@@ -33,13 +42,17 @@ MAX_RETRY_AFTER_SECONDS = 60
 
 
 async def tell(event: TelegramObject, text: str) -> None:
-    """Answer a message with a reply, a button press with an alert."""
+    """Answer a message with a reply, a button press with an alert, an inline query with an
+    empty list under a button that says it (an unanswered query spins in the client)."""
     if isinstance(event, Update):
         event = event.event
     if isinstance(event, Message):
         await event.answer(text)
     elif isinstance(event, CallbackQuery):
         await event.answer(text, show_alert=True)
+    elif isinstance(event, InlineQuery):
+        button = InlineQueryResultsButton(text=text[:64], start_parameter="inline")
+        await event.answer([], cache_time=5, is_personal=True, button=button)
 
 
 class AccessMiddleware(BaseMiddleware):
@@ -55,7 +68,9 @@ class AccessMiddleware(BaseMiddleware):
             data["is_admin"] or sender.id in settings.allowed_user_ids
         ):
             log.info("refused user %s (not in ALLOWED_USER_IDS)", sender.id)
-            await tell(event, texts_for(language_from_code(sender.language_code)).access_denied)
+            texts = texts_for(language_from_code(sender.language_code))
+            inline = isinstance(event, Update) and event.inline_query is not None
+            await tell(event, texts.inline_private if inline else texts.access_denied)
             return None
         return await handler(event, data)
 

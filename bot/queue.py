@@ -1,4 +1,4 @@
-"""The bot's side of the job queue: enqueue embed and synth jobs by dotted path, watch them,
+"""The bot's side of the job queue: enqueue embed, check and synth jobs by dotted path, watch them,
 take them back, and clear out of Redis what a finished request no longer needs.
 
 RQ's client is synchronous; every call that touches RQ runs in a thread (`asyncio.to_thread`)
@@ -27,6 +27,7 @@ from rq.job import Job, JobStatus
 
 from worker import delivery, presence
 from worker.api import (
+    CHECK_JOB,
     EMBED_JOB,
     EMBED_JOB_TIMEOUT,
     ERROR_CODE_META,
@@ -36,10 +37,12 @@ from worker.api import (
     QUEUE,
     SERIALIZER,
     SYNTH_JOB,
+    CheckResult,
     EmbedRequest,
     EmbedResult,
     SynthOutcome,
     SynthRequest,
+    check_job_id,
     embed_job_id,
     synth_job_id,
     synth_job_timeout,
@@ -61,6 +64,12 @@ _ERROR_CODE_IN_TRACEBACK = re.compile(r"(?:Embed|Job)Error: (\w+)")
 @dataclass(frozen=True, slots=True)
 class EmbedOutcome:
     result: EmbedResult | None
+    error_code: str | None  # one of ERROR_CODES, or "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    result: CheckResult | None
     error_code: str | None  # one of ERROR_CODES, or "timeout"
 
 
@@ -137,26 +146,47 @@ class JobQueue:
             failure_ttl=EMBED_RESULT_TTL,
             retry=RETRY,
         )
-        outcome: EmbedOutcome | None = None
+        value, code = await self._wait_and_drop(job)
+        return EmbedOutcome(_embed_result(value) if code is None else None, code)
+
+    async def check(self, token: str, request: EmbedRequest) -> CheckOutcome:
+        """A watermark check of the file in `request` (job `check-<token>`), like `embed`:
+        at the front of the queue, awaited at most `embed_wait_seconds`, then cleared out."""
+        job = await asyncio.to_thread(
+            self.queue.enqueue,
+            CHECK_JOB,
+            request.to_dict(),
+            job_id=check_job_id(token),
+            at_front=True,
+            job_timeout=EMBED_JOB_TIMEOUT,
+            result_ttl=EMBED_RESULT_TTL,
+            failure_ttl=EMBED_RESULT_TTL,
+            retry=RETRY,
+        )
+        value, code = await self._wait_and_drop(job)
+        return CheckOutcome(_check_result(value) if code is None else None, code)
+
+    async def _wait_and_drop(self, job: Job) -> tuple[Any, str | None]:
+        """(return value, None) of a finished job, or (None, error code); the job leaves
+        Redis after, taken back first if it may still run."""
+        outcome: tuple[Any, str | None] | None = None
         try:
-            outcome = await self._wait_for_embedding(job)
+            outcome = await self._wait_for_result(job)
             return outcome
         finally:
-            finished = outcome is not None and outcome.error_code != "timeout"
-            await asyncio.to_thread(self._drop, job_id, finished)
+            finished = outcome is not None and outcome[1] != "timeout"
+            await asyncio.to_thread(self._drop, job.id, finished)
 
-    async def _wait_for_embedding(self, job: Job) -> EmbedOutcome:
+    async def _wait_for_result(self, job: Job) -> tuple[Any, str | None]:
         deadline = time.monotonic() + self.timeouts.embed_wait_seconds
         while time.monotonic() < deadline:
             status = await asyncio.to_thread(_status_or_none, job)
             if status == JobStatus.FINISHED:
-                value = await asyncio.to_thread(job.return_value, True)
-                return EmbedOutcome(_embed_result(value), None)
+                return await asyncio.to_thread(job.return_value, True), None
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
-                code = await asyncio.to_thread(_refreshed_error_code, job)
-                return EmbedOutcome(None, code)
+                return None, await asyncio.to_thread(_refreshed_error_code, job)
             await asyncio.sleep(POLL_SECONDS)
-        return EmbedOutcome(None, "timeout")
+        return None, "timeout"
 
     def _drop(self, job_id: str, finished: bool) -> None:
         """Take the job back if it may still run, then purge it (or leave that to the sweeper
@@ -215,9 +245,9 @@ class JobQueue:
         return await asyncio.to_thread(delivery.purge_pending, self._sync)
 
     async def queue_lengths(self) -> tuple[int, int]:
-        """(recordings, speech requests) waiting in the queue."""
+        """(recordings and checks, speech requests) waiting in the queue."""
         ids = await self.redis.lrange(self.queue.key, 0, -1)
-        embed = sum(1 for job_id in ids if job_id.startswith(b"embed-"))
+        embed = sum(1 for job_id in ids if job_id.startswith((b"embed-", b"check-")))
         return embed, len(ids) - embed
 
 
@@ -242,4 +272,13 @@ def _embed_result(value: Any) -> EmbedResult | None:
             return EmbedResult.from_dict(value)
         except (TypeError, KeyError, ValueError):
             log.error("embed job returned an unexpected dict: keys %s", sorted(value))
+    return None
+
+
+def _check_result(value: Any) -> CheckResult | None:
+    if isinstance(value, dict):
+        try:
+            return CheckResult.from_dict(value)
+        except (TypeError, KeyError, ValueError):
+            log.error("check job returned an unexpected dict: keys %s", sorted(value))
     return None

@@ -84,10 +84,20 @@ class OutcomeRecorder:
             )
         else:
             log.info("request %s was already closed; outcome noted", outcome.request_id)
+        await self.keep_note(outcome)
         await self.jobs.purge([outcome.job_id or synth_job_id(outcome.request_id)])
         if outcome.error_code == "telegram_error" and await blocked_us(self.bot, outcome.user_id):
             log.info("user %s blocked the bot", outcome.user_id)
             await self.store.users.set_blocked(outcome.user_id, True)
+
+    async def keep_note(self, outcome: SynthOutcome) -> None:
+        """The sent note's file_id, for inline mode; a note that was not sent is dropped."""
+        if outcome.ok and outcome.file_id and outcome.file_kind in ("voice", "audio"):
+            await self.store.notes.deliver(
+                outcome.request_id, outcome.file_id, outcome.file_kind, outcome.audio_seconds
+            )
+        else:
+            await self.store.notes.drop(outcome.request_id)
 
     async def handle(self, raw: bytes) -> None:
         """Record one outcome taken from the list, then let go of it."""

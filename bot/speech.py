@@ -1,9 +1,11 @@
-"""Turning a user's text into a queued synth job (used by /say, plain text and bank previews)."""
+"""Turning a user's text into a queued synth job (used by /say, plain text, /dialogue and bank
+previews)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.enums import ChatAction
@@ -14,9 +16,17 @@ from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.settings import Settings
 from storage import Storage, User, Voice
-from worker.api import SynthRequest
+from worker.api import DialogueTurn, SynthRequest
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    """A /dialogue's voices (`speakers`) and its turns, which index them."""
+
+    speakers: list[Voice]
+    turns: list[DialogueTurn]
 
 
 async def request_speech(
@@ -31,9 +41,13 @@ async def request_speech(
     store: Storage,
     jobs: JobQueue,
     texts: Texts,
+    dialogue: Dialogue | None = None,
+    keep_note: bool = True,
 ) -> int | None:
     """Admit the request (every limit checked as its row is made, bot/admission.py) and
-    enqueue its job; tell the user what happens next.
+    enqueue its job; tell the user what happens next. `dialogue`: `text` is its script and
+    `voice` its first speaker. `keep_note`: the note goes into the user's recent ones, which
+    inline mode offers (not a bank preview).
 
     Returns the request id, or None when nothing was queued (the user was told why).
     """
@@ -56,15 +70,20 @@ async def request_speech(
         embedding=[float(x) for x in voice.embedding],
         output_format=user.output_format,
         language=user.language,
-        voice_name=voice.name,
+        voice_name=", ".join(v.name for v in dialogue.speakers) if dialogue else voice.name,
         enqueued_at=time.time(),
         pace=user.pace,
+        speakers=[[float(x) for x in v.embedding] for v in dialogue.speakers] if dialogue else [],
+        turns=list(dialogue.turns) if dialogue else [],
     )
+    if keep_note:
+        await store.notes.expect(request_id, user.id, text)
     try:
         place = await jobs.enqueue_synth(request)
     except RedisError as error:
         log.warning("could not enqueue request %s: %s", request_id, error)
         await store.requests.mark_failed(request_id, "internal")
+        await store.notes.drop(request_id)
         await bot.send_message(chat_id, texts.worker_down)
         return None
     log.info("request %s queued for user %s (place %s)", request_id, user.id, place)

@@ -129,6 +129,7 @@ async def close_request(
     """Fail an open request, clear its job out of Redis and tell its user."""
     if not await store.requests.mark_failed(request.id, code):
         return
+    await store.notes.drop(request.id)
     await jobs.purge([embed_job_id(request.id) if embed else synth_job_id(request.id)])
     user = await store.users.get(request.user_id)
     if user is None:  # forgotten meanwhile: nobody to tell

@@ -38,6 +38,8 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     get_unchecked(voice_id) -> Voice | None        admins/internal only
     list_owned(user_id) -> list[Voice]             oldest first
     find_curated(name) -> Voice | None             to make bank imports re-runnable
+    find_by_names(user_id, names) -> dict[str, Voice]   usable voices by case-folded name,
+                                                   own before the bank's (/dialogue)
     rename(owner_id, voice_id, name) -> Voice | None
     publish(owner_id, voice_id) -> Voice | None    records consent_at (first consent kept)
     withdraw(owner_id, voice_id) -> Voice | None   others lose it as active voice
@@ -86,6 +88,15 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     expire_stale(older_than_seconds, error_code="internal") -> int
     Only queued/running requests change state: False means unknown or already over.
 
+``store.notes`` (Notes): the user's recent voice notes, for inline mode
+    expect(request_id, user_id, text)              a note the admitted request will make
+    deliver(request_id, file_id, "voice" | "audio", duration) -> bool
+                                                   sent; keeps the newest NOTES_KEPT per user
+    drop(request_id) -> bool                       the request made none after all
+    recent(user_id, query="", limit=20) -> list[Note]   delivered, newest first
+    get(user_id, request_id) -> Note | None        the user's own note only
+    A user's notes go with the user (/forget).
+
 ``store.stats`` (StatsQueries)
     summary(days=7) -> Stats   users, voices, public/curated voices, requests per UTC day,
                                failure rate (failed / finished), median synth/queue seconds,
@@ -94,8 +105,8 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
 ``store.forget(user_id)`` is ``store.users.forget``.
 
 Dataclasses (storage.models): User, Voice, Sample, Recording, Request, RequestStatus,
-BankPage, ForgetReport, Stats, DayCount, Mix, MixSource, MixResult. A Sample is built by the
-bot from the worker's EmbedResult::
+Note, BankPage, ForgetReport, Stats, DayCount, Mix, MixSource, MixResult. A Sample is built
+by the bot from the worker's EmbedResult::
 
     Sample(embedding=np.asarray(r.embedding, np.float32), encoder_id=r.encoder_id,
            recording=r.recording, audio=r.recording_ogg, audio_kind=request.kind)
@@ -125,6 +136,7 @@ from storage.models import (
     MixRefusal,
     MixResult,
     MixSource,
+    Note,
     OutputFormat,
     Recording,
     Refusal,
@@ -156,6 +168,7 @@ __all__ = [
     "MixRefusal",
     "MixResult",
     "MixSource",
+    "Note",
     "OutputFormat",
     "Recording",
     "Refusal",

@@ -11,6 +11,7 @@ from storage.db import DEFAULT_BUSY_TIMEOUT_MS, Clock, Database
 from storage.files import FileStore
 from storage.mixes import Mixes
 from storage.models import ForgetReport
+from storage.notes import Notes
 from storage.recordings import Recordings
 from storage.requests import Requests
 from storage.stats import StatsQueries
@@ -33,6 +34,7 @@ class Storage:
         self.mixes = Mixes(db)
         self.requests = Requests(db)
         self.stats = StatsQueries(db)
+        self.notes = Notes(db)
 
     @classmethod
     async def open(

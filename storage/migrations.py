@@ -164,11 +164,35 @@ V5_MIX_PACE_LIKENESS: Migration = (
     "CREATE INDEX voice_mixes_second ON voice_mixes (second_id)",
 )
 
+# v6: the user's recent voice notes, for inline mode (typing @bot in any chat lists them and
+# sends the chosen one there by Telegram's file_id, not uploaded again). A row is made when a
+# request is admitted (title: the start of its text) and gets its file_id from the worker's
+# outcome; one whose request failed goes. A user's notes go with the user (ON DELETE CASCADE:
+# `/forget`). `request_id` names the request without a foreign key: requests are purged on
+# their own schedule, notes are kept for the newest NOTES_KEPT per user (storage/notes.py).
+V6_NOTES: Migration = (
+    """
+    CREATE TABLE notes (
+        request_id INTEGER PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        title      TEXT    NOT NULL,
+        file_id    TEXT,
+        file_kind  TEXT    CHECK (file_kind IN ('voice', 'audio')),
+        duration   REAL,
+        created_at REAL    NOT NULL,
+        sent_at    REAL,
+        CHECK ((file_id IS NULL) = (file_kind IS NULL))
+    )
+    """,
+    "CREATE INDEX notes_user_sent ON notes (user_id, sent_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_INITIAL,
     V2_REQUEST_OUTCOMES,
     V3_BANK_INDEX,
     V4_ADMISSION_LEDGER,
     V5_MIX_PACE_LIKENESS,
+    V6_NOTES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

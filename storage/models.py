@@ -192,6 +192,19 @@ class OutcomeLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A voice note the bot sent the user, as inline mode lists it."""
+
+    request_id: int
+    user_id: int
+    title: str  # the start of the text it speaks
+    file_id: str  # Telegram's id of the sent voice note (or MP3)
+    file_kind: str  # "voice" or "audio"
+    duration: float
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class BankPage:
     voices: list[Voice]
     page: int  # 0-based, clamped into range

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterable
 
 from storage._time import to_datetime, to_datetime_or_none
 from storage.db import Database, Tx
@@ -233,6 +234,27 @@ class Voices:
                 (user_id,),
             )
         return [_voice(row) for row in rows]
+
+    async def find_by_names(self, user_id: int, names: Iterable[str]) -> dict[str, Voice]:
+        """The voices `user_id` may speak with whose names are among `names`, compared without
+        case (any script), keyed by the case-folded name. Where several share a name, the
+        user's own wins over the bank's, then the bank's order (curated first), then the
+        oldest."""
+        wanted = sorted({name.strip().casefold() for name in names if name.strip()})
+        if not wanted:
+            return {}
+        placeholders = ", ".join("?" for _ in wanted)
+        async with self._db.reading() as tx:
+            rows = await tx.fetch_all(
+                f"SELECT {_COLUMNS} FROM voices WHERE (owner_id = ? OR public = 1)"
+                f" AND casefold(name) IN ({placeholders})"
+                " ORDER BY CASE WHEN owner_id = ? THEN 0 ELSE 1 END, curated DESC, created_at, id",
+                (user_id, *wanted, user_id),
+            )
+        found: dict[str, Voice] = {}
+        for row in rows:
+            found.setdefault(str(row["name"]).casefold(), _voice(row))
+        return found
 
     async def find_curated(self, name: str) -> Voice | None:
         """A curated voice with exactly this name (so that a bank import can be re-run)."""

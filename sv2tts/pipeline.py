@@ -124,3 +124,12 @@ class Pipeline:
     ) -> SynthesisResult:
         """`Speech.synthesize_detailed`: the waveform, sentences, mel length, stage times."""
         return self.speech.synthesize_detailed(text, voice, options)
+
+    def synthesize_lines(
+        self,
+        texts: Sequence[str],
+        voice: Vector,
+        options: SynthesisOptions = SynthesisOptions(),
+    ) -> list[np.ndarray]:
+        """`Speech.synthesize_lines`: one waveform per text, the texts made together."""
+        return self.speech.synthesize_lines(texts, voice, options)

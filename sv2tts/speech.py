@@ -322,6 +322,47 @@ class Speech:
             times=StageTimes(**times),
         )
 
+    def synthesize_lines(
+        self,
+        texts: Sequence[str],
+        voice: Vector,
+        options: SynthesisOptions = SynthesisOptions(),
+    ) -> list[np.ndarray]:
+        """Each of `texts` as a waveform of its own, all in the voice of `voice`, made together
+        (a dialogue's lines of one speaker): the sentences of every text decoded in length
+        batches as one long text's are, and one vocoder run over their mels, joined with
+        `pause_seconds` between sentences and twice that between texts. The waveform is cut in
+        the middle of each longer pause and each piece finished on its own (so every line has
+        the same loudness). A text with nothing speakable gives an empty waveform;
+        NothingToSay when none has anything."""
+        vocoder = self.vocoder(options)
+        speaker = speaker_vector(voice)
+        per_text = [self.frontend.sentences(t, options.max_sentence_chars) for t in texts]
+        if not any(per_text):
+            raise NothingToSay("no speakable text")
+        pause = pause_frames(options.pause_seconds, self.signal)
+        gap = max(2, 2 * pause)
+        floor = -self.signal.max_abs_value
+        with torch.inference_mode():
+            sequences = [self.frontend.symbols.encode(s) for ss in per_text for s in ss]
+            mels = iter(self.sentence_mels(sequences, speaker, options))
+            spoken = [joined_mels([next(mels) for _ in ss], pause, floor) for ss in per_text if ss]
+            wav = vocoder(joined_mels(spoken, gap, floor), options)
+        # Text k's mel ends `gap` frames before text k+1's begins; cut in the middle of that.
+        cuts, end = [], 0
+        for mel in spoken[:-1]:
+            end += mel.shape[1]
+            cuts.append((end + gap // 2) * self.signal.hop_length)
+            end += gap
+        pieces = iter(np.split(wav, [min(c, len(wav)) for c in cuts]))
+        empty = np.zeros(0, dtype=np.float32)
+        return [
+            finished_wav(next(pieces), self.sample_rate, options.loudness_dbfs, options.pace)
+            if ss
+            else empty
+            for ss in per_text
+        ]
+
     def vocoder(self, options: SynthesisOptions) -> Vocoder:
         """The vocoder `options` ask for (or the default); ValueError if it is not loaded."""
         name = options.vocoder or self.default_vocoder

@@ -8,8 +8,9 @@ one stuck container among `--scale worker=N` does not pass on its neighbours' he
 so the first start of a laptop needs no separate `make weights`; offline, it says so and goes
 on to the usual error.
 
-Exit status 3 means the weights are missing or corrupt: the log line names the file and the
-fix, and restarting will not help until someone runs `make weights`.
+Exit status 3 means the weights are missing or corrupt (or the resemble-perth package, which
+holds the watermark network, is not installed): the log line names the file and the fix, and
+restarting will not help until someone runs `make weights` (or installs the engine extra).
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def run(
 ) -> int:
     from sv2tts.weights import WeightsError
     from worker.runtime import resident_runtime
+    from worker.watermark import WatermarkUnavailable
     from worker.worker import Housekeeper, ResidentWorker
 
     if download_missing:
@@ -116,7 +118,7 @@ def run(
     )
     try:
         runtime = resident_runtime()
-    except WeightsError as error:
+    except (WeightsError, WatermarkUnavailable) as error:
         log.error("cannot start: %s", error)
         return EXIT_NO_WEIGHTS
     runtime.lease.seconds = lease_seconds

@@ -30,6 +30,7 @@ SERIALIZER = JSONSerializer
 
 EMBED_JOB = "worker.jobs.embed_job"
 SYNTH_JOB = "worker.jobs.synth_job"
+CHECK_JOB = "worker.jobs.check_job"
 
 
 def embed_job_id(request_id: int) -> str:
@@ -39,6 +40,11 @@ def embed_job_id(request_id: int) -> str:
 
 def synth_job_id(request_id: int) -> str:
     return f"synth-{request_id}"
+
+
+def check_job_id(token: str) -> str:
+    """A watermark check has no request row (bot/checks.py says why): a random token names it."""
+    return f"check-{token}"
 
 
 # The worker pushes one JSON SynthOutcome per finished or failed synth job onto this list;
@@ -108,6 +114,28 @@ class EmbedResult:
         return cls(**fields)
 
 
+WatermarkVerdict = Literal["found", "absent", "unclear"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What `check_job` returns (as a dict): whether a recording carries our watermark.
+
+    The request is an EmbedRequest: the same file reference, fetched and decoded with the
+    same limits as a recording that becomes a voice."""
+
+    confidence: float  # the detector's output, 0..1
+    verdict: WatermarkVerdict  # the worker's reading of it (worker/watermark.py)
+    seconds: float  # length of the audio checked
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(**data)
+
+
 class JobError(Exception):
     """A job failed for a reason retrying will not fix; `code` is one of ERROR_CODES."""
 
@@ -143,6 +171,14 @@ ERROR_CODES = (
 
 
 @dataclass(frozen=True, slots=True)
+class DialogueTurn:
+    """One line of a /dialogue script: `speaker` indexes SynthRequest.speakers."""
+
+    speaker: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SynthRequest:
     request_id: int  # storage's request row, echoed back in the outcome
     user_id: int
@@ -158,13 +194,19 @@ class SynthRequest:
     # The user's tempo (`/speed`): the worker plays the finished speech this many times as
     # fast, pitch kept (sv2tts.audio.change_tempo, 0.75..1.5).
     pace: float = 1.0
+    # A dialogue (/dialogue): the voices' embeddings and the turns in script order; `text`
+    # is then the whole script and `embedding` its first voice. Empty for /say.
+    speakers: list[list[float]] = field(default_factory=list)
+    turns: list[DialogueTurn] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SynthRequest:
-        return cls(**data)
+        fields = dict(data)
+        fields["turns"] = [DialogueTurn(**turn) for turn in fields.get("turns") or []]
+        return cls(**fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +225,10 @@ class SynthOutcome:
     # The cosine of the sent audio, embedded again by the speaker encoder, to the voice asked
     # for; None when it could not be measured (failures, nothing the encoder could embed).
     likeness: float | None = None
+    # Telegram's file_id of the sent voice note ("voice") or MP3 ("audio"): inline mode sends
+    # it again into other chats without uploading it anew.
+    file_id: str | None = None
+    file_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -56,6 +56,11 @@ class Engine(Embeds, Protocol):
         has no direction (all zeros)."""
         ...
 
+    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+        """One waveform per text, all in that voice and made together (batched); an empty
+        one for a text with nothing speakable, EngineError("nothing_to_say") if none has."""
+        ...
+
     def describe(self) -> dict[str, Any]: ...
 
 
@@ -75,6 +80,9 @@ class PipelineEngine:
 
     def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
         return self._pipeline.likeness(wav, np.asarray(embedding, dtype=np.float32))
+
+    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+        return self._pipeline.synthesize_lines(texts, np.asarray(embedding, dtype=np.float32))
 
     def describe(self) -> dict[str, Any]:
         info = self._pipeline.describe()

@@ -1,4 +1,4 @@
-"""The two job functions RQ runs, by the dotted paths in worker.api (EMBED_JOB, SYNTH_JOB).
+"""The job functions RQ runs, by the dotted paths in worker.api (EMBED_JOB, SYNTH_JOB, CHECK_JOB).
 
 Plain functions of plain dicts: the bot enqueues `EmbedRequest.to_dict()` or
 `SynthRequest.to_dict()` and never imports this module. Failures are raised, not caught here:
@@ -12,6 +12,7 @@ from typing import Any
 from rq import get_current_job
 
 from worker.api import EmbedError, EmbedRequest, SynthRequest
+from worker.check import run_check
 from worker.delivery import cancel_requested
 from worker.embed import run_embed
 from worker.runtime import resident_runtime
@@ -27,6 +28,12 @@ def embed_job(request: dict[str, Any]) -> dict[str, Any]:
     if cancel_requested(runtime.redis, current_job_id()):
         raise EmbedError("cancelled", "the bot stopped waiting for this recording")
     return result
+
+
+def check_job(request: dict[str, Any]) -> dict[str, Any]:
+    """CheckResult.to_dict() of the recording named in `request` (an EmbedRequest's dict);
+    EmbedError on bad input, as for a recording."""
+    return run_check(resident_runtime(), EmbedRequest(**request)).to_dict()
 
 
 def synth_job(request: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from worker.engine import Engine, load_engine
 from worker.recovery import DEFAULT_LEASE_SECONDS
 from worker.settings import WorkerSettings, load_settings
 from worker.telegram import BotApi
+from worker.watermark import Watermarker, resident_watermarker
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Runtime:
     telegram: BotApi
     redis: Redis
     lease: JobLease  # on the job this process runs (one at a time: no fork, no threads)
+    watermarker: Watermarker  # marks every voice note, reads the mark for /check
 
     def describe(self) -> dict[str, Any]:
         """What the heartbeat and the readiness line say about this worker."""
@@ -41,8 +43,13 @@ class Runtime:
 
 
 def build_runtime(
-    settings: WorkerSettings, engine: Engine, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    settings: WorkerSettings,
+    engine: Engine,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    watermarker: Watermarker | None = None,
 ) -> Runtime:
+    """`watermarker` None: the process's own (loaded once; WatermarkUnavailable without the
+    resemble-perth wheel, so that no worker sends a note without the mark)."""
     redis = Redis.from_url(settings.require_redis_url())
     return Runtime(
         settings=settings,
@@ -50,6 +57,7 @@ def build_runtime(
         telegram=BotApi(settings.telegram_api_url, settings.bot_token.get_secret_value()),
         redis=redis,
         lease=JobLease(redis, f"{socket.gethostname()}:{os.getpid()}", lease_seconds),
+        watermarker=watermarker or resident_watermarker(),
     )
 
 

@@ -32,12 +32,20 @@ from worker.delivery import (
     settle,
     settled_outcome,
 )
+from worker.dialogue import speak_dialogue
 from worker.engine import Engine
 from worker.failures import failed_outcome
 from worker.finish import measured_likeness, paced
 from worker.messages import note_caption
 from worker.runtime import Runtime
-from worker.telegram import BotApi, TelegramError, TelegramPermanentError, TelegramTransientError
+from worker.telegram import (
+    BotApi,
+    SentMedia,
+    TelegramError,
+    TelegramPermanentError,
+    TelegramTransientError,
+)
+from worker.watermark import Watermarker
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +76,25 @@ def chat_action(telegram: BotApi, chat_id: int, every: float = CHAT_ACTION_EVERY
         ticker.join(timeout=every + 1)
 
 
-def make_audio(engine: Engine, request: SynthRequest) -> EncodedAudio:
-    """Synthesize `request`, finish the waveform (worker/finish.py) and encode it in its
-    output format."""
+def make_audio(engine: Engine, request: SynthRequest, watermarker: Watermarker) -> EncodedAudio:
+    """Synthesize `request` (a dialogue's turns in their voices), finish the waveform
+    (worker/finish.py): the user's pace, then the watermark, so every note carries it, then
+    the likeness of exactly what is sent; and encode it in its output format."""
     if not request.text.strip():
         raise JobError("nothing_to_say", "empty text")
     started = time.perf_counter()
-    wav = engine.speak(request.text, request.embedding)
+    if request.turns:
+        wav = speak_dialogue(engine, request)
+    else:
+        wav = engine.speak(request.text, request.embedding)
     synth_seconds = time.perf_counter() - started
     if wav.size == 0:
         raise JobError("nothing_to_say", "the synthesizer produced no audio")
     wav = paced(wav, engine.sample_rate, request.pace)
-    # Measured on the final waveform, right before it is encoded: keep this the last step.
-    likeness = measured_likeness(engine, wav, request.embedding)
+    wav = watermarker.apply(wav, engine.sample_rate)
+    # Measured on the final waveform, right before it is encoded: keep this the last step. A
+    # dialogue has several voices and no one likeness: it gets none.
+    likeness = None if request.turns else measured_likeness(engine, wav, request.embedding)
     return EncodedAudio(
         encoded(wav, engine.sample_rate, request.output_format),
         wav.size / engine.sample_rate,
@@ -98,8 +112,8 @@ def encoded(wav: np.ndarray, sample_rate: int, output_format: str) -> bytes:
 
 def upload(
     telegram: BotApi, request: SynthRequest, audio: EncodedAudio, *, again: bool = False
-) -> int:
-    """Send the answer as a reply to the request; the sent message's id. The caption shows the
+) -> SentMedia:
+    """Send the answer as a reply to the request; the sent message. The caption shows the
     note's likeness; `again`: an earlier attempt was cut off mid-upload, so it also says this
     one may be a second copy."""
     duration = max(1, round(audio.duration))
@@ -150,7 +164,7 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
     with chat_action(runtime.telegram, request.chat_id):
         audio = kept_audio(redis, job_id)
         if audio is None:
-            audio = make_audio(runtime.engine, request)
+            audio = make_audio(runtime.engine, request, runtime.watermarker)
             keep_audio(redis, job_id, audio)
         else:
             log.info("job %s: sending the audio an earlier attempt made", job_id)
@@ -164,11 +178,11 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
         if state is Upload.AGAIN:
             log.warning("job %s: an earlier attempt died mid-upload; sending again", job_id)
         try:
-            message_id = upload(runtime.telegram, request, audio, again=state is Upload.AGAIN)
+            sent = upload(runtime.telegram, request, audio, again=state is Upload.AGAIN)
         except (TelegramTransientError, TelegramPermanentError):
             clear_upload_mark(redis, job_id, token)  # Telegram answered: nothing was sent
             raise
-    outcome = success_outcome(request, audio, started, message_id, job_id, state is Upload.AGAIN)
+    outcome = success_outcome(request, audio, started, sent, job_id, state is Upload.AGAIN)
     if not settle(redis, job_id, outcome):
         log.warning("job %s was settled meanwhile by another run", job_id)
     log.info(
@@ -195,7 +209,7 @@ def success_outcome(
     request: SynthRequest,
     audio: EncodedAudio,
     started: float,
-    message_id: int,
+    sent: SentMedia,
     job_id: str = "",
     sent_again: bool = False,
 ) -> SynthOutcome:
@@ -209,8 +223,10 @@ def success_outcome(
         synth_seconds=audio.synth_seconds,
         audio_seconds=audio.duration,
         total_seconds=max(0.0, now - enqueued),
-        sent_message_id=message_id,
+        sent_message_id=sent.message_id,
         job_id=job_id,
         sent_again=sent_again,
         likeness=audio.likeness,
+        file_id=sent.file_id,
+        file_kind="audio" if request.output_format == "mp3" else "voice",
     )

@@ -74,6 +74,21 @@ class RemoteFile:
 
 
 @dataclass(frozen=True, slots=True)
+class SentMedia:
+    """A voice note or audio file Telegram accepted: its message, and the file_id under which
+    Telegram keeps the upload (sending that id again costs no second upload)."""
+
+    message_id: int
+    file_id: str | None
+
+
+def sent_media(result: Any, kind: str) -> SentMedia:
+    media = result.get(kind) if isinstance(result, dict) else None
+    file_id = media.get("file_id") if isinstance(media, dict) else None
+    return SentMedia(int(result["message_id"]), file_id if isinstance(file_id, str) else None)
+
+
+@dataclass(frozen=True, slots=True)
 class Upload:
     """A file for a multipart field: name as Telegram will show it, bytes, MIME type."""
 
@@ -226,7 +241,7 @@ class BotApi:
         duration: int,
         reply_to: int | None = None,
         caption: str | None = None,
-    ) -> int:
+    ) -> SentMedia:
         fields = {
             "chat_id": chat_id,
             "duration": duration,
@@ -234,7 +249,7 @@ class BotApi:
             "caption": caption,
         }
         files = {"voice": Upload("voice.ogg", ogg, "audio/ogg")}
-        return int(self.call("sendVoice", fields, files)["message_id"])
+        return sent_media(self.call("sendVoice", fields, files), "voice")
 
     def send_audio(
         self,
@@ -245,7 +260,7 @@ class BotApi:
         title: str,
         reply_to: int | None = None,
         caption: str | None = None,
-    ) -> int:
+    ) -> SentMedia:
         fields = {
             "chat_id": chat_id,
             "duration": duration,
@@ -254,7 +269,7 @@ class BotApi:
             "caption": caption,
         }
         files = {"audio": Upload("speech.mp3", mp3, "audio/mpeg")}
-        return int(self.call("sendAudio", fields, files)["message_id"])
+        return sent_media(self.call("sendAudio", fields, files), "audio")
 
 
 class FileTooLarge(TelegramPermanentError):

@@ -8,8 +8,11 @@ from bot.handlers import (
     admin,
     bank,
     chats,
+    check,
+    dialogue,
     fallback,
     forget,
+    inline,
     mix,
     register,
     say,
@@ -24,7 +27,8 @@ def feature_routers() -> list[Router]:
     # Group chats first (the bot serves private chats only), then /cancel (it must work in any
     # state), the admins' router before its refusals for everyone else, the rename state before
     # plain text is taken as speech, the catch-all last (it also answers the buttons whose
-    # voice a filter refused: bot/filters.py).
+    # voice a filter refused: bot/filters.py). /check's state and forwarded notes come before a
+    # recording is taken as a new voice and text as speech.
     return [
         chats.router,
         say.cancel_router,
@@ -37,6 +41,9 @@ def feature_routers() -> list[Router]:
         mix.router,
         speed.router,
         forget.router,
+        check.router,
+        dialogue.router,
+        inline.router,
         register.router,
         say.router,
         fallback.router,

@@ -89,4 +89,5 @@ async def preview_bank_voice(
         store=store,
         jobs=jobs,
         texts=texts,
+        keep_note=False,
     )

@@ -11,12 +11,13 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import ForgetCb
+from bot.checks import CheckGate
 from bot.handlers.common import show_screen
 from bot.handlers.say import cancel_requests
 from bot.locales import Texts
 from bot.queue import JobQueue
 from storage import Storage, User
-from worker.api import embed_job_id, synth_job_id
+from worker.api import check_job_id, embed_job_id, synth_job_id
 
 log = logging.getLogger(__name__)
 router = Router(name="forget")
@@ -34,6 +35,7 @@ async def forget(
     state: FSMContext,
     store: Storage,
     jobs: JobQueue,
+    checks: CheckGate,
     user: User,
     texts: Texts,
 ) -> None:
@@ -45,6 +47,10 @@ async def forget(
     # the jobs of every request on record (text, voice, results) are cleared out.
     await cancel_requests(store, jobs, user.id)
     job_ids = [job_id for rid in await store.requests.ids_of(user.id) for job_id in job_ids_of(rid)]
+    checking = await checks.forget(user.id)  # a running check's job holds their file id
+    if checking is not None:
+        await jobs.cancel(check_job_id(checking))
+        job_ids.append(check_job_id(checking))
     await jobs.drop_pending(user.id)
     await state.clear()
     await jobs.purge(job_ids)

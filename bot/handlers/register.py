@@ -106,22 +106,38 @@ async def recording_received(
     if request is None:
         await message.answer(texts.not_audio_file)
         return
+    await offer_or_learn(bot, message.chat.id, settings, store, jobs, user, texts, request)
+
+
+async def offer_or_learn(
+    bot: Bot,
+    chat_id: int,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+    request: EmbedRequest,
+) -> None:
+    """A recording to learn: refused over the limits or with no worker; with an own active
+    voice, the question "add to it or make a new one?"; else a new voice at once."""
     problem = limit_problem(request, settings, texts)
     if problem is not None:
-        await message.answer(problem)
+        await bot.send_message(chat_id, problem)
         return
     if await jobs.workers_ready() == 0:
-        await message.answer(texts.worker_down)
+        await bot.send_message(chat_id, texts.worker_down)
         return
     active = await store.voices.get_active(user.id)
     if active is not None and active.owner_id == user.id:
         await jobs.put_pending(user.id, request)
-        await message.answer(
+        await bot.send_message(
+            chat_id,
             texts.merge_or_new.format(name=active.name),
             reply_markup=keyboards.merge_or_new(active, texts),
         )
         return
-    await learn_voice(bot, message.chat.id, settings, store, jobs, user, texts, request, None)
+    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, None)
 
 
 # One handler, registered twice: "merge" only with the sender's own voice (OwnedVoice injects

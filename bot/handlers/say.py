@@ -61,6 +61,7 @@ async def cancel_requests(
         answer = await jobs.cancel(job_id_of(request))
         if answer is Cancel.REMOVED:
             await store.requests.mark_cancelled(request.id)
+            await store.notes.drop(request.id)
         elif request.kind == "embed" and answer is Cancel.FLAGGED:
             # A recording being listened to: this bot process is the one waiting for it, and
             # it stops waiting now (the worker drops the result, which holds the recording).
@@ -72,6 +73,19 @@ async def cancel_requests(
 
 def job_id_of(request: Request) -> str:
     return embed_job_id(request.id) if request.kind == "embed" else synth_job_id(request.id)
+
+
+def text_problem_reply(text: str, settings: Settings, texts: Texts, *, usage: str) -> str | None:
+    """What to answer a text that cannot be spoken (empty, too long, nothing speakable), or
+    None: the limits of /say, which /dialogue applies to its whole script."""
+    problem = text_problem(text, settings.max_text_chars)
+    if problem == "empty":
+        return f"{texts.text_empty}\n\n{usage}"
+    if problem == "too_long":
+        return texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
+    if problem == "nothing_to_say":
+        return texts.nothing_speakable
+    return None
 
 
 # One handler, registered twice: /say takes its text from the command's arguments (the
@@ -90,17 +104,9 @@ async def say(
 ) -> None:
     raw_text = command.args if command is not None else message.text
     text = clean_text(raw_text or "")
-    problem = text_problem(text, settings.max_text_chars)
-    if problem == "empty":
-        await message.answer(f"{texts.text_empty}\n\n{texts.say_usage}")
-        return
-    if problem == "too_long":
-        await message.answer(
-            texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
-        )
-        return
-    if problem == "nothing_to_say":
-        await message.answer(texts.nothing_speakable)
+    reply = text_problem_reply(text, settings, texts, usage=texts.say_usage)
+    if reply is not None:
+        await message.answer(reply)
         return
     voice = await store.voices.get_active(user.id)
     if voice is None:

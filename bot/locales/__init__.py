@@ -142,6 +142,34 @@ class Texts:
     fallback: str
     unsupported_message: str
 
+    # /dialogue
+    dialogue_usage: str
+    dialogue_unknown_name: str  # {name} {choices}
+    dialogue_more_choices: str  # {more}: appended to the choices when the bank has more
+    dialogue_no_choices: str  # no voice of their own, and the bank is empty
+    dialogue_empty_turn: str  # {line} {name}
+    dialogue_too_many_voices: str  # {count} {limit}
+
+    # /check and forwarded notes
+    check_prompt: str
+    check_waiting: str
+    check_reply_no_audio: str
+    check_not_audio: str
+    checking: str
+    check_found: str  # {confidence}: percent
+    check_absent: str  # {confidence}
+    check_unclear: str  # {confidence}
+    check_too_short: str
+    check_busy: str
+    forwarded_offer: str
+    btn_check: str
+    btn_learn: str
+
+    # inline mode
+    inline_make_one: str  # the button over an empty list (at most 64 characters)
+    inline_private: str  # the same, for someone a private deployment does not serve
+    inline_description: str  # {duration}: under each note's title
+
     # "4.9" in English, "4,9" in Russian
     decimal_separator: str = "."
 

@@ -10,10 +10,12 @@ TEXTS = Texts(
     commands={
         "start": "What this bot does",
         "say": "Speak a text in the active voice",
+        "dialogue": "A script in several voices, one note",
         "voices": "My voices",
         "bank": "Shared voice bank",
         "mix": "Blend two voices into a new one",
         "speed": "Slower or faster speech",
+        "check": "Was this voice note made here?",
         "format": "Voice note or MP3",
         "language": "Interface language",
         "cancel": "Cancel what is in progress",
@@ -30,14 +32,19 @@ TEXTS = Texts(
     help=(
         "How it works: send a recording of a voice, then send text.\n\n"
         "/say TEXT: speak the text in the active voice (plain text works too)\n"
+        "/dialogue: lines “Name: text” in several voices, as one voice note\n"
         "/voices: your voices: use, rename, publish to the bank, delete\n"
         "/bank: voices shared by others, tap one to use it\n"
         "/mix: blend two voices (yours or from the bank) into a new one\n"
         "/speed: slower or faster speech, from 0.75× to 1.5× (e.g. /speed 1.25)\n"
+        "/check: reply it to a voice note (or forward one to me) to learn whether it was made "
+        "here: every note I make carries an inaudible watermark\n"
         "/format: answer with a voice note or an MP3 file\n"
         "/language: English or Russian\n"
         "/cancel: cancel your queued request\n"
         "/forget: delete everything I keep about you\n\n"
+        "In any chat, type @ and my name: your recent voice notes appear, tap one to send it "
+        "there.\n\n"
         "Tips: a quiet room, one speaker, 10–30 seconds of natural speech. Send more recordings "
         "of the same voice to refine it.\n\n"
         "Each voice note shows its likeness: how close it sounds to the voice, as my speaker "
@@ -236,4 +243,56 @@ TEXTS = Texts(
         "I can learn a voice from a voice message, an audio file or a video note, "
         "and I speak text. /help"
     ),
+    dialogue_usage=(
+        "Write the script after the command, one line per turn, each starting with the name "
+        "of a voice:\n"
+        "/dialogue\n"
+        "Anna: Hi, Boris! Did you see the news?\n"
+        "Boris: I did. It was about time.\n\n"
+        "The names are those of your voices (/voices) and of the bank's (/bank), in any case."
+    ),
+    dialogue_unknown_name="I do not know a voice called “{name}”. You can use: {choices}.",
+    dialogue_more_choices=", and {more} more in /bank",
+    dialogue_no_choices=(
+        "There is no voice to cast yet. Send me a voice message to make one, or publish one to "
+        "the bank."
+    ),
+    dialogue_empty_turn="Line {line} ({name}) has nothing I can say.",
+    dialogue_too_many_voices="That is {count} voices; a dialogue can have up to {limit}.",
+    check_prompt=(
+        "Send or forward me the voice note (or audio file) to check, or /cancel. "
+        "You can also reply /check to one."
+    ),
+    check_waiting="I am waiting for a voice note or audio file to check. Send one, or /cancel.",
+    check_reply_no_audio=(
+        "The message you replied to has no audio. Reply /check to a voice note or an audio "
+        "file, or send /check alone and then the audio."
+    ),
+    check_not_audio=(
+        "This is not audio. Send or forward a voice note or an audio file to check, or /cancel."
+    ),
+    checking="🔎 Looking for my watermark…",
+    check_found=(
+        "✅ Made here. This audio carries the inaudible watermark I put on every voice note I "
+        "make (detector: {confidence} %)."
+    ),
+    check_absent=(
+        "❌ No watermark of mine found (detector: {confidence} %). Either it was not made "
+        "here, or it was changed too much for the mark to survive (played through a speaker "
+        "and recorded again, heavily edited). It does not prove that a person spoke it: "
+        "other services do not mark their audio."
+    ),
+    check_unclear=(
+        "❔ Cannot tell. There is a faint trace of my watermark (detector: {confidence} %), "
+        "too faint to say: it may have been made here and then heavily changed, or the "
+        "trace is a coincidence."
+    ),
+    check_too_short="This is too short to check: I need at least a second of audio.",
+    check_busy="I am still checking the last one you sent. A moment, please.",
+    forwarded_offer="A forwarded voice note. What shall I do with it?",
+    btn_check="🔎 Check where it was made",
+    btn_learn="🎙 Learn this voice",
+    inline_make_one="No voice notes yet: make one in the chat with me",
+    inline_private="This bot is private",
+    inline_description="🎤 {duration}",
 )

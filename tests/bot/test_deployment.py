@@ -75,6 +75,19 @@ def test_webhook_mode_on_a_private_deployment(redis_url: str, tmp_path: Path) ->
         assert bot.db(lambda s: s.users.get(stranger.id)) is None
         assert bot.db(lambda s: s.users.get(allowed.id)) is not None
 
+        # Inline mode: the stranger's query is answered (an unanswered one spins in their
+        # client) with nothing but a button that says why.
+        inline = api.inline_query_update(stranger, "hello")
+        assert post_update(port, {"update_id": 4, **inline}, "s3cret-token") == 200
+        answer = api.wait_for(
+            "answerInlineQuery",
+            lambda c: c.params["inline_query_id"] == inline["inline_query"]["id"],
+            since=since,
+        )
+        assert answer.params["results"] == []
+        assert answer.params["button"]["text"] == "Это закрытый бот"
+        assert bot.db(lambda s: s.users.get(stranger.id)) is None
+
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -1,7 +1,9 @@
 """End to end with a real worker (`python -m worker`: the real encoder, tiny synthesizer and
 vocoder): recordings become voices, bad recordings get their reply, /say comes back as a
 voice note, and Telegram's refusals on upload are handled. Issue #12: the caption's likeness,
-/speed and /mix through the whole stack."""
+/speed and /mix through the whole stack; a /dialogue is one note, a note made here is checked
+as made here (its watermark) and a recording is not, and inline mode offers a note made
+before."""
 
 from __future__ import annotations
 
@@ -397,3 +399,84 @@ def test_a_mix_of_two_recorded_voices_speaks_with_its_own_likeness(
     row = closed_requests(stack, user)[-1]
     assert row.voice_id == mix.id and row.likeness is not None
     assert caption_likeness(note.params["caption"]) == round(row.likeness, 2)
+
+
+# --- issue #12: dialogue, watermark and /check, inline mode, with the real worker -----------
+
+
+@pytest.fixture(scope="module")
+def made_note(stack: BotHarness, recordings: dict[str, bytes]) -> tuple[FakeUser, Call, str]:
+    """A user, the voice note the worker sent them for a /say, and its text."""
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    text = "A note to share and to check."
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", text)
+    sent = stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 180, since
+    )
+    closed_requests(stack, user)  # its outcome, with the file_id, is recorded
+    return user, sent, text
+
+
+def test_a_dialogue_comes_back_as_one_voice_note_in_its_voices(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])  # "Voice 1"
+    stack.seed_voice(None, "Narrator E2E")  # a bank voice
+    since = stack.api.mark()
+    request = stack.api.send_command(
+        user,
+        "dialogue",
+        "\nVoice 1: Hello there.\nnarrator e2e: Good evening to you.\nvoice 1: Goodbye.",
+    )
+    sent = stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 180, since
+    )
+    assert sent.params["reply_parameters"]["message_id"] == request["message"]["message_id"]
+    note = sent.upload().data
+    assert note[:4] == b"OggS" and encoded_duration(note) > 1.0
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.done and row.audio_seconds
+    assert len(stack.api.calls_of("sendVoice", since)) == 1  # one note for the whole script
+
+
+def test_a_note_made_here_is_checked_as_made_here_and_a_recording_is_not(
+    stack: BotHarness, recordings: dict[str, bytes], made_note: tuple[FakeUser, Call, str]
+) -> None:
+    user, sent, _ = made_note
+    since = stack.api.mark()
+    stack.api.send_command(user, "check", reply_to=sent.result)
+    assert "Looking for my watermark" in stack.next_message(user, since).text
+    verdict = stack.edited(user, since, timeout=EMBED_WAIT).text
+    assert verdict.startswith("✅ Made here"), verdict
+
+    # A real person's recording, forwarded: the bot asks, and the check finds no mark.
+    file_id, _ = stack.api.add_file(recordings["other_speech"], file_path="voice/fwd.oga")
+    origin = stack.api.forward_origin(FakeUser(515_151, "en", "A friend"))
+    since = stack.api.mark()
+    stack.api.send_voice(user, file_id, duration=5, forward_origin=origin)
+    assert "forwarded voice note" in stack.next_message(user, since).text
+    since = stack.api.mark()
+    stack.press(user, "Check where it was made")
+    verdict = stack.edited(user, since, timeout=EMBED_WAIT).text
+    assert verdict.startswith("❌ No watermark of mine found"), verdict
+    assert stack.db(lambda s: s.voices.list_owned(user.id))[0].sample_count == 1  # not learned
+
+
+def test_inline_mode_offers_a_note_made_before_by_its_file_id(
+    stack: BotHarness, made_note: tuple[FakeUser, Call, str]
+) -> None:
+    user, sent, text = made_note
+    update = stack.api.send_inline_query(user, "share")
+    answer = stack.api.wait_for(
+        "answerInlineQuery",
+        lambda c: c.params["inline_query_id"] == update["inline_query"]["id"],
+        timeout=30,
+    )
+    assert answer.error is None, answer.error
+    [result] = answer.params["results"]
+    assert result["type"] == "voice" and result["title"].startswith(text)
+    assert result["voice_file_id"] == sent.result["voice"]["file_id"]
+    assert stack.api.file_bytes(result["voice_file_id"]) == sent.upload().data

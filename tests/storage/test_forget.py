@@ -56,9 +56,12 @@ async def populate(storage: Storage) -> Known:
     own_requests: set[int] = set()
     for voice_id in (private.id, public.id):
         request_id = await storage.requests.create(FORGOTTEN, voice_id, 31)
+        # Each became a voice note that inline mode offers, titled by the text it speaks.
+        await storage.notes.expect(request_id, FORGOTTEN, f"{SECRET_NAME} says hello")
         await storage.requests.record_outcome(
             SynthOutcome(request_id=request_id, user_id=FORGOTTEN, ok=True, synth_seconds=1.0)
         )
+        assert await storage.notes.deliver(request_id, f"SECRET-FILE-{request_id}", "voice", 2.0)
         own_requests.add(request_id)
     queued = await storage.requests.create(FORGOTTEN, private.id, 12)  # still queued
     own_requests.add(queued)
@@ -167,10 +170,13 @@ async def test_forget_leaves_nothing_of_the_user_anywhere(
                     assert value not in own_ids[target], f"{table}.{column} = {value}"
                 if isinstance(value, str):
                     assert "Тайное" not in value, f"{table}.{column} holds their voice name"
+                    assert "SECRET-FILE" not in value, f"{table}.{column} holds a note's file"
                     assert value not in known.hashes_only_theirs, f"{table}.{column}"
                 if isinstance(value, bytes):
                     assert value not in known.embeddings, f"{table}.{column} embedding"
-    assert checked_tables >= 4
+    assert checked_tables >= 5
+    note_columns, note_rows = every_row(storage.db_path)["notes"]
+    assert "title" in note_columns and note_rows == []  # their notes went with them
 
     files_after = {p.name for p in recordings_dir.rglob("*") if p.is_file()}
     for name in files_after:

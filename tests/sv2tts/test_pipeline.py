@@ -326,3 +326,21 @@ def _fields(options: SynthesisOptions) -> dict[str, object]:
     from dataclasses import asdict
 
     return asdict(options)
+
+
+def test_lines_made_together_are_the_lines_made_one_by_one(pipeline: Pipeline) -> None:
+    # A dialogue's lines of one voice: decoded in one batch, vocoded in one run, cut apart.
+    # Deterministic decoding and Griffin-Lim make the comparison exact but for the seams.
+    options = SynthesisOptions(max_steps=STEPS, vocoder="griffinlim", deterministic=True)
+    speaker = random_speaker(5)
+    texts = ["First line. It has two sentences.", "🙂", "Third line."]
+    lines = pipeline.synthesize_lines(texts, speaker, options)
+    assert [len(w) > 0 for w in lines] == [True, False, True]
+    alone = [pipeline.synthesize(t, speaker, options) for t in (texts[0], texts[2])]
+    for together, by_itself in zip((lines[0], lines[2]), alone, strict=True):
+        assert together.dtype == np.float32
+        # Same decoded frames; the cut falls in the silence between the lines.
+        assert abs(len(together) - len(by_itself)) <= 2 * round(0.15 * 16000)
+        assert dsp.rms_dbfs(together) == pytest.approx(-20.0, abs=3.0)
+    with pytest.raises(NothingToSay):
+        pipeline.synthesize_lines(["🙂", "…"], speaker, options)

@@ -44,7 +44,9 @@ class ToneEngine:
     likeness measured on the waveform it is given (its `spectral_signature` against the
     voice), so that a test sees the figure change when the output does.
 
-    Recordings are measured and checked as the real pipeline does it.
+    Recordings are measured and checked as the real pipeline does it. A dialogue's lines
+    (`speak_lines`) are tones too, at a pitch that tells the voice apart: 200 Hz plus 100 Hz
+    per index of the embedding's largest entry; each batch it was given is kept.
     """
 
     encoder_id = "tone-engine"
@@ -53,6 +55,7 @@ class ToneEngine:
     def __init__(self, seconds_per_char: float = 0.05) -> None:
         self.seconds_per_char = seconds_per_char
         self.spoken: list[str] = []
+        self.line_batches: list[list[str]] = []
         self.fail_with: BaseException | None = None
 
     def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
@@ -72,6 +75,21 @@ class ToneEngine:
 
     def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
         return cosine_similarity(spectral_signature(wav, self.sample_rate), embedding)
+
+    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.line_batches.append(list(texts))
+        hz = self.voice_pitch(embedding)
+        return [self.tone(hz, self.seconds_per_char * len(text)) for text in texts]
+
+    @staticmethod
+    def voice_pitch(embedding: Sequence[float]) -> float:
+        return 200.0 + 100.0 * int(np.argmax(np.asarray(embedding)))
+
+    def tone(self, hz: float, seconds: float) -> np.ndarray:
+        t = np.arange(int(self.sample_rate * seconds), dtype=np.float32) / self.sample_rate
+        return (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
     def describe(self) -> dict[str, Any]:
         return {"device": "cpu", "weights": {"engine": "tone"}}

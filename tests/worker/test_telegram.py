@@ -66,13 +66,16 @@ def test_unreachable_server_is_transient_and_the_message_hides_the_token() -> No
 
 
 def test_send_voice_uploads_the_bytes_as_a_reply(bot_api: FakeBotAPI) -> None:
-    message_id = client(bot_api).send_voice(77, b"OggS-voice", duration=3, reply_to=12)
+    sent = client(bot_api).send_voice(77, b"OggS-voice", duration=3, reply_to=12)
     call = bot_api.wait_for("sendVoice")
     assert call.upload().data == b"OggS-voice"
     assert call.params["chat_id"] == 77
     assert call.params["duration"] == 3
     assert call.params["reply_parameters"]["message_id"] == 12
-    assert call.result["message_id"] == message_id
+    assert call.result["message_id"] == sent.message_id
+    # The file_id Telegram keeps the upload under, for inline mode to send it again.
+    assert sent.file_id == call.result["voice"]["file_id"]
+    assert bot_api.file_bytes(sent.file_id) == b"OggS-voice"
 
 
 def test_mask_token_replaces_every_occurrence() -> None:

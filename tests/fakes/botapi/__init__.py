@@ -30,10 +30,12 @@ Test-facing API
   `api.file_bytes(file_id)` reads one back (an upload of the bot's, too).
 - `api.push_update(update) -> update_id`: queue an update for getUpdates (an `update_id` is
   assigned when absent). Builders return update dicts: `text_update(user, text)`,
-  `command_update(user, "say", "hello")`, `voice_update(user, file_id, duration=...)`,
-  `audio_update`, `document_update`, `video_note_update`, `callback_update(user, data,
-  message=None)`. `send_text / send_command / send_voice / send_audio / send_document /
-  send_video_note / press` build and push in one call; `press(user, text_part)` finds the
+  `command_update(user, "say", "hello", reply_to=None)`, `voice_update(user, file_id,
+  duration=..., forward_origin=None)` (`api.forward_origin(sender)` makes one), `audio_update`,
+  `document_update`, `video_note_update`, `callback_update(user, data, message=None)`,
+  `inline_query_update(user, query)` (answerable once, by answerInlineQuery).
+  `send_text / send_command / send_voice / send_audio / send_document / send_video_note /
+  send_inline_query / press` build and push in one call; `press(user, text_part)` finds the
   inline button whose text contains `text_part` on the latest bot message with a keyboard in
   that user's chat (or on `message=`) and pushes its callback query.
 - `FakeUser(id, language_code="en", first_name=...)` is the sender of an update.
@@ -48,7 +50,7 @@ Test-facing API
 - `api.messages_to(chat_id)`: texts sent by the bot to a chat, in order.
   `api.last_keyboard_message(chat_id)` and `api.buttons(message)` read the bot's keyboards;
   `api.commands` holds setMyCommands per language code ("" for the default), `api.webhook_url`
-  the webhook.
+  the webhook, `api.inline_answers` the answer to each inline query by its id.
 - `api.fail_next(method, error_code, description, retry_after=None, times=1)`: the next
   `times` calls of `method` fail with that Telegram error (the call is still recorded, with
   `error` set).

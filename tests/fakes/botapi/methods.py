@@ -6,8 +6,11 @@ getMe, sendMessage, sendVoice, sendAudio, sendDocument (uploads kept as bytes an
 downloadable again by the returned file_id), getFile (400 for an unknown file_id, 400 "file is
 too big" over 20 MB as the real server does), editMessageText / editMessageReplyMarkup (400
 "message is not modified" when nothing changes, as Telegram does), deleteMessage,
-setMyCommands (kept per language), setWebhook / deleteWebhook. Messages and files are held
-under the server's one lock, since the test's thread reads them while the server writes.
+setMyCommands (kept per language), setWebhook / deleteWebhook, answerInlineQuery (400 for an
+unknown or already answered query, as Telegram answers a query once; the results are checked
+for the fields Telegram requires and kept per query in `inline_answers`). Messages and files
+are held under the server's one lock, since the test's thread reads them while the server
+writes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import itertools
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from tests.fakes.botapi.server import (
     DEFAULT_BOT_USERNAME,
@@ -57,6 +60,8 @@ class TelegramMethods(BotAPIServer):
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}  # language_code ("" = default)
         self.webhook_url: str | None = None
+        self._open_inline_queries: set[str] = set()
+        self.inline_answers: dict[str, dict[str, Any]] = {}  # query id -> the answer's fields
 
     # ------------------------------------------------------------------------ test-facing API
 
@@ -189,7 +194,40 @@ class TelegramMethods(BotAPIServer):
     # Method handlers: `_m_<lowercased method>(params, files) -> result`.
 
     def _m_getme(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
-        return {**self._bot_user(), "can_join_groups": True, "supports_inline_queries": False}
+        return {**self._bot_user(), "can_join_groups": True, "supports_inline_queries": True}
+
+    # What each kind of inline result must carry (Bot API, "InlineQueryResult").
+    _INLINE_REQUIRED: ClassVar[dict[str, tuple[str, ...]]] = {
+        "voice": ("id", "voice_file_id", "title"),
+        "audio": ("id", "audio_file_id"),
+        "article": ("id", "title", "input_message_content"),
+    }
+
+    def _m_answerinlinequery(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        query_id = str(params.get("inline_query_id"))
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise BadRequestError("Bad Request: can't parse inline query results")
+        if len(results) > 50:
+            raise BadRequestError("Bad Request: RESULTS_TOO_MUCH")
+        for result in results:
+            required = self._INLINE_REQUIRED.get(str(result.get("type")))
+            if required is None or any(not result.get(key) for key in required):
+                raise BadRequestError(f"Bad Request: bad inline result {result}")
+            for key in ("voice_file_id", "audio_file_id"):
+                if key in result and result[key] not in self._files:
+                    raise BadRequestError("Bad Request: wrong file identifier")
+        if len({r["id"] for r in results}) != len(results):
+            raise BadRequestError("Bad Request: RESULT_ID_DUPLICATE")
+        with self._lock:
+            if query_id not in self._open_inline_queries:
+                raise BadRequestError(
+                    "Bad Request: query is too old and response timeout expired or query ID "
+                    "is invalid"
+                )
+            self._open_inline_queries.discard(query_id)
+            self.inline_answers[query_id] = dict(params)
+        return True
 
     def _m_sendmessage(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         text = params.get("text")

@@ -41,6 +41,8 @@ _JSON_FIELDS = frozenset(
         "link_preview_options",
         "allowed_updates",
         "media",
+        "results",
+        "button",
     }
 )
 _INT_FIELDS = frozenset(

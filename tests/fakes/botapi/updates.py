@@ -34,16 +34,40 @@ class UpdateBuilders(TelegramMethods):
             self._messages[(user.id, message["message_id"])] = message
         return {"message": message}
 
-    def text_update(self, user: FakeUser, text: str) -> dict[str, Any]:
+    def text_update(
+        self, user: FakeUser, text: str, *, reply_to: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`reply_to`: the message (as kept, e.g. `api.message(chat, id)`) this one answers."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            content["reply_to_message"] = reply_to
         return self._incoming_message(user, **content)
 
-    def command_update(self, user: FakeUser, command: str, args: str = "") -> dict[str, Any]:
+    def command_update(
+        self,
+        user: FakeUser,
+        command: str,
+        args: str = "",
+        *,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         text = f"/{command.lstrip('/')}" + (f" {args}" if args else "")
-        return self.text_update(user, text)
+        return self.text_update(user, text, reply_to=reply_to)
+
+    @staticmethod
+    def forward_origin(sender: FakeUser | None, hidden_name: str = "Someone") -> dict[str, Any]:
+        """Telegram's `forward_origin` of a message forwarded from `sender` (None: a user who
+        hides their account, known by name only)."""
+        if sender is None:
+            return {
+                "type": "hidden_user",
+                "sender_user_name": hidden_name,
+                "date": int(time.time()),
+            }
+        return {"type": "user", "sender_user": sender.to_dict(), "date": int(time.time())}
 
     def _file_fields(self, file_id: str, file_size: int | None) -> dict[str, Any]:
         with self._lock:
@@ -63,10 +87,12 @@ class UpdateBuilders(TelegramMethods):
         duration: int = 5,
         file_size: int | None = None,
         mime_type: str = "audio/ogg",
+        forward_origin: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         voice = {**self._file_fields(file_id, file_size), "duration": duration}
         voice["mime_type"] = mime_type
-        return self._incoming_message(user, voice=voice)
+        extra = {"forward_origin": forward_origin} if forward_origin else {}
+        return self._incoming_message(user, voice=voice, **extra)
 
     def audio_update(
         self,
@@ -106,6 +132,21 @@ class UpdateBuilders(TelegramMethods):
     ) -> dict[str, Any]:
         note = {**self._file_fields(file_id, file_size), "duration": duration, "length": length}
         return self._incoming_message(user, video_note=note)
+
+    def inline_query_update(self, user: FakeUser, query: str = "") -> dict[str, Any]:
+        """`@bot query` typed by `user` in some chat; it can be answered once."""
+        query_id = secrets.token_hex(8)
+        with self._lock:
+            self._open_inline_queries.add(query_id)
+        return {
+            "inline_query": {
+                "id": query_id,
+                "from": user.to_dict(),
+                "query": query,
+                "offset": "",
+                "chat_type": "sender",
+            }
+        }
 
     def callback_update(
         self, user: FakeUser, data: str, message: dict[str, Any] | None = None

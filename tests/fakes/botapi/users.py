@@ -42,8 +42,20 @@ class FakeBotAPI(UpdateBuilders):
         self.push_update(update)
         return update
 
-    def send_command(self, user: FakeUser, command: str, args: str = "") -> dict[str, Any]:
-        update = self.command_update(user, command, args)
+    def send_command(
+        self,
+        user: FakeUser,
+        command: str,
+        args: str = "",
+        *,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        update = self.command_update(user, command, args, reply_to=reply_to)
+        self.push_update(update)
+        return update
+
+    def send_inline_query(self, user: FakeUser, query: str = "") -> dict[str, Any]:
+        update = self.inline_query_update(user, query)
         self.push_update(update)
         return update
 

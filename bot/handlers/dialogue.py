@@ -1,0 +1,114 @@
+"""/dialogue: a script of `Name: text` lines, spoken in the named voices as one voice note.
+
+The names are looked up without case among the voices the sender may speak with: their own
+first (so "Anna" is their Anna even if the bank has one too), then the bank's. An unknown
+name is answered with the names that can be used. The limits of /say apply to everything the
+script says, and it is one request (one admission: one at a time, one of the minute's
+budget), whatever the number of voices. The worker makes each voice's lines in one batch
+(worker/dialogue.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.handlers.say import text_problem_reply
+from bot.locales import Texts
+from bot.queue import JobQueue
+from bot.script import Script, parse_script
+from bot.settings import Settings
+from bot.speech import Dialogue, request_speech
+from bot.text_check import clean_text
+from storage import Storage, User, Voice
+from sv2tts.text import has_speakable_text
+from worker.api import DialogueTurn
+
+log = logging.getLogger(__name__)
+router = Router(name="dialogue")
+
+MAX_VOICES = 6  # each voice is a batch and a vocoder run of its own
+CHOICES_SHOWN = 12
+
+
+async def choices_text(store: Storage, user: User, texts: Texts) -> str | None:
+    """The names a script may use (own voices, then the bank's), None when there are none."""
+    own = await store.voices.list_owned(user.id)
+    bank = await store.voices.bank_page(0, page_size=CHOICES_SHOWN)
+    by_name: dict[str, str] = {}  # one entry per name: the one a script would get
+    for voice in [*own, *bank.voices]:
+        by_name.setdefault(voice.name.casefold(), voice.name)
+    names = list(by_name.values())
+    if not names:
+        return None
+    shown = ", ".join(names[:CHOICES_SHOWN])
+    more = len(names) - CHOICES_SHOWN + max(0, bank.total - len(bank.voices))
+    return shown + (texts.dialogue_more_choices.format(more=more) if more > 0 else "")
+
+
+def cleaned(script: Script) -> Script:
+    return Script(
+        [type(turn)(turn.name, clean_text(turn.text), turn.line) for turn in script.turns]
+    )
+
+
+@router.message(Command("dialogue"))
+async def dialogue(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    settings: Settings,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
+) -> None:
+    parsed = parse_script(command.args or "")
+    if parsed is None:
+        await message.answer(texts.dialogue_usage)
+        return
+    script = cleaned(parsed)
+    reply = text_problem_reply(script.spoken_text, settings, texts, usage=texts.dialogue_usage)
+    if reply is not None:
+        await message.answer(reply)
+        return
+    for turn in script.turns:
+        if not has_speakable_text(turn.text):
+            await message.answer(texts.dialogue_empty_turn.format(line=turn.line, name=turn.name))
+            return
+    names = script.names
+    if len(names) > MAX_VOICES:
+        await message.answer(
+            texts.dialogue_too_many_voices.format(count=len(names), limit=MAX_VOICES)
+        )
+        return
+    found = await store.voices.find_by_names(user.id, names)
+    for name in names:
+        if name.casefold() not in found:
+            choices = await choices_text(store, user, texts)
+            if choices is None:
+                await message.answer(texts.dialogue_no_choices)
+            else:
+                await message.answer(texts.dialogue_unknown_name.format(name=name, choices=choices))
+            return
+    speakers: list[Voice] = [found[name.casefold()] for name in names]
+    index = {name.casefold(): i for i, name in enumerate(names)}
+    turns = [DialogueTurn(index[t.name.casefold()], t.text) for t in script.turns]
+    text = "\n".join(f"{speakers[turn.speaker].name}: {turn.text}" for turn in turns)
+    log.info("user %s: a dialogue of %d turns in %d voices", user.id, len(turns), len(names))
+    await request_speech(
+        bot=bot,
+        chat_id=message.chat.id,
+        reply_to=message.message_id,
+        user=user,
+        voice=speakers[0],
+        text=text,
+        settings=settings,
+        store=store,
+        jobs=jobs,
+        texts=texts,
+        dialogue=Dialogue(speakers, turns),
+    )
