@@ -419,3 +419,5 @@ def test_nothing_is_left_open_after_the_corpus(stack: BotHarness) -> None:
     with stack.redis() as client:
         assert client.keys("voiceclone:bot:pending:*") == []
         assert client.llen(Queue(QUEUE, connection=client).key) == 0
+    # The bot's and the worker's messages alike are plain text: a name is never markup.
+    assert not [c.method for c in stack.api.calls if "parse_mode" in c.params]
