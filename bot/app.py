@@ -142,12 +142,16 @@ def stop_polling_on_signals(dp: Dispatcher) -> None:
         loop.add_signal_handler(signum, stop, signum)
 
 
+def webhook_secret(settings: Settings) -> str:
+    """WEBHOOK_SECRET, or a random one for this start (URL-safe base64: 43 characters of
+    Telegram's A-Z a-z 0-9 _ -), which setWebhook hands to Telegram all the same."""
+    if settings.webhook_secret:
+        return settings.webhook_secret.get_secret_value()
+    return secrets.token_urlsafe(32)
+
+
 async def serve_webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
-    secret = (
-        settings.webhook_secret.get_secret_value()
-        if settings.webhook_secret
-        else secrets.token_urlsafe(32)
-    )
+    secret = webhook_secret(settings)
     app = web.Application()
     SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, WEBHOOK_PATH)
     setup_application(app, dp, bot=bot)

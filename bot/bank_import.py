@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.names import VoiceNameError, clean_voice_name
 from bot.samples import sample_of
 from storage import Sample, Storage
 
@@ -58,10 +59,19 @@ def engine_sample_maker() -> SampleMaker:
 
 
 async def import_folder(folder: Path, store: Storage, make_sample: SampleMaker) -> list[ImportLine]:
-    """Add each recording as a curated voice named after its file; re-running replaces them."""
+    """Add each recording as a curated voice named after its file (by the name rule of
+    bot/names.py, cut to the length limit); re-running replaces them. A file whose name has
+    nothing visible, or begins with a picture character like the bot's curated mark, is
+    skipped with the reason."""
     lines = []
     for path in recordings_in(folder):
-        name = path.stem[:64]
+        try:
+            name = clean_voice_name(path.stem, cut=True)
+        except VoiceNameError as error:
+            # ascii(): the stem may hold the very characters (bidi overrides) the rule is for.
+            outcome = f"skipped: the file name makes no usable voice name ({error.problem})"
+            lines.append(ImportLine(path, ascii(path.stem), outcome))
+            continue
         try:
             sample = make_sample(path)
         except ValueError as error:

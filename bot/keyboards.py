@@ -25,6 +25,7 @@ from bot.callbacks import (
     VoiceCb,
 )
 from bot.locales import Texts, supported_languages, texts_for
+from bot.names import CURATED_MARK
 from storage import BankPage, Voice
 
 MAX_BUTTON_NAME = 40
@@ -77,12 +78,19 @@ def confirm(voice_id: int, yes_text: str, yes: VoiceAction, texts: Texts) -> Inl
     return kb.as_markup()
 
 
+def bank_label(voice: Voice) -> str:
+    """A bank row's text: the bot's mark, then the name. Only a curated voice gets ⭐; a user's
+    name cannot begin with a picture character (bot/names.py), so none can pass for one."""
+    mark = CURATED_MARK if voice.curated else "🎙"
+    return f"{mark} {short(voice.name)}"
+
+
 def bank_page(page: BankPage, texts: Texts, *, is_admin: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     widths: list[int] = []
     for voice in page.voices:
         kb.button(
-            text=f"🎙 {short(voice.name)}",
+            text=bank_label(voice),
             callback_data=BankCb(action=BankAction.use, voice_id=voice.id, page=page.page),
         )
         kb.button(

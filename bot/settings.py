@@ -6,6 +6,7 @@ Webhook, access lists, text and rate limits, the database folder. The worker's s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,10 @@ from service.settings import (
     load,
 )
 
-__all__ = ["OFFICIAL_BOT_API", "Settings", "load_settings"]
+__all__ = ["OFFICIAL_BOT_API", "WEBHOOK_SECRET_RE", "Settings", "load_settings"]
+
+# https://core.telegram.org/bots/api#setwebhook, secret_token
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _parse_id_list(value: object) -> object:
@@ -58,6 +62,21 @@ class Settings(RecordingLimitSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         return _parse_id_list(value)
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        # Telegram takes 1-256 characters of A-Z a-z 0-9 _ - for secret_token and refuses
+        # setWebhook otherwise; say so at start, not at the first setWebhook. An empty value
+        # (`WEBHOOK_SECRET=` in .env) is unset: bot/app.py then draws a random one per start.
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if secret is None or secret == "":
+            return None
+        if not isinstance(secret, str) or not WEBHOOK_SECRET_RE.fullmatch(secret):
+            raise ValueError(
+                "must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule for secret_token)"
+            )
+        return secret
 
     @field_validator("webhook_url")
     @classmethod

@@ -68,11 +68,16 @@ class Admission:
     refusal: Refusal | None = None
 
 
+_INVISIBLE_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def validate_voice_name(name: str) -> str:
     """Return `name` unchanged if it is a usable voice name, else raise ValueError.
 
-    Any Unicode is accepted except control characters (they break buttons and logs);
-    the name is stored exactly as given.
+    Any Unicode is accepted except control characters (they break buttons and logs),
+    format characters (bidi overrides, zero-width: they disguise a name) and line or
+    paragraph separators; the name is stored exactly as given. What a user types is made
+    into a name first by bot/names.py, whose output always passes here.
     """
     if not isinstance(name, str):
         raise ValueError("voice name must be a string")
@@ -80,8 +85,8 @@ def validate_voice_name(name: str) -> str:
         raise ValueError("voice name is empty")
     if len(name) > MAX_VOICE_NAME_CHARS:
         raise ValueError(f"voice name is longer than {MAX_VOICE_NAME_CHARS} characters")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise ValueError("voice name contains control characters")
+    if any(unicodedata.category(ch) in _INVISIBLE_IN_NAMES for ch in name):
+        raise ValueError("voice name contains control, format or line separator characters")
     return name
 
 

@@ -130,3 +130,54 @@ def test_missing_token_in_a_real_process_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "configuration error: BOT_TOKEN is not set (see .env.example)"
     ]
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["has space", "semi;colon", "ünïcode", "dot.ted", "x" * 257, "new\nline", "slash/"],
+)
+def test_a_webhook_secret_outside_telegrams_characters_stops_at_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secret: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "WEBHOOK_SECRET" in err and "A-Z a-z 0-9 _ -" in err
+    assert secret not in err  # a secret, even a bad one, is not printed
+
+
+@pytest.mark.parametrize("secret", ["s", "s3cret-token_OK", "A" * 256, "-_-"])
+def test_a_webhook_secret_of_telegrams_characters_is_taken(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    settings = load_settings()
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == secret
+
+
+def test_an_empty_webhook_secret_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`WEBHOOK_SECRET=` in .env: bot/app.py then draws a random secret at each start."""
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_SECRET", "")
+    assert load_settings().webhook_secret is None
+
+
+def test_the_secret_drawn_when_none_is_set_follows_telegrams_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.app import webhook_secret
+    from bot.settings import WEBHOOK_SECRET_RE
+
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    settings = load_settings()
+    drawn = {webhook_secret(settings) for _ in range(20)}
+    assert len(drawn) == 20  # a new one each start
+    assert all(WEBHOOK_SECRET_RE.fullmatch(secret) for secret in drawn)
+    monkeypatch.setenv("WEBHOOK_SECRET", "fixed-secret")
+    assert webhook_secret(load_settings()) == "fixed-secret"

@@ -30,6 +30,8 @@ async def bank_screen(
     if found.total == 0:
         return texts.bank_empty, None
     header = texts.bank_header.format(page=found.page + 1, pages=found.pages)
+    if any(voice.curated for voice in found.voices):
+        header = f"{header}\n{texts.bank_curated_note}"
     return header, keyboards.bank_page(found, texts, is_admin=is_admin)
 
 
@@ -62,7 +64,8 @@ async def use_bank_voice(
     if not await store.users.set_active_voice(user.id, voice.id):  # withdrawn since the filter
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    await bot.send_message(chat_id_of(callback), texts.voice_active.format(name=voice.name))
+    chosen = texts.voice_active_curated if voice.curated else texts.voice_active
+    await bot.send_message(chat_id_of(callback), chosen.format(name=voice.name))
     await callback.answer()
 
 

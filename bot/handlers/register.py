@@ -15,6 +15,7 @@ from bot.callbacks import RegisterCb, RegisterChoice
 from bot.filters import OwnedVoice
 from bot.handlers.common import chat_id_of
 from bot.locales import Texts
+from bot.names import clean_voice_name
 from bot.queue import JobQueue
 from bot.samples import sample_of
 from bot.settings import Settings
@@ -85,11 +86,12 @@ def embed_error_text(code: str, settings: Settings, texts: Texts) -> str:
 
 
 async def default_voice_name(store: Storage, user_id: int, texts: Texts) -> str:
+    """ "Voice N" with the first N past the user's count that is free, by the name rule."""
     taken = {v.name for v in await store.voices.list_owned(user_id)}
     n = len(taken) + 1
-    while texts.default_voice_name.format(n=n) in taken:
+    while clean_voice_name(texts.default_voice_name.format(n=n)) in taken:
         n += 1
-    return texts.default_voice_name.format(n=n)
+    return clean_voice_name(texts.default_voice_name.format(n=n))
 
 
 @router.message(F.voice | F.audio | F.video_note | F.document)

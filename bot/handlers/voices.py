@@ -20,6 +20,7 @@ from bot.callbacks import VoiceAction, VoiceCb
 from bot.filters import OwnedVoice
 from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
+from bot.names import VoiceNameError, clean_voice_name
 from storage import MAX_VOICE_NAME_CHARS, Mix, MixSource, Storage, User, Voice
 
 log = logging.getLogger(__name__)
@@ -130,17 +131,27 @@ async def rename_voice(
     message: Message, state: FSMContext, store: Storage, user: User, texts: Texts
 ) -> None:
     voice_id = (await state.get_data()).get("voice_id")
-    name = (message.text or "").strip()
     try:
+        name = clean_voice_name(message.text or "")
         voice = await store.voices.rename(user.id, int(voice_id or 0), name)
-    except ValueError:
-        await message.answer(texts.rename_invalid.format(limit=MAX_VOICE_NAME_CHARS))
+    except ValueError as error:
+        await message.answer(rename_refusal(error, texts))
         return  # still waiting for a usable name
     await state.clear()
     if voice is None:
         await message.answer(texts.voice_gone)
         return
     await message.answer(texts.rename_done.format(name=voice.name))
+
+
+def rename_refusal(error: ValueError, texts: Texts) -> str:
+    """Why a name was refused, in the user's language (bot/names.py has the rule)."""
+    problem = error.problem if isinstance(error, VoiceNameError) else None
+    if problem == "empty":
+        return texts.rename_empty
+    if problem == "marker":
+        return texts.rename_marker
+    return texts.rename_invalid.format(limit=MAX_VOICE_NAME_CHARS)
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish), OwnedVoice())

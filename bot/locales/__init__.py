@@ -85,6 +85,8 @@ class Texts:
     rename_prompt: str  # {name}
     rename_done: str  # {name}
     rename_invalid: str  # {limit}
+    rename_empty: str  # nothing visible left of the name (bot/names.py)
+    rename_marker: str  # the name begins with an emoji or symbol, like the bot's marks
     publish_confirm: str  # {name}
     published: str  # {name}
     withdrawn: str  # {name}
@@ -95,6 +97,8 @@ class Texts:
     # /bank
     bank_empty: str
     bank_header: str  # {page} {pages}
+    bank_curated_note: str  # under the header when the page shows curated voices
+    voice_active_curated: str  # {name}: a curated bank voice chosen
     btn_prev: str
     btn_next: str
     bank_removed: str  # {name}

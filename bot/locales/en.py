@@ -160,6 +160,11 @@ TEXTS = Texts(
     rename_prompt="Send the new name for “{name}” (or /cancel).",
     rename_done="Renamed to “{name}”.",
     rename_invalid="That name does not work: 1 to {limit} characters, no control characters.",
+    rename_empty="That name has nothing visible in it. Send a name with letters or digits.",
+    rename_marker=(
+        "A name cannot begin with an emoji or a symbol: ⭐ at the start marks the voices "
+        "curated by this bot's admins. Send another name."
+    ),
     publish_confirm=(
         "Publish “{name}” to the shared bank?\n\n"
         "Everyone who uses this bot will be able to make this voice say any text. Publish only "
@@ -172,6 +177,10 @@ TEXTS = Texts(
     voice_gone="This voice is no longer available.",
     bank_empty="The bank is empty for now. Send me a recording to make your own voice.",
     bank_header="🏦 Voice bank, page {page} of {pages}. Tap a voice to use it, ▶️ to hear it.",
+    bank_curated_note="⭐ marks the voices curated by this bot's admins.",
+    voice_active_curated=(
+        "✅ Now speaking as “{name}” (⭐ curated by this bot's admins). Send me any text."
+    ),
     btn_prev="◀️",
     btn_next="▶️ More",
     bank_removed="Removed “{name}” from the bank.",

@@ -14,6 +14,8 @@ Public API (import from ``sv2tts.text``; nothing here imports torch, so the bot 
     has_speakable_text(text) -> bool
     split_sentences(text, max_chars=150) -> list[str]      # raw sentences, none empty
     sentence_language(text) -> "en" | "ru"
+    strip_invisible(text) -> str   # format/control characters out, line breaks kept
+    visible_text(text) -> str      # the same, whitespace collapsed to single spaces
 
 Symbol sets (:mod:`sv2tts.text.symbols`): index 0 is the pad symbol, index 1 end of sequence
 (appended by ``encode``), every symbol one character; characters outside the set are dropped
@@ -48,6 +50,7 @@ from sv2tts.text.symbols import (
     SymbolSetError,
     TextFrontendError,
 )
+from sv2tts.text.visible import strip_invisible, visible_text
 
 __all__ = [
     "CLEANERS",
@@ -70,5 +73,7 @@ __all__ = [
     "sentence_language",
     "sidecar_path",
     "split_sentences",
+    "strip_invisible",
     "text_problem",
+    "visible_text",
 ]

@@ -304,8 +304,11 @@ def drop_emoji(text: str) -> str:
 
 
 # Emoji modifiers and joiners (skin tones, variation selectors, ZWJ, keycap, tags): part of
-# an emoji, spelled as nothing by anyascii.
-_EMOJI_PARTS_RE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f]")
+# an emoji, spelled as nothing by anyascii. The regional indicators that make up a flag are
+# spelled as letters ("🇷🇺" would be read "ru"), so they are listed too.
+_EMOJI_PARTS_RE = re.compile(
+    "[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f\U0001f1e6-\U0001f1ff]"
+)
 
 
 def _is_emoji(char: str) -> bool:

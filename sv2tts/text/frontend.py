@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +12,7 @@ from typing import Any, Literal
 from sv2tts.text.cleaners import get_cleaner
 from sv2tts.text.sentences import DEFAULT_MAX_SENTENCE_CHARS, split_long, split_sentences
 from sv2tts.text.symbols import DEFAULT_SYMBOLS, SymbolSet, SymbolSetError, TextFrontendError
+from sv2tts.text.visible import strip_invisible, visible_text
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,8 @@ _PROBES = ("Hello world, this is a test.", "Привет, мир, это про�
 _MIN_ENCODABLE_SHARE = 0.9
 
 TextProblem = Literal["empty", "too_long", "nothing_to_say"]
+
+_NON_SPACE_RUN_RE = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,9 @@ class TextFrontend:
         return len(self.symbols)
 
     def clean(self, text: str) -> str:
-        """``text`` after every cleaner, in order: what the model reads."""
+        """``text`` after every cleaner, in order: what the model reads. Characters nobody
+        sees (sv2tts.text.visible) go first, so that no cleaner has to know them."""
+        text = strip_invisible(text)
         for name in self.cleaners:
             text = get_cleaner(name)(text)
         return text
@@ -51,16 +57,39 @@ class TextFrontend:
         return self.symbols.encode(self.clean(text))
 
     def is_speakable(self, text: str) -> bool:
-        """Whether ``text`` has anything the model would say (emoji or punctuation alone:
-        no)."""
-        return any(self.symbols.is_speakable(char) for char in self.clean(text))
+        """Whether ``text`` has anything the model would say (emoji or punctuation alone, or
+        only "words" longer than a sentence: no)."""
+        cleaned = self.clean(self.without_unsayable_words(strip_invisible(text)))
+        return any(self.symbols.is_speakable(char) for char in cleaned)
+
+    def without_unsayable_words(
+        self, text: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS
+    ) -> str:
+        """``text`` without the runs of non-space characters that stay longer than
+        ``max_chars`` once cleaned ("a" * 5000, a pasted hash glued into one word).
+
+        Such a run is no word: the sentence splitter could only cut it blindly into pieces
+        of ``max_chars`` and the model would babble each for as long as its decoder lets it.
+        A long run that cleaning breaks up (200 digits become 200 words) is kept."""
+
+        def keep_or_drop(match: re.Match[str]) -> str:
+            run = match[0]
+            if len(run) <= max_chars:
+                return run
+            cleaned = self.clean(run).split()
+            return " " if any(len(word) > max_chars for word in cleaned) else run
+
+        return _NON_SPACE_RUN_RE.sub(keep_or_drop, text)
 
     def sentences(self, text: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS) -> list[str]:
         """The cleaned sentences of ``text``, each speakable and at most ``max_chars`` long.
 
         Text is split first (on its own punctuation, which cleaning may change), and each
         sentence is cleaned in its own language; a cleaned sentence that grew past the cap
-        (numbers spelled out) is cut again."""
+        (numbers spelled out) is cut again. Invisible characters go before the split (a
+        right-to-left mark after a full stop would hide the boundary), and so do "words"
+        that no sentence could hold (``without_unsayable_words``)."""
+        text = self.without_unsayable_words(strip_invisible(text), max_chars)
         pieces: list[str] = []
         for sentence in split_sentences(text, max_chars):
             for piece in split_long(self.clean(sentence), max_chars):
@@ -170,9 +199,11 @@ def _check_cleaners_fit_symbols(frontend: TextFrontend) -> None:
 def text_problem(
     text: str, max_chars: int, frontend: TextFrontend | None = None
 ) -> TextProblem | None:
-    """Why ``text`` cannot be synthesized, or None: ``"empty"``, ``"too_long"`` (more than
-    ``max_chars`` characters), ``"nothing_to_say"`` (nothing speakable, e.g. emoji only)."""
-    if not text.strip():
+    """Why ``text`` cannot be synthesized, or None: ``"empty"`` (nothing visible: whitespace,
+    zero-width and control characters), ``"too_long"`` (more than ``max_chars`` characters),
+    ``"nothing_to_say"`` (nothing speakable: emoji only, or only "words" longer than a
+    sentence, see ``TextFrontend.without_unsayable_words``)."""
+    if not visible_text(text):
         return "empty"
     if len(text) > max_chars:
         return "too_long"

@@ -278,6 +278,16 @@ def corpus_names(with_speech: bool = True) -> list[str]:
     return names
 
 
+def corpus_answers(with_speech: bool = True) -> dict[str, str | None]:
+    """Each item's expected answer by name, without building the items."""
+    recipes: dict[str, tuple[str | None, Callable[[], bytes]]] = {
+        **_generated(Path("."), DEFAULT_MAX_BYTES)
+    }
+    if with_speech:
+        recipes.update(_from_speech(Path("speech.mp3"), Path(".")))
+    return {name: expected for name, (expected, _) in recipes.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m tests.fakes.hostile_audio DIR [SPEECH.mp3]`: write the corpus to DIR (one
     file per item, named after it), e.g. to run `python -m sv2tts embed --json DIR/*`."""
