@@ -43,6 +43,8 @@ from bot.locales import Texts, texts_for
 from bot.sweeper import SWEEP_SECONDS
 from service.settings import RecordingLimitSettings
 from storage import ACTIVE_STATUSES, Request, RequestStatus, Sample, Storage, Voice
+from sv2tts.audio import DEFAULT_TIMEOUT as DECODE_TIMEOUT
+from sv2tts.measures import RecordingStats
 from tests.bot.conftest import BotHarness, fresh_redis_db, start_bot, wait_until
 from tests.conftest import AUDIO
 from tests.fakes.botapi import FakeBotAPI, FakeUser
@@ -51,7 +53,6 @@ from tests.fakes.processes import Processes, service_env, wait_for_ready_worker
 from tests.fakes.weights import make_tiny_weights_dir
 from worker.api import QUEUE, embed_job_id
 from worker.delivery import PURGE_PENDING
-from worker.embed import DECODE_TIMEOUT
 
 pytestmark = pytest.mark.slow
 
@@ -216,7 +217,11 @@ def curated(stack: BotHarness, corpus: dict[str, HostileItem]) -> int:
 def seed_user(stack: BotHarness, user: FakeUser, active_id: int | None) -> int:
     """The user with one own voice, "Kept" (not active), and `active_id` active."""
     vector = np.random.default_rng(user.id).standard_normal(256).astype(np.float32)
-    sample = Sample(vector / np.linalg.norm(vector), "test-seed", speech_seconds=9.0)
+    sample = Sample(
+        vector / np.linalg.norm(vector),
+        "test-seed",
+        recording=RecordingStats(10.0, 9.0, -20.0, 0.0, 0.4),
+    )
 
     async def seed(store: Storage) -> int:
         await store.users.ensure(user.id, user.language_code or "en")

@@ -18,6 +18,7 @@ from bot.bank_import import import_folder
 from bot.locales import texts_for
 from bot.names import CURATED_MARK, VoiceNameError, clean_voice_name
 from storage import MAX_VOICE_NAME_CHARS, BankPage, Sample, Storage, Voice, validate_voice_name
+from sv2tts.measures import RecordingStats
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,11 @@ async def test_a_bank_import_names_each_voice_by_the_rule(tmp_path: Path) -> Non
     def make_sample(path: Path) -> Sample:
         made.append(path)
         vector = np.random.default_rng(len(made)).standard_normal(256).astype(np.float32)
-        return Sample(vector / np.linalg.norm(vector), "test", speech_seconds=10.0)
+        return Sample(
+            vector / np.linalg.norm(vector),
+            "test",
+            recording=RecordingStats(11.0, 10.0, -20.0, 0.0, 0.4),
+        )
 
     async with await Storage.open(tmp_path / "data", collect_garbage=False) as store:
         lines = {line.path.stem: line for line in await import_folder(folder, store, make_sample)}
