@@ -123,7 +123,7 @@ class JobQueue:
 
     async def take_pending(self, user_id: int) -> EmbedRequest | None:
         raw = await self.redis.getdel(self._pending_key(user_id))
-        return None if raw is None else EmbedRequest(**json.loads(raw))
+        return None if raw is None else EmbedRequest.from_dict(json.loads(raw))
 
     async def drop_pending(self, user_id: int) -> bool:
         return bool(await self.redis.delete(self._pending_key(user_id)))

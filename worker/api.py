@@ -17,7 +17,7 @@ front keeps "voices first" without a second queue.
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from rq.serializers import JSONSerializer
@@ -79,6 +79,14 @@ def synth_job_timeout(text: str | int) -> int:
 AudioKind = Literal["voice", "audio", "document", "video_note"]
 
 
+def known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` without the keys `cls` does not have: a payload written by a newer bot or
+    worker (a field added since) is still read by an older one during a rolling upgrade.
+    A field that is missing still fails, as it must."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
+
+
 @dataclass(frozen=True, slots=True)
 class EmbedRequest:
     file_id: str
@@ -89,6 +97,10 @@ class EmbedRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmbedRequest:
+        return cls(**known_fields(cls, data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +120,10 @@ class EmbedResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbedResult:
-        fields = dict(data)
-        fields["recording"] = RecordingStats(**fields["recording"])
-        fields["recording_ogg"] = base64.b64decode(fields["recording_ogg"], validate=True)
-        return cls(**fields)
+        values = known_fields(cls, data)
+        values["recording"] = RecordingStats(**known_fields(RecordingStats, values["recording"]))
+        values["recording_ogg"] = base64.b64decode(values["recording_ogg"], validate=True)
+        return cls(**values)
 
 
 WatermarkVerdict = Literal["found", "absent", "unclear"]
@@ -133,7 +145,7 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
-        return cls(**data)
+        return cls(**known_fields(cls, data))
 
 
 class JobError(Exception):
@@ -204,9 +216,10 @@ class SynthRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SynthRequest:
-        fields = dict(data)
-        fields["turns"] = [DialogueTurn(**turn) for turn in fields.get("turns") or []]
-        return cls(**fields)
+        values = known_fields(cls, data)
+        turns = values.get("turns") or []
+        values["turns"] = [DialogueTurn(**known_fields(DialogueTurn, turn)) for turn in turns]
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,4 +248,4 @@ class SynthOutcome:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SynthOutcome:
-        return cls(**data)
+        return cls(**known_fields(cls, data))

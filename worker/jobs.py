@@ -24,7 +24,7 @@ def embed_job(request: dict[str, Any]) -> dict[str, Any]:
     and EmbedError("cancelled") when the bot stopped waiting meanwhile: a result nobody
     reads (it holds the recording) is not left in Redis."""
     runtime = resident_runtime()
-    result = run_embed(runtime, EmbedRequest(**request)).to_dict()
+    result = run_embed(runtime, EmbedRequest.from_dict(request)).to_dict()
     if cancel_requested(runtime.redis, current_job_id()):
         raise EmbedError("cancelled", "the bot stopped waiting for this recording")
     return result
@@ -33,7 +33,7 @@ def embed_job(request: dict[str, Any]) -> dict[str, Any]:
 def check_job(request: dict[str, Any]) -> dict[str, Any]:
     """CheckResult.to_dict() of the recording named in `request` (an EmbedRequest's dict);
     EmbedError on bad input, as for a recording."""
-    return run_check(resident_runtime(), EmbedRequest(**request)).to_dict()
+    return run_check(resident_runtime(), EmbedRequest.from_dict(request)).to_dict()
 
 
 def synth_job(request: dict[str, Any]) -> dict[str, Any]:
