@@ -135,9 +135,23 @@ class JobQueue:
         and a user waits on them) and wait for it, at most `embed_wait_seconds`. Whatever
         happens, the job and its result (which holds the recording) leave Redis after."""
         job_id = embed_job_id(request_id)
-        job = await asyncio.to_thread(
+        job = await self._enqueue_awaited(EMBED_JOB, request, job_id)
+        value, code = await self._wait_and_drop(job)
+        return EmbedOutcome(_embed_result(value) if code is None else None, code)
+
+    async def check(self, token: str, request: EmbedRequest) -> CheckOutcome:
+        """A watermark check of the file in `request` (job `check-<token>`), like `embed`:
+        at the front of the queue, awaited at most `embed_wait_seconds`, then cleared out."""
+        job = await self._enqueue_awaited(CHECK_JOB, request, check_job_id(token))
+        value, code = await self._wait_and_drop(job)
+        return CheckOutcome(_check_result(value) if code is None else None, code)
+
+    async def _enqueue_awaited(self, function: str, request: EmbedRequest, job_id: str) -> Job:
+        """A short job a user waits on (a recording, a check): at the front of the queue, its
+        result (which may hold the user's audio) kept only as long as the bot may read it."""
+        return await asyncio.to_thread(
             self.queue.enqueue,
-            EMBED_JOB,
+            function,
             request.to_dict(),
             job_id=job_id,
             at_front=True,
@@ -146,25 +160,6 @@ class JobQueue:
             failure_ttl=EMBED_RESULT_TTL,
             retry=RETRY,
         )
-        value, code = await self._wait_and_drop(job)
-        return EmbedOutcome(_embed_result(value) if code is None else None, code)
-
-    async def check(self, token: str, request: EmbedRequest) -> CheckOutcome:
-        """A watermark check of the file in `request` (job `check-<token>`), like `embed`:
-        at the front of the queue, awaited at most `embed_wait_seconds`, then cleared out."""
-        job = await asyncio.to_thread(
-            self.queue.enqueue,
-            CHECK_JOB,
-            request.to_dict(),
-            job_id=check_job_id(token),
-            at_front=True,
-            job_timeout=EMBED_JOB_TIMEOUT,
-            result_ttl=EMBED_RESULT_TTL,
-            failure_ttl=EMBED_RESULT_TTL,
-            retry=RETRY,
-        )
-        value, code = await self._wait_and_drop(job)
-        return CheckOutcome(_check_result(value) if code is None else None, code)
 
     async def _wait_and_drop(self, job: Job) -> tuple[Any, str | None]:
         """(return value, None) of a finished job, or (None, error code); the job leaves
