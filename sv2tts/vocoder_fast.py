@@ -18,8 +18,8 @@
 - Classes are drawn on the device by inverting the softmax's CDF with uniforms drawn a chunk
   ahead (`sample_classes`), so nothing in the loop reads back from the device.
 
-The model is duck-typed (`WaveRNN` from sv2tts.vocoder): this module imports only torch
-and the names in `sv2tts.choices`.
+The model is duck-typed (`WaveRNN` from sv2tts.vocoder): this module imports only torch,
+the names in `sv2tts.choices` and the CPU's flags (`sv2tts.cpuinfo`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from sv2tts.choices import PRECISIONS, Precision
+from sv2tts.cpuinfo import CpuInfo, cpu_info
 
 if TYPE_CHECKING:
     from sv2tts.vocoder import WaveRNN
@@ -128,18 +129,38 @@ def int8_linear_available() -> bool:
     )
 
 
+def int8_pairs_saturate(info: CpuInfo | None = None) -> bool:
+    """Whether PyTorch's int8 kernels (fbgemm) would add the products of 8-bit inputs in
+    pairs into 16-bit sums that saturate, on this CPU (or `info`'s).
+
+    Without AVX512-VNNI, fbgemm multiplies the unsigned 8-bit inputs by the signed 8-bit
+    weights with AVX2's (or AVX-512's) vpmaddubsw, which adds each two neighbouring products
+    into a saturating 16-bit integer: 255 x 127 twice is 64770, past 32767. With the inputs
+    quantized to 7 bits (0..127) no pair can pass it (2 x 127 x 127 = 32258). VNNI's
+    vpdpbusd adds into 32 bits, where 8 bits are safe. Outside Linux the flags are unknown,
+    and the answer is the safe one (yes).
+    """
+    info = info or cpu_info()
+    return "avx512_vnni" not in info.flags
+
+
 class Int8StepProduct:
     """The same product with the weight in int8 (one scale per output row) and the input
-    quantized to 8 bits on the fly, per call (PyTorch's dynamic quantization kernels).
+    quantized on the fly, per call (PyTorch's dynamic quantization kernels): to 8 bits where
+    the CPU's kernel adds into 32 bits, to 7 where it would saturate 16-bit pair sums
+    (`int8_pairs_saturate`; `reduce_range` overrides it).
 
     CPU only. PyTorch marks its quantized tensors deprecated (torchao is to take over), but
     the kernels are those of torch 2.13, which the project pins.
     """
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    def __init__(
+        self, weight: torch.Tensor, bias: torch.Tensor | None, reduce_range: bool | None = None
+    ) -> None:
         w = weight.detach().float().contiguous()
         scales = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
         zero_points = torch.zeros(w.size(0), dtype=torch.long)
+        self.reduce_range = int8_pairs_saturate() if reduce_range is None else reduce_range
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the deprecation notice, each time
             quantized = torch.quantize_per_channel(w, scales, zero_points, 0, torch.qint8)
@@ -148,7 +169,7 @@ class Int8StepProduct:
             )
 
     def __call__(self, x: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
-        y = torch.ops.quantized.linear_dynamic(x, self.packed)
+        y = torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
         return y if rows is None else y.add_(rows)
 
 
@@ -232,7 +253,11 @@ def step_products(
         "fc3": (model.fc3.weight, model.fc3.bias),
     }
     if precision == "int8":
-        return {name: Int8StepProduct(weight, bias) for name, (weight, bias) in parts.items()}
+        reduce_range = int8_pairs_saturate()
+        return {
+            name: Int8StepProduct(weight, bias, reduce_range)
+            for name, (weight, bias) in parts.items()
+        }
     products: dict[str, Product] = {}
     for name, (weight, bias) in parts.items():
         try:
@@ -253,17 +278,23 @@ def sample_sequence(
     *,
     precision: Precision = "float32",
     onednn: bool | None = None,
+    forced: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Autoregressive sampling: (N, L) samples in [-1, 1] on the mu-law scale.
 
     mels (N, L, feat) and aux (N, L, res_out): the upsample network's per-sample outputs.
     deterministic: the most likely class at each step instead of a draw. onednn: use
     oneDNN's prepacked CPU linear (default: on the CPU when available and the batch has more
-    than one row).
+    than one row). forced: (N, L) class labels fed back in place of the chosen ones (teacher
+    forcing): every step then chooses from the same history, so that two precisions can be
+    compared step by step, without one early difference changing all that follows. The
+    samples returned are still the chosen ones.
     """
     c = model.config
     batch, length, _ = mels.shape
     rnn = c.rnn_dims
+    if forced is not None and forced.shape != (batch, length):
+        raise ValueError(f"forced labels {tuple(forced.shape)} do not fit {batch} x {length}")
     products = step_products(model, batch, mels.device, precision, onednn)
     hh1, ih2, hh2 = products["hh1"], products["ih2"], products["hh2"]
     fc1, fc2, fc3 = products["fc1"], products["fc2"], products["fc3"]
@@ -296,5 +327,6 @@ def sample_sequence(
                 torch.argmax(logits, dim=1, out=label)
             else:
                 sample_classes(logits, uniforms[t], label)
-            previous = levels.index_select(0, label).unsqueeze(1)
+            fed = label if forced is None else forced[:, start + t]
+            previous = levels.index_select(0, fed).unsqueeze(1)
     return levels[labels.t()]
