@@ -147,20 +147,18 @@ def int8_pairs_saturate(info: CpuInfo | None = None) -> bool:
 class Int8StepProduct:
     """The same product with the weight in int8 (one scale per output row) and the input
     quantized on the fly, per call (PyTorch's dynamic quantization kernels): to 8 bits where
-    the CPU's kernel adds into 32 bits, to 7 where it would saturate 16-bit pair sums
-    (`int8_pairs_saturate`; `reduce_range` overrides it).
+    the CPU's kernel adds into 32 bits, to 7 (`reduce_range`) where it would saturate 16-bit
+    pair sums (`int8_pairs_saturate` tells which).
 
     CPU only. PyTorch marks its quantized tensors deprecated (torchao is to take over), but
     the kernels are those of torch 2.13, which the project pins.
     """
 
-    def __init__(
-        self, weight: torch.Tensor, bias: torch.Tensor | None, reduce_range: bool | None = None
-    ) -> None:
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, reduce_range: bool) -> None:
         w = weight.detach().float().contiguous()
         scales = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
         zero_points = torch.zeros(w.size(0), dtype=torch.long)
-        self.reduce_range = int8_pairs_saturate() if reduce_range is None else reduce_range
+        self.reduce_range = reduce_range
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the deprecation notice, each time
             quantized = torch.quantize_per_channel(w, scales, zero_points, 0, torch.qint8)
