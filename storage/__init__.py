@@ -27,7 +27,9 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     forget(user_id) -> ForgetReport                every row and every file of the user
 
 ``store.voices`` (Voices): ownership is checked in every call that takes a user id
-    create(owner_id, name, sample, make_active=True) -> Voice   LookupError: unknown user
+    create(owner_id, name, sample, make_active=True, max_voices=None) -> Voice
+        LookupError: unknown user; VoiceLimitError: `max_voices` reached (checked as the
+        row is made, so that a /mix made while a recording is processed cannot pass the cap)
     create_curated(name, sample) -> Voice          admin bank import: owner None, public
     add_sample(owner_id, voice_id, sample) -> Voice | None
         merge: mean weighted by speech seconds, normalised; keeps sample.audio;
@@ -70,6 +72,10 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     admit(user_id, voice_id, text_length, limits, kind="synth", new_voice=False)
         -> Admission      the limits checked and the row created in one transaction:
                           request_id, or a Refusal (busy, rate, full, voices)
+    admit_check(user_id, token, limits) -> Refusal | None   a /check through the same gate
+                          (busy, full): open until end_check(token); this process only
+    end_check(token) -> bool    open_check(user_id) -> str | None
+    end_checks_of(user_id) -> list[str]           /forget: the tokens of their open checks
     create(user_id, voice_id, text_length, kind="synth") -> int   no limits checked
     get(request_id) -> Request | None
     mark_started(request_id, queue_seconds=None) -> bool
@@ -150,7 +156,7 @@ from storage.models import (
     validate_pace,
     validate_voice_name,
 )
-from storage.voices import EncoderMismatchError
+from storage.voices import EncoderMismatchError, VoiceLimitError
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -181,6 +187,7 @@ __all__ = [
     "Storage",
     "User",
     "Voice",
+    "VoiceLimitError",
     "blob_to_embedding",
     "embedding_to_blob",
     "merged_embedding",

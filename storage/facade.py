@@ -56,6 +56,7 @@ class Storage:
             data_dir / DB_FILENAME, clock=clock, busy_timeout_ms=busy_timeout_ms
         )
         storage = cls(db, data_dir, FileStore(data_dir / RECORDINGS_DIRNAME))
+        await storage.requests.prepare()
         if collect_garbage:
             await storage.recordings.collect_garbage()
         log.info("storage open at %s", data_dir)

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,18 +83,31 @@ class FileStore:
         # a write that has just created it.
         return True
 
-    def keys(self) -> Iterator[FileKey]:
-        """Every stored file's key; leftovers of interrupted writes are deleted on the way."""
+    def keys(self, min_age_seconds: float = 0.0) -> Iterator[FileKey]:
+        """The key of every stored file last written over `min_age_seconds` ago; leftovers
+        of interrupted writes as old as that are deleted on the way.
+
+        For garbage collection, which may run while another process writes here (a bank
+        import beside a live bot): a younger file may be a write whose row is not committed
+        yet, and a younger temporary file a write still going on, so neither is offered.
+        Symbolic links are never followed nor offered, a shard's or a file's: everything
+        this store writes is a plain file in a plain folder, and a link leads to files that
+        are not its own to delete."""
         if not self.root.is_dir():
             return
-        for shard in sorted(self.root.iterdir()):
-            if not shard.is_dir():
+        newest = time.time() - min_age_seconds
+        for shard in sorted(os.scandir(self.root), key=lambda entry: entry.name):
+            if not shard.is_dir(follow_symlinks=False):
                 continue
-            for path in sorted(shard.iterdir()):
-                if path.name.startswith(_TMP_PREFIX):
-                    log.info("removing an interrupted write: %s", path)
-                    path.unlink(missing_ok=True)
+            for entry in sorted(os.scandir(shard.path), key=lambda entry: entry.name):
+                if not entry.is_file(follow_symlinks=False):
                     continue
-                stem, _, ext = path.name.partition(".")
+                if entry.stat(follow_symlinks=False).st_mtime > newest:
+                    continue
+                if entry.name.startswith(_TMP_PREFIX):
+                    log.info("removing an interrupted write: %s", entry.path)
+                    Path(entry.path).unlink(missing_ok=True)
+                    continue
+                stem, _, ext = entry.name.partition(".")
                 if _SHA256.fullmatch(stem) and _EXT.fullmatch(ext):
                     yield FileKey(stem, ext)

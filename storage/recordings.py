@@ -22,6 +22,8 @@ from storage.models import Recording
 log = logging.getLogger(__name__)
 
 MAX_KIND_CHARS = 32
+# A write commits its row within seconds of writing its file; ten minutes is far past that.
+GARBAGE_MIN_AGE_SECONDS = 600.0
 
 _COLUMNS = "id, voice_id, sha256, ext, kind, duration, size, created_at"
 
@@ -74,12 +76,14 @@ class Recordings:
     async def read(self, recording: Recording) -> bytes:
         return await asyncio.to_thread(self._files.read, FileKey(recording.sha256, recording.ext))
 
-    async def collect_garbage(self) -> int:
-        """Remove files no row names (left by a crash between commit and removal)."""
+    async def collect_garbage(self, min_age_seconds: float = GARBAGE_MIN_AGE_SECONDS) -> int:
+        """Remove files no row names (left by a crash between commit and removal), of those
+        written over `min_age_seconds` ago: a younger one may belong to a write that another
+        process (a bank import beside the bot) has not committed yet (FileStore.keys)."""
         async with self._db.reading() as tx:
             rows = await tx.fetch_all("SELECT DISTINCT sha256, ext FROM recordings")
             named = {FileKey(row["sha256"], row["ext"]) for row in rows}
-            on_disk = await asyncio.to_thread(lambda: list(self._files.keys()))
+            on_disk = await asyncio.to_thread(lambda: list(self._files.keys(min_age_seconds)))
             orphans = [key for key in on_disk if key not in named]
             for key in orphans:
                 await asyncio.to_thread(self._files.remove, key)

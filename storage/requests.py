@@ -9,6 +9,15 @@ never overwrites a cancellation.
 `admit` checks every limit and creates the row in one write transaction (BEGIN IMMEDIATE,
 under the storage lock), so requests that arrive at the same instant are counted one after
 the other: of twenty at once, exactly as many as the limits allow get a row.
+
+Watermark checks (`/check`) pass the same gate: "one at a time" and the global cap count a
+user's open check beside their queued or running requests, whichever kind came first (a check
+with a /say open is refused as a second /say is, and the other way round). A check is no row
+of `requests` (bot/checks.py says why: the history behind the admin figures is speech and
+recordings): `admit_check` records it in `open_checks`, a TEMP table of this process's
+connection, in the same kind of transaction, and `end_check` takes it out when the bot stops
+waiting for it. A check lives only as long as the bot process that awaits it, and so does its
+row: after a restart nobody waits for it any more, and no slot stays taken.
 """
 
 from __future__ import annotations
@@ -41,6 +50,18 @@ _COLUMNS = (
 RATE_WINDOW_SECONDS = 60.0  # the per-minute budget
 _ACTIVE = tuple(str(status) for status in ACTIVE_STATUSES)
 _ACTIVE_SQL = f"status IN ({', '.join('?' for _ in _ACTIVE)})"
+OPEN_CHECKS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS open_checks ("
+    " token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, created_at REAL NOT NULL)"
+)
+# What "one at a time" and the global cap count: open requests and open checks.
+_USER_OPEN_SQL = (
+    f"(SELECT COUNT(*) FROM requests WHERE user_id = ? AND {_ACTIVE_SQL})"
+    " + (SELECT COUNT(*) FROM temp.open_checks WHERE user_id = ?)"
+)
+_ALL_OPEN_SQL = (
+    f"(SELECT COUNT(*) FROM requests WHERE {_ACTIVE_SQL}) + (SELECT COUNT(*) FROM temp.open_checks)"
+)
 
 
 def _request(row: sqlite3.Row) -> Request:
@@ -82,6 +103,12 @@ class Requests:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def prepare(self) -> None:
+        """Make this connection's `open_checks` table (Storage.open calls it once). Outside a
+        write transaction: a TEMP table takes no lock on the database file."""
+        async with self._db.reading() as tx:
+            await tx.execute(OPEN_CHECKS_TABLE)
+
     async def create(
         self,
         user_id: int,
@@ -106,11 +133,7 @@ class Requests:
         """Check the limits and record the request as queued, in one step (see the module
         docstring). `new_voice`: a recording that would make a new voice, not refine one."""
         async with self._db.transaction() as tx:
-            active = await tx.fetch_value(
-                f"SELECT COUNT(*) FROM requests WHERE user_id = ? AND {_ACTIVE_SQL}",
-                (user_id, *_ACTIVE),
-            )
-            if active >= limits.max_active_per_user:
+            if await self._open_of_user(tx, user_id) >= limits.max_active_per_user:
                 return Admission(None, Refusal.busy)
             recent = await tx.fetch_value(
                 "SELECT COUNT(*) FROM requests WHERE user_id = ? AND created_at > ?",
@@ -118,10 +141,7 @@ class Requests:
             )
             if recent >= limits.per_minute:
                 return Admission(None, Refusal.rate)
-            queued = await tx.fetch_value(
-                f"SELECT COUNT(*) FROM requests WHERE {_ACTIVE_SQL}", _ACTIVE
-            )
-            if queued >= limits.max_queued:
+            if await self._open_of_all(tx) >= limits.max_queued:
                 return Admission(None, Refusal.full)
             if new_voice:
                 voices = await tx.fetch_value(
@@ -131,6 +151,54 @@ class Requests:
                     return Admission(None, Refusal.voices)
             request_id = await self._insert(tx, user_id, voice_id, text_length, kind)
         return Admission(request_id)
+
+    async def admit_check(
+        self, user_id: int, token: str, limits: AdmissionLimits
+    ) -> Refusal | None:
+        """Open a watermark check named `token` for the user, or say why not (`busy`: they
+        have a request or a check open; `full`: the global cap). The per-minute budget of
+        checks is kept apart (bot/checks.py)."""
+        async with self._db.transaction() as tx:
+            if await self._open_of_user(tx, user_id) >= limits.max_active_per_user:
+                return Refusal.busy
+            if await self._open_of_all(tx) >= limits.max_queued:
+                return Refusal.full
+            await tx.execute(
+                "INSERT INTO temp.open_checks (token, user_id, created_at) VALUES (?, ?, ?)",
+                (token, user_id, tx.now),
+            )
+        return None
+
+    async def end_check(self, token: str) -> bool:
+        """The check `token` no longer counts (the bot stopped waiting for it)."""
+        async with self._db.transaction() as tx:
+            changed, _ = await tx.execute("DELETE FROM temp.open_checks WHERE token = ?", (token,))
+        return bool(changed)
+
+    async def open_check(self, user_id: int) -> str | None:
+        """The token of the user's open check, if they have one."""
+        async with self._db.reading() as tx:
+            value = await tx.fetch_value(
+                "SELECT token FROM temp.open_checks WHERE user_id = ? ORDER BY created_at",
+                (user_id,),
+            )
+        return None if value is None else str(value)
+
+    async def end_checks_of(self, user_id: int) -> list[str]:
+        """Close every open check of the user (`/forget`); their tokens."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT token FROM temp.open_checks WHERE user_id = ? ORDER BY created_at",
+                (user_id,),
+            )
+            await tx.execute("DELETE FROM temp.open_checks WHERE user_id = ?", (user_id,))
+        return [str(row["token"]) for row in rows]
+
+    async def _open_of_user(self, tx: Tx, user_id: int) -> int:
+        return int(await tx.fetch_value(f"SELECT {_USER_OPEN_SQL}", (user_id, *_ACTIVE, user_id)))
+
+    async def _open_of_all(self, tx: Tx) -> int:
+        return int(await tx.fetch_value(f"SELECT {_ALL_OPEN_SQL}", _ACTIVE))
 
     async def _insert(
         self, tx: Tx, user_id: int, voice_id: int | None, text_length: int, kind: RequestKind
@@ -279,7 +347,7 @@ class Requests:
         return [int(row["id"]) for row in rows]
 
     async def count_open(self) -> int:
-        """Queued or running requests of all users (what the global cap counts)."""
+        """Queued or running requests of all users (the global cap also counts open checks)."""
         async with self._db.reading() as tx:
             return int(
                 await tx.fetch_value(f"SELECT COUNT(*) FROM requests WHERE {_ACTIVE_SQL}", _ACTIVE)

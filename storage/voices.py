@@ -59,6 +59,10 @@ class EncoderMismatchError(ValueError):
     """A sample's embedding came from another encoder than the voice's; they cannot mix."""
 
 
+class VoiceLimitError(Exception):
+    """The owner already has as many voices as they may (`create(..., max_voices=...)`)."""
+
+
 def _voice(row: sqlite3.Row) -> Voice:
     return Voice(
         id=row["id"],
@@ -107,18 +111,33 @@ class Voices:
     # --- creating and refining -------------------------------------------------------------
 
     async def create(
-        self, owner_id: int, name: str, sample: Sample, *, make_active: bool = True
+        self,
+        owner_id: int,
+        name: str,
+        sample: Sample,
+        *,
+        make_active: bool = True,
+        max_voices: int | None = None,
     ) -> Voice:
         """A new private voice of `owner_id` from one sample (its audio kept if given).
 
         Makes it the owner's active voice unless `make_active` is false. Raises ValueError
-        for a bad name or sample, LookupError for an unknown user.
+        for a bad name or sample, LookupError for an unknown user, VoiceLimitError when the
+        owner has `max_voices` voices already: counted here, as the row is made, because a
+        recording admitted under the cap takes seconds to become a voice, and a /mix made
+        meanwhile (storage.mixes, which counts the same way) may have taken the last place.
         """
         validate_voice_name(name)
         _check_sample(sample)
         async with self._db.transaction() as tx:
             if await tx.fetch_value("SELECT 1 FROM users WHERE id = ?", (owner_id,)) is None:
                 raise LookupError(f"no user {owner_id}")
+            if max_voices is not None:
+                owned = await tx.fetch_value(
+                    "SELECT COUNT(*) FROM voices WHERE owner_id = ?", (owner_id,)
+                )
+                if owned >= max_voices:
+                    raise VoiceLimitError(f"user {owner_id} has {owned} voices")
             voice_id = await self._insert(tx, owner_id, name, sample, curated=False)
             if make_active:
                 await tx.execute(

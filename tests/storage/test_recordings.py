@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from storage import Storage
 from storage.facade import RECORDINGS_DIRNAME
 from storage.files import sha256_hex
+from storage.recordings import GARBAGE_MIN_AGE_SECONDS
 
 from .conftest import FakeClock, make_sample
 
@@ -103,6 +106,10 @@ async def test_leftover_files_are_collected_at_start(data_dir: Path, clock: Fake
     orphan.write_bytes(b"orphan")
     interrupted = root / orphan_digest[:2] / ".tmp-abc123"
     interrupted.write_bytes(b"half")
+    # Left by a crash long ago: files younger than GARBAGE_MIN_AGE_SECONDS are left alone.
+    long_ago = time.time() - 2 * GARBAGE_MIN_AGE_SECONDS
+    for path in (orphan, interrupted):
+        os.utime(path, (long_ago, long_ago))
 
     storage = await Storage.open(data_dir, clock=clock)
     try:
