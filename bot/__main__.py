@@ -57,7 +57,9 @@ async def bank_import(settings: Settings, folder: Path) -> int:
         print(f"not a folder: {folder}", file=sys.stderr)
         return 2
     make_sample = engine_sample_maker()
-    async with await Storage.open(settings.data_dir) as store:
+    # No garbage collection here: the bot may be running beside this import, and collecting
+    # is the bot's own business at its start (storage.recordings.collect_garbage).
+    async with await Storage.open(settings.data_dir, collect_garbage=False) as store:
         lines = await import_folder(folder, store, make_sample)
     for line in lines:
         print(f"{line.name}: {line.outcome}")

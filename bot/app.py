@@ -22,6 +22,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot import errors
+from bot.admission import limits_of
 from bot.checks import CheckGate
 from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
@@ -62,10 +63,7 @@ def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Disp
     # middleware's `data` and passes them to each filter and handler that names them.
     # (`storage=` is aiogram's FSM storage; ours is `store`.)
     checks = CheckGate(
-        jobs.redis,
-        settings.bot_token.get_secret_value(),
-        per_minute=settings.requests_per_minute,
-        busy_seconds=settings.embed_timeout_seconds + 30,
+        jobs.redis, store, settings.bot_token.get_secret_value(), limits=limits_of(settings)
     )
     dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs, checks=checks)
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in

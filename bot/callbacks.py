@@ -1,13 +1,32 @@
 """Inline-button payloads. Every voice id that comes back is re-checked against the sender
-(bot/filters.py, or storage's owner check in the same query)."""
+(bot/filters.py, or storage's owner check in the same query).
+
+Callback data comes from the client and can be forged. Before any of it reaches storage, the
+numbers are bounded by their types here: an id is a positive SQLite integer (at most 2**63 - 1,
+what an INTEGER PRIMARY KEY holds; a 30-digit id would raise OverflowError in the driver), a
+page is a small non-negative number. A payload outside them fails validation, so the
+callback-data filter does not pass and the press ends at the stale-button answer
+(bot/handlers/fallback.py): "this voice is gone", as for a deleted voice, and no error.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from storage import OutputFormat
+
+# The largest value of a SQLite INTEGER (a signed 64-bit one).
+SQLITE_MAX_INT = 2**63 - 1
+MAX_PAGE = 2**31  # far past any real page; `page * page_size` stays a SQLite integer
+
+RowId = Annotated[int, Field(ge=1, le=SQLITE_MAX_INT)]
+# An id a payload may leave unset (0), as page buttons do.
+RowIdOrUnset = Annotated[int, Field(ge=0, le=SQLITE_MAX_INT)]
+Page = Annotated[int, Field(ge=0, le=MAX_PAGE)]
 
 
 class VoiceAction(StrEnum):
@@ -24,7 +43,7 @@ class VoiceAction(StrEnum):
 
 class VoiceCb(CallbackData, prefix="v"):
     action: VoiceAction
-    voice_id: int
+    voice_id: RowId
 
 
 class BankAction(StrEnum):
@@ -36,8 +55,8 @@ class BankAction(StrEnum):
 
 class BankCb(CallbackData, prefix="b"):
     action: BankAction
-    voice_id: int = 0
-    page: int = 0
+    voice_id: RowIdOrUnset = 0
+    page: Page = 0
 
 
 class RegisterChoice(StrEnum):
@@ -47,7 +66,7 @@ class RegisterChoice(StrEnum):
 
 class RegisterCb(CallbackData, prefix="r"):
     choice: RegisterChoice
-    voice_id: int  # the active voice the question was about
+    voice_id: RowId  # the active voice the question was about
 
 
 class FormatCb(CallbackData, prefix="f"):
@@ -60,7 +79,7 @@ class LanguageCb(CallbackData, prefix="l"):
 
 class ForgetCb(CallbackData, prefix="x"):
     confirm: bool
-    user_id: int  # who asked: the button acts for them only
+    user_id: RowId  # who asked: the button acts for them only
 
 
 class MixStep(StrEnum):
@@ -82,10 +101,10 @@ class MixCb(CallbackData, prefix="m"):
     (`UsableVoices` in bot/filters.py) and once more as the mix is made (storage.mixes)."""
 
     step: MixStep
-    first_id: int = 0
-    second_id: int = 0
-    share: int = 0  # the first voice's percent: one of MIX_SHARES
-    page: int = 0
+    first_id: RowIdOrUnset = 0
+    second_id: RowIdOrUnset = 0
+    share: int = Field(0, ge=0, le=100)  # the first voice's percent: one of MIX_SHARES
+    page: Page = 0
 
 
 class SpeedCb(CallbackData, prefix="p"):

@@ -31,6 +31,7 @@ from aiogram.types import (
 )
 from aiogram.types import User as TgUser
 
+from bot.handlers.chats import first_word_in_chat
 from bot.locales import language_from_code, texts_for
 from bot.settings import Settings
 from storage import Storage
@@ -56,7 +57,10 @@ async def tell(event: TelegramObject, text: str) -> None:
 
 
 class AccessMiddleware(BaseMiddleware):
-    """A private deployment admits only ALLOWED_USER_IDS (and admins); others get one line."""
+    """A private deployment admits only ALLOWED_USER_IDS (and admins); others get one line:
+    in a private chat at each message, in a group once per chat (as a public deployment
+    explains itself there once, bot/handlers/chats.py), so that a stranger's chatter in a
+    group is not answered message by message."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         settings: Settings = data["settings"]
@@ -69,6 +73,13 @@ class AccessMiddleware(BaseMiddleware):
         ):
             log.info("refused user %s (not in ALLOWED_USER_IDS)", sender.id)
             texts = texts_for(language_from_code(sender.language_code))
+            chat: Chat | None = data.get("event_chat")
+            in_group = chat is not None and chat.type != ChatType.PRIVATE
+            if in_group and isinstance(event, Update) and event.callback_query is None:
+                assert chat is not None
+                if await first_word_in_chat(data["jobs"], chat.id):
+                    await tell(event, texts.access_denied)
+                return None
             inline = isinstance(event, Update) and event.inline_query is not None
             await tell(event, texts.inline_private if inline else texts.access_denied)
             return None

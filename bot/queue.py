@@ -195,9 +195,12 @@ class JobQueue:
 
     # ------------------------------------------------------------------------- synthesis
 
-    async def enqueue_synth(self, request: SynthRequest) -> int | None:
+    async def enqueue_synth(self, request: SynthRequest, symbols: int) -> int | None:
         """Enqueue; returns the 1-based place in the queue (None if unknown).
 
+        `symbols`: what the synthesizer will read (bot.text_check.symbol_count of the spoken
+        text), the unit of the job's time budget (`synth_job_timeout` counts one second per
+        unit): a text's characters would undercount numbers spelled out eightfold.
         A finished synth job is deleted by RQ at once (result_ttl=0): its outcome travels
         through the results list, and its payload (text, voice) has no reason to stay.
         """
@@ -206,11 +209,11 @@ class JobQueue:
             SYNTH_JOB,
             request.to_dict(),
             job_id=synth_job_id(request.request_id),
-            job_timeout=synth_job_timeout(request.text),
+            job_timeout=synth_job_timeout(symbols),
             result_ttl=0,
             failure_ttl=self.timeouts.result_ttl_seconds,
             retry=RETRY,
-            description=f"synth request {request.request_id} ({len(request.text)} chars)",
+            description=f"synth request {request.request_id} ({symbols} symbols)",
         )
         position = await asyncio.to_thread(job.get_position)
         return None if position is None else position + 1

@@ -45,7 +45,15 @@ class Settings(RecordingLimitSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
-    max_text_chars: int = Field(1000, ge=1)
+    max_text_chars: int = Field(
+        1000, ge=1, description="a cheap first gate on a text, before it is spelled out"
+    )
+    max_text_symbols: int = Field(
+        1500,
+        ge=1,
+        description="symbols a text may come to once spelled out (bot/text_check.py): the work",
+    )
+    max_dialogue_turns: int = Field(20, ge=1, description="turns (Name: text lines) a /dialogue")
     requests_per_minute: int = Field(6, ge=1)
     max_active_requests_per_user: int = Field(1, ge=1)
     max_queued_requests: int = Field(

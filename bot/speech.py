@@ -15,6 +15,7 @@ from bot.admission import limits_of, refusal_text
 from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.settings import Settings
+from bot.text_check import symbol_count
 from storage import Storage, User, Voice
 from worker.api import DialogueTurn, SynthRequest
 
@@ -61,6 +62,8 @@ async def request_speech(
         await bot.send_message(chat_id, refusal_text(admission.refusal, settings, texts))
         return None
     request_id = admission.request_id
+    # The time budget counts what will be spoken, not the names of a dialogue's voices.
+    spoken = "\n".join(turn.text for turn in dialogue.turns) if dialogue else text
     request = SynthRequest(
         request_id=request_id,
         user_id=user.id,
@@ -79,7 +82,7 @@ async def request_speech(
     if keep_note:
         await store.notes.expect(request_id, user.id, text)
     try:
-        place = await jobs.enqueue_synth(request)
+        place = await jobs.enqueue_synth(request, symbol_count(spoken))
     except RedisError as error:
         log.warning("could not enqueue request %s: %s", request_id, error)
         await store.requests.mark_failed(request_id, "internal")

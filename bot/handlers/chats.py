@@ -24,12 +24,15 @@ TOLD_PREFIX = "voiceclone:bot:told-chat:"
 TOLD_TTL_SECONDS = 30 * 24 * 3600
 
 
+async def first_word_in_chat(jobs: JobQueue, chat_id: int) -> bool:
+    """Whether the bot has yet to explain itself in this chat; true once per chat and month
+    (also for a private deployment's refusal, bot/middlewares.py: one explanation a group)."""
+    return bool(await jobs.redis.set(f"{TOLD_PREFIX}{chat_id}", "1", nx=True, ex=TOLD_TTL_SECONDS))
+
+
 @router.message(F.chat.type != ChatType.PRIVATE)
 async def not_in_private(message: Message, jobs: JobQueue, texts: Texts) -> None:
-    first = await jobs.redis.set(
-        f"{TOLD_PREFIX}{message.chat.id}", "1", nx=True, ex=TOLD_TTL_SECONDS
-    )
-    if first:
+    if await first_word_in_chat(jobs, message.chat.id):
         log.info(
             "told chat %s (%s) that the bot works in private chats",
             message.chat.id,

@@ -10,8 +10,9 @@ Three ways in, one check (`check_recording`):
   pending recording until they choose.
 
 A worker fetches the file and reads the watermark (worker/check.py) under the same size and
-length limits as a recording; the limits of bot/checks.py apply (one at a time, a budget per
-minute). The answer is worded by the worker's verdict, with the detector's figure.
+length limits as a recording; the limits of bot/checks.py apply (the gate of every heavy
+request: one at a time with speech and recordings, the global cap; a budget per minute). The
+answer is worded by the worker's verdict, with the detector's figure.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyParameters
 
 from bot import keyboards
+from bot.admission import refusal_text
 from bot.callbacks import ForwardedCb, ForwardedChoice
-from bot.checks import CheckGate, CheckRefusal
+from bot.checks import CheckGate
 from bot.handlers.common import chat_id_of
 from bot.handlers.register import (
     embed_error_text,
@@ -88,10 +90,9 @@ async def check_recording(
     ticket = await checks.admit(user.id)
     if ticket.refusal is not None:
         log.info("check of user %s refused: %s", user.id, ticket.refusal)
+        # The refusals of every heavy request; a second check is told more precisely.
         refusal = (
-            texts.check_busy
-            if ticket.refusal is CheckRefusal.busy
-            else texts.rate_limited.format(per_minute=checks.per_minute)
+            texts.check_busy if ticket.checking else refusal_text(ticket.refusal, settings, texts)
         )
         await bot.send_message(chat_id, refusal)
         return

@@ -2,8 +2,9 @@
 
 The names are looked up without case among the voices the sender may speak with: their own
 first (so "Anna" is their Anna even if the bank has one too), then the bank's. An unknown
-name is answered with the names that can be used. The limits of /say apply to everything the
-script says, and it is one request (one admission: one at a time, one of the minute's
+name is answered with the names that can be used. At most MAX_DIALOGUE_TURNS turns. The
+limits of /say apply to everything the script says (its text, not the names: the time budget
+too, bot/speech.py), and it is one request (one admission: one at a time, one of the minute's
 budget), whatever the number of voices. The worker makes each voice's lines in one batch
 (worker/dialogue.py).
 """
@@ -69,6 +70,14 @@ async def dialogue(
     parsed = parse_script(command.args or "")
     if parsed is None:
         await message.answer(texts.dialogue_usage)
+        return
+    if len(parsed.turns) > settings.max_dialogue_turns:
+        # Each turn is at least a sentence of its own, and a voice switch in the worker.
+        await message.answer(
+            texts.dialogue_too_many_turns.format(
+                count=len(parsed.turns), limit=settings.max_dialogue_turns
+            )
+        )
         return
     script = cleaned(parsed)
     reply = text_problem_reply(script.spoken_text, settings, texts, usage=texts.dialogue_usage)

@@ -19,7 +19,7 @@ from bot.names import clean_voice_name
 from bot.queue import JobQueue
 from bot.samples import sample_of
 from bot.settings import Settings
-from storage import EncoderMismatchError, RequestStatus, Storage, User, Voice
+from storage import EncoderMismatchError, RequestStatus, Storage, User, Voice, VoiceLimitError
 from worker.api import EmbedRequest, EmbedResult
 
 log = logging.getLogger(__name__)
@@ -210,8 +210,10 @@ async def learn_voice(
             log.info("embedding for user %s failed: %s", user.id, failure)
             await status.edit_text(embed_error_text(failure, settings, texts))
             return
-        await keep_voice(status, store, user, texts, request, outcome.result, merge_into)
-        failure = ""
+        kept = await keep_voice(
+            status, settings, store, user, texts, request, outcome.result, merge_into
+        )
+        failure = "" if kept else "voices"
     finally:
         if failure == "cancelled":
             await store.requests.mark_cancelled(request_id)
@@ -223,14 +225,17 @@ async def learn_voice(
 
 async def keep_voice(
     status: Message,
+    settings: Settings,
     store: Storage,
     user: User,
     texts: Texts,
     request: EmbedRequest,
     result: EmbedResult,
     merge_into: Voice | None,
-) -> None:
-    """Store the new recording: in `merge_into`, or as a new voice; answer in `status`."""
+) -> bool:
+    """Store the new recording: in `merge_into`, or as a new voice; answer in `status`.
+    False when a new voice would pass the voice cap (a /mix took the last place while the
+    recording was being listened to): the cap is counted again as the voice is made."""
     sample = sample_of(result, request.kind)
     hint = quality_hint(result, texts)
     voice = None
@@ -249,12 +254,20 @@ async def keep_voice(
                     hint=hint,
                 )
             )
-            return
+            return True
     name = await default_voice_name(store, user.id, texts)
-    voice = await store.voices.create(user.id, name, sample)
+    try:
+        voice = await store.voices.create(
+            user.id, name, sample, max_voices=settings.max_voices_per_user
+        )
+    except VoiceLimitError:
+        log.info("recording of user %s not kept: the voice cap was reached meanwhile", user.id)
+        await status.edit_text(texts.too_many_voices.format(limit=settings.max_voices_per_user))
+        return False
     log.info("user %s registered voice %s", user.id, voice.id)
     await status.edit_text(
         texts.voice_registered.format(
             name=voice.name, speech=texts.seconds(result.recording.speech_seconds), hint=hint
         )
     )
+    return True

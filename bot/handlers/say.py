@@ -13,7 +13,7 @@ from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.settings import Settings
 from bot.speech import request_speech
-from bot.text_check import clean_text
+from bot.text_check import clean_text, symbol_count
 from storage import Request, RequestKind, Storage, User
 from sv2tts.text import text_problem
 from worker.api import embed_job_id, synth_job_id
@@ -77,7 +77,10 @@ def job_id_of(request: Request) -> str:
 
 def text_problem_reply(text: str, settings: Settings, texts: Texts, *, usage: str) -> str | None:
     """What to answer a text that cannot be spoken (empty, too long, nothing speakable), or
-    None: the limits of /say, which /dialogue applies to its whole script."""
+    None: the limits of /say, which /dialogue applies to its whole script.
+
+    Two length limits: MAX_TEXT_CHARS first, a cheap gate before the text is spelled out;
+    then MAX_TEXT_SYMBOLS on what the synthesizer would read (bot/text_check.py), the work."""
     problem = text_problem(text, settings.max_text_chars)
     if problem == "empty":
         return f"{texts.text_empty}\n\n{usage}"
@@ -85,6 +88,9 @@ def text_problem_reply(text: str, settings: Settings, texts: Texts, *, usage: st
         return texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
     if problem == "nothing_to_say":
         return texts.nothing_speakable
+    symbols = symbol_count(text)
+    if symbols > settings.max_text_symbols:
+        return texts.text_too_much_work.format(symbols=symbols, limit=settings.max_text_symbols)
     return None
 
 

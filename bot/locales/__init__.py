@@ -48,6 +48,7 @@ class Texts:
     say_usage: str
     text_empty: str
     text_too_long: str  # {limit} {length}
+    text_too_much_work: str  # {symbols} {limit}: symbols once spelled out (bot/text_check.py)
     nothing_speakable: str
     no_voice: str
     worker_down: str
@@ -153,6 +154,7 @@ class Texts:
     dialogue_no_choices: str  # no voice of their own, and the bank is empty
     dialogue_empty_turn: str  # {line} {name}
     dialogue_too_many_voices: str  # {count} {limit}
+    dialogue_too_many_turns: str  # {count} {limit}
 
     # /check and forwarded notes
     check_prompt: str

@@ -110,6 +110,11 @@ TEXTS = Texts(
     say_usage="Write the text after the command, like this:\n/say Hello, how are you?",
     text_empty="The text is empty. Write what I should say.",
     text_too_long="This text is too long: {length} characters, the limit is {limit}.",
+    text_too_much_work=(
+        "This text is too long to read out: with its numbers and abbreviations spelled out in "
+        "words it comes to {symbols} characters, and the limit is {limit}. "
+        "Send it in shorter parts."
+    ),
     nothing_speakable="There is nothing I can pronounce here. Write some words.",
     no_voice=(
         "You have no voice chosen yet. Send me a voice message of someone speaking, "
@@ -268,6 +273,9 @@ TEXTS = Texts(
     ),
     dialogue_empty_turn="Line {line} ({name}) has nothing I can say.",
     dialogue_too_many_voices="That is {count} voices; a dialogue can have up to {limit}.",
+    dialogue_too_many_turns=(
+        "This dialogue has {count} turns; it can have up to {limit}. Split it into shorter ones."
+    ),
     check_prompt=(
         "Send or forward me the voice note (or audio file) to check, or /cancel. "
         "You can also reply /check to one."

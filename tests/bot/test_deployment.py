@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.conftest import ROOT, bot_env, fresh_redis_db, start_bot
-from tests.fakes.botapi import FakeBotAPI, FakeUser
+from tests.bot.conftest import ROOT, bot_env, fresh_redis_db, start_bot, wait_until
+from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 
 WEBHOOK_DB = 4
 
@@ -87,6 +87,22 @@ def test_webhook_mode_on_a_private_deployment(redis_url: str, tmp_path: Path) ->
         assert answer.params["results"] == []
         assert answer.params["button"]["text"] == "Это закрытый бот"
         assert bot.db(lambda s: s.users.get(stranger.id)) is None
+
+        # In a group, the stranger's five messages get one answer, as a public deployment
+        # explains itself once per group (not once per message).
+        group = {"id": -1_000_555, "type": "group", "title": "Chatter"}
+        refused = bot.log_text().count(f"refused user {stranger.id}")
+        for n in range(5):
+            update = api.text_update(stranger, f"hello {n}")
+            update["message"]["chat"] = group
+            assert post_update(port, {"update_id": 10 + n, **update}, "s3cret-token") == 200
+
+        def told() -> list[Call]:
+            return [c for c in api.calls_of("sendMessage") if c.params["chat_id"] == group["id"]]
+
+        wait_until(lambda: bot.log_text().count(f"refused user {stranger.id}") == refused + 5)
+        wait_until(lambda: len(told()) > 0)
+        assert [c.params["text"] for c in told()] == ["Извините, это закрытый бот."]
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
