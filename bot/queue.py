@@ -141,7 +141,10 @@ class JobQueue:
 
     async def check(self, token: str, request: EmbedRequest) -> CheckOutcome:
         """A watermark check of the file in `request` (job `check-<token>`), like `embed`:
-        at the front of the queue, awaited at most `embed_wait_seconds`, then cleared out."""
+        at the front of the queue, awaited at most `embed_wait_seconds`, then cleared out.
+        The front, as for recordings: a short job a user waits on. It overtakes only other
+        users' speech: a check is admitted only while its user has nothing else open
+        (bot/checks.py)."""
         job = await self._enqueue_awaited(CHECK_JOB, request, check_job_id(token))
         value, code = await self._wait_and_drop(job)
         return CheckOutcome(_check_result(value) if code is None else None, code)
