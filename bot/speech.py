@@ -44,11 +44,14 @@ async def request_speech(
     texts: Texts,
     dialogue: Dialogue | None = None,
     keep_note: bool = True,
+    symbols: int | None = None,
 ) -> int | None:
     """Admit the request (every limit checked as its row is made, bot/admission.py) and
     enqueue its job; tell the user what happens next. `dialogue`: `text` is its script and
     `voice` its first speaker. `keep_note`: the note goes into the user's recent ones, which
-    inline mode offers (not a bank preview).
+    inline mode offers (not a bank preview). `symbols`: what the spoken text (a dialogue's
+    turns, not its names) comes to, the unit of the job's time budget, when the caller has
+    counted it already (bot/handlers/say.py `checked_text`); counted here otherwise.
 
     Returns the request id, or None when nothing was queued (the user was told why).
     """
@@ -62,8 +65,10 @@ async def request_speech(
         await bot.send_message(chat_id, refusal_text(admission.refusal, settings, texts))
         return None
     request_id = admission.request_id
-    # The time budget counts what will be spoken, not the names of a dialogue's voices.
-    spoken = "\n".join(turn.text for turn in dialogue.turns) if dialogue else text
+    if symbols is None:
+        # What will be spoken, not the names of a dialogue's voices.
+        spoken = "\n".join(turn.text for turn in dialogue.turns) if dialogue else text
+        symbols = symbol_count(spoken)
     request = SynthRequest(
         request_id=request_id,
         user_id=user.id,
@@ -82,7 +87,7 @@ async def request_speech(
     if keep_note:
         await store.notes.expect(request_id, user.id, text)
     try:
-        place = await jobs.enqueue_synth(request, symbol_count(spoken))
+        place = await jobs.enqueue_synth(request, symbols)
     except RedisError as error:
         log.warning("could not enqueue request %s: %s", request_id, error)
         await store.requests.mark_failed(request_id, "internal")

@@ -17,7 +17,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.handlers.say import text_problem_reply
+from bot.handlers.say import checked_text
 from bot.locales import Texts
 from bot.queue import JobQueue
 from bot.script import Script, parse_script
@@ -80,9 +80,9 @@ async def dialogue(
         )
         return
     script = cleaned(parsed)
-    reply = text_problem_reply(script.spoken_text, settings, texts, usage=texts.dialogue_usage)
-    if reply is not None:
-        await message.answer(reply)
+    checked = checked_text(script.spoken_text, settings, texts, usage=texts.dialogue_usage)
+    if checked.reply is not None:
+        await message.answer(checked.reply)
         return
     for turn in script.turns:
         if not has_speakable_text(turn.text):
@@ -120,4 +120,5 @@ async def dialogue(
         jobs=jobs,
         texts=texts,
         dialogue=Dialogue(speakers, turns),
+        symbols=checked.symbols,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -75,23 +76,32 @@ def job_id_of(request: Request) -> str:
     return embed_job_id(request.id) if request.kind == "embed" else synth_job_id(request.id)
 
 
-def text_problem_reply(text: str, settings: Settings, texts: Texts, *, usage: str) -> str | None:
-    """What to answer a text that cannot be spoken (empty, too long, nothing speakable), or
-    None: the limits of /say, which /dialogue applies to its whole script.
+class CheckedText(NamedTuple):
+    reply: str | None  # what to answer instead of speaking, or None: it may be spoken
+    symbols: int  # what the synthesizer would read (0 when refused before it was counted)
+
+
+def checked_text(text: str, settings: Settings, texts: Texts, *, usage: str) -> CheckedText:
+    """The limits of /say, which /dialogue applies to its whole script: what to answer a text
+    that cannot be spoken (empty, too long, nothing speakable), and its symbol count, which
+    the job's time budget is made of (bot/speech.py).
 
     Two length limits: MAX_TEXT_CHARS first, a cheap gate before the text is spelled out;
     then MAX_TEXT_SYMBOLS on what the synthesizer would read (bot/text_check.py), the work."""
     problem = text_problem(text, settings.max_text_chars)
     if problem == "empty":
-        return f"{texts.text_empty}\n\n{usage}"
+        return CheckedText(f"{texts.text_empty}\n\n{usage}", 0)
     if problem == "too_long":
-        return texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
+        return CheckedText(
+            texts.text_too_long.format(limit=settings.max_text_chars, length=len(text)), 0
+        )
     if problem == "nothing_to_say":
-        return texts.nothing_speakable
+        return CheckedText(texts.nothing_speakable, 0)
     symbols = symbol_count(text)
     if symbols > settings.max_text_symbols:
-        return texts.text_too_much_work.format(symbols=symbols, limit=settings.max_text_symbols)
-    return None
+        reply = texts.text_too_much_work.format(symbols=symbols, limit=settings.max_text_symbols)
+        return CheckedText(reply, symbols)
+    return CheckedText(None, symbols)
 
 
 # One handler, registered twice: /say takes its text from the command's arguments (the
@@ -110,9 +120,9 @@ async def say(
 ) -> None:
     raw_text = command.args if command is not None else message.text
     text = clean_text(raw_text or "")
-    reply = text_problem_reply(text, settings, texts, usage=texts.say_usage)
-    if reply is not None:
-        await message.answer(reply)
+    checked = checked_text(text, settings, texts, usage=texts.say_usage)
+    if checked.reply is not None:
+        await message.answer(checked.reply)
         return
     voice = await store.voices.get_active(user.id)
     if voice is None:
@@ -129,4 +139,5 @@ async def say(
         store=store,
         jobs=jobs,
         texts=texts,
+        symbols=checked.symbols,
     )
