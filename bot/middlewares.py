@@ -74,9 +74,9 @@ class AccessMiddleware(BaseMiddleware):
             log.info("refused user %s (not in ALLOWED_USER_IDS)", sender.id)
             texts = texts_for(language_from_code(sender.language_code))
             chat: Chat | None = data.get("event_chat")
-            in_group = chat is not None and chat.type != ChatType.PRIVATE
-            if in_group and isinstance(event, Update) and event.callback_query is None:
-                assert chat is not None
+            message = event.event if isinstance(event, Update) else event
+            if chat is not None and chat.type != ChatType.PRIVATE and isinstance(message, Message):
+                # A message in a group (a button press there still gets its own alert).
                 if await first_word_in_chat(data["jobs"], chat.id):
                     await tell(event, texts.access_denied)
                 return None
