@@ -12,19 +12,20 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from rq import Queue
-from rq.job import Job
+from rq.job import Job, JobStatus
+from rq.results import Result
 
 from bot import bank_import as bank_import_module
 from bot.__main__ import bank_import
 from bot.settings import Settings
 from bot.text_check import clean_text, symbol_count
-from storage import Sample
+from storage import Sample, Storage
 from storage.facade import RECORDINGS_DIRNAME
 from storage.files import sha256_hex
 from sv2tts.measures import RecordingStats
 from tests.bot.conftest import BotHarness, random_embedding, wait_until
 from tests.fakes.botapi import FakeUser
-from worker.api import QUEUE, SERIALIZER, synth_job_timeout
+from worker.api import QUEUE, SERIALIZER, EmbedResult, synth_job_timeout
 
 SEVENS = "777777777777 " * 77  # 1,000 characters once tidied, 10,549 symbols spelled out
 GONE = "This voice is no longer available."
@@ -203,3 +204,59 @@ async def test_a_bank_import_leaves_the_recording_store_to_the_live_bot(
     settings = Settings(bot_token=SecretStr("1:import"), data_dir=data_dir)  # type: ignore[call-arg]
     assert await bank_import(settings, folder) == 0
     assert theirs.read_bytes() == b"the bot's, row not committed yet"
+
+
+# ---------------------------------- suspected: the voice cap passed by a /mix mid-registration
+
+
+def finish_as_a_worker_would(bot: BotHarness, job_id: str, value: dict[str, Any]) -> None:
+    with bot.redis() as client:
+        job = Job.fetch(job_id, connection=client, serializer=SERIALIZER)
+        Result.create(job, Result.Type.SUCCESSFUL, ttl=120, return_value=value)
+        job.set_status(JobStatus.FINISHED)
+
+
+def test_a_mix_made_while_a_recording_is_listened_to_leaves_the_voice_cap_whole(
+    bot: BotHarness,
+) -> None:
+    cap = 20  # MAX_VOICES_PER_USER's default, which the package's bot runs with
+    user = bot.new_user("en")
+    stats = RecordingStats(
+        total_seconds=6.0,
+        speech_seconds=5.0,
+        level_dbfs=-20.0,
+        clipped_fraction=0.0,
+        intonation_share=0.4,
+    )
+
+    async def nineteen(store: Storage) -> list[int]:
+        await store.users.ensure(user.id)
+        sample = Sample(embedding=random_embedding(1), encoder_id="test-seed", recording=stats)
+        made = [
+            await store.voices.create(user.id, f"Own {n}", sample, make_active=False)
+            for n in range(cap - 1)
+        ]
+        return [voice.id for voice in made]
+
+    first, second, *_ = bot.db(nineteen)
+    file_id, _ = bot.api.add_file(b"OggS a twentieth voice")
+    since = bot.api.mark()
+    bot.api.send_voice(user, file_id, duration=5)
+    assert "Listening" in bot.next_message(user, since).text
+    wait_until(lambda: len(jobs_of(bot, "embed-")) == 1)
+    [embed] = jobs_of(bot, "embed-")
+
+    async def mix(store: Storage) -> object:
+        return await store.mixes.create(user.id, first, second, 0.5, "Mix", max_voices=cap)
+
+    assert bot.db(mix).voice is not None  # type: ignore[attr-defined]
+    result = EmbedResult(
+        embedding=[float(x) for x in random_embedding(2)],
+        encoder_id="test-seed",
+        recording=stats,
+        recording_ogg=b"OggS decoded",
+    )
+    since = bot.api.mark()
+    finish_as_a_worker_would(bot, embed.id, result.to_dict())
+    assert "the most I can keep" in bot.edited(user, since, timeout=15).text
+    assert len(bot.db(lambda s: s.voices.list_owned(user.id))) == cap
