@@ -79,15 +79,20 @@ class CheckGate:
         if refusal is not None:
             checking = refusal is Refusal.busy and await self.running(user_id) is not None
             return CheckTicket("", refusal, checking)
-        spent = await self._redis.eval(
-            _SPEND,
-            1,
-            self.window_key(user_id),
-            token,
-            f"{time.time():.6f}",
-            WINDOW_SECONDS,
-            self.per_minute,
-        )
+        try:
+            spent = await self._redis.eval(
+                _SPEND,
+                1,
+                self.window_key(user_id),
+                token,
+                f"{time.time():.6f}",
+                WINDOW_SECONDS,
+                self.per_minute,
+            )
+        except BaseException:
+            # Redis down, or the handler cancelled: the slot must not stay taken.
+            await self._store.requests.end_check(token)
+            raise
         if (spent.decode() if isinstance(spent, bytes) else str(spent)) != "ok":
             await self._store.requests.end_check(token)
             return CheckTicket("", Refusal.rate)
