@@ -39,7 +39,14 @@ from sv2tts.text.english import (
     tidy_spacing,
 )
 from sv2tts.text.russian import CYRILLIC_RE, expand_russian, transliterate_russian
-from sv2tts.text.stress import STRESS_MARK, Stresser, plus_marks, without_stress
+from sv2tts.text.stress import (
+    STRESS_MARK,
+    Stresser,
+    plus_marks,
+    with_writers_stress,
+    without_stress,
+    writers_stress,
+)
 from sv2tts.text.symbols import RUSSIAN_SYMBOLS, TextFrontendError
 from sv2tts.text.transliteration import transliterate_stressed
 
@@ -78,10 +85,14 @@ def sentence_language(text: str) -> Language:
 def russian_words(text: str, stresser: Stresser | None = None) -> tuple[str, bool]:
     """A Russian sentence as the words that will be said, in Cyrillic, case kept: numbers
     and abbreviations expanded, then stressed (ё restored, STRESS_MARK after the stressed
-    vowel) when ``stresser`` can; and whether it was stressed."""
+    vowel) when ``stresser`` can; and whether it was stressed. A word the writer stressed
+    themselves ("за́мок", with U+0301) keeps their stress."""
+    writers = writers_stress(text)
     text = expand_russian(drop_emoji(normalize_punctuation(without_stress(text))))
     stressed = stresser(text) if stresser is not None else None
-    return (text, False) if stressed is None else (stressed, True)
+    if stressed is None:
+        return text, False
+    return with_writers_stress(stressed, writers), True
 
 
 def russian_for_english(text: str, stresser: Stresser | None = None) -> str:

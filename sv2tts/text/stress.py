@@ -25,6 +25,7 @@ stressed vowel ("молок+о"), which the Russian symbol set spells.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from functools import cache
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 STRESS_MARK = "\u0301"
 PLUS = "+"
 VOWELS = frozenset("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
+# A Cyrillic word with the stress marks inside it.
+MARKED_WORD_RE = re.compile(rf"[\u0400-\u04ff][\u0400-\u04ff{STRESS_MARK}]*")
 
 Accentor = Callable[[str], str]
 
@@ -87,6 +90,39 @@ def plus_marks(text: str) -> str:
 def without_stress(text: str) -> str:
     """``text`` with every STRESS_MARK removed (ё kept)."""
     return text.replace(STRESS_MARK, "")
+
+
+def _key(word: str) -> str:
+    return without_stress(word).lower().replace("ё", "е")
+
+
+def writers_stress(text: str) -> dict[str, str]:
+    """The words ``text``'s writer stressed themselves ("за́мок"), by their unmarked lower-case
+    form (ё as е): the lower-case word as they marked it."""
+    return {
+        _key(word): word.lower() for word in MARKED_WORD_RE.findall(text) if STRESS_MARK in word
+    }
+
+
+def with_writers_stress(stressed: str, writers: dict[str, str]) -> str:
+    """``stressed`` (a stresser's output) with the words in ``writers`` (``writers_stress``)
+    marked as their writer marked them, each letter's case kept: the writer knows which
+    "замок" they meant."""
+    if not writers:
+        return stressed
+
+    def rewrite(match: re.Match[str]) -> str:
+        word = match[0]
+        wanted = writers.get(_key(word))
+        if wanted is None:
+            return word
+        letters = iter(without_stress(word))
+        return "".join(
+            char if char == STRESS_MARK else (char.upper() if next(letters).isupper() else char)
+            for char in wanted
+        )
+
+    return MARKED_WORD_RE.sub(rewrite, stressed)
 
 
 def _load_silero_accentor() -> Accentor:

@@ -24,7 +24,6 @@ The README (the text front end, "Russian for the English model") has the rules a
 from __future__ import annotations
 
 import logging
-import re
 
 from sv2tts.text.russian import (
     _SIGNS,
@@ -33,11 +32,9 @@ from sv2tts.text.russian import (
     respell,
     transliterate_word,
 )
-from sv2tts.text.stress import STRESS_MARK
+from sv2tts.text.stress import MARKED_WORD_RE, STRESS_MARK
 
 log = logging.getLogger(__name__)
-
-_MARKED_WORD_RE = re.compile(rf"[\u0400-\u04ff][\u0400-\u04ff{STRESS_MARK}]*")
 
 # Spellings the rules give that English readers know as other words: "to" and "do" end in
 # [uː] in English, "net" has no [nʲ], a lone "a" is the article [ə], "son" and "ton" are
@@ -124,7 +121,7 @@ def _english_word(spelled: str) -> str:
 def transliterate_stressed(text: str) -> str:
     """Every Cyrillic word of ``text`` (lower case, stress-marked) transliterated by the
     stress rules; marks left anywhere else are dropped."""
-    spelled = _MARKED_WORD_RE.sub(lambda m: transliterate_stressed_word(m[0]), text)
+    spelled = MARKED_WORD_RE.sub(lambda m: transliterate_stressed_word(m[0]), text)
     return spelled.replace(STRESS_MARK, "")
 
 

@@ -25,6 +25,8 @@ from sv2tts.text.stress import (
     marks_from_plus,
     plus_marks,
     shared_stresser,
+    with_writers_stress,
+    writers_stress,
 )
 from sv2tts.text.symbols import RUSSIAN_SYMBOLS, symbol_set_named
 from sv2tts.text.transliteration import transliterate_stressed_word
@@ -230,3 +232,19 @@ def test_the_engine_speaks_russian_with_the_shared_stresser(
     assert speech.sentences("Молоко на столе.", 150) == ["malako na staleh."]
     unstressed = load_speech(weights, device="cpu", vocoder="griffinlim", stress=False)
     assert unstressed.sentences("Молоко на столе.", 150) == ["moloko na stoleh."]
+
+
+def test_a_word_the_writer_stressed_keeps_their_stress(stresser: SileroStresser) -> None:
+    # "Замок на двери" is the lock (зам+ок) to the model; the writer means the castle.
+    frontend = frontend_named("russian").with_stresser(stresser)
+    assert frontend.clean("Замок на двери.") == "зам+ок н+а двер+и."
+    assert frontend.clean(f"За{A}мок на двери.") == "з+амок н+а двер+и."
+    english = default_text_frontend().with_stresser(stresser)
+    assert english.clean(f"За{A}мок на двери.").startswith("zamak ")
+
+
+def test_the_writers_stress_replaces_the_models_and_keeps_case() -> None:
+    writers = writers_stress(f"видел За{A}мок, и все{A}")
+    assert with_writers_stress(f"Зам{A}ок и Всё{A} и кот{A}", writers) == (
+        f"За{A}мок и Все{A} и кот{A}"
+    )
