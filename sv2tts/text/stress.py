@@ -53,8 +53,9 @@ def marks_from_plus(original: str, accented: str) -> str | None:
     put before stressed vowels and е made ё where it belongs) as STRESS_MARK after the vowel.
 
     The two are walked side by side, so that a "+" that was in ``original`` ("C++") stays a
-    character and is never taken for a mark. None when ``accented`` is not ``original`` with
-    such changes only (a model that rewrote something else is not trusted)."""
+    character and is never taken for a mark; a "+" before a consonant is dropped. None when
+    ``accented`` is not ``original`` with such changes only (a model that rewrote something
+    else is not trusted)."""
     out: list[str] = []
     i = j = 0
     stress_next = False
@@ -67,8 +68,10 @@ def marks_from_plus(original: str, accented: str) -> str | None:
                 out.append(STRESS_MARK)
             stress_next = False
             i += 1
-        elif char == PLUS and j + 1 < len(accented) and accented[j + 1] in VOWELS:
-            stress_next = True
+        elif char == PLUS:
+            # A "+" before anything but a vowel is a mark the model misplaced (it does so
+            # after some symbols glued to a word: "#моло+ко"); dropped, the word unmarked.
+            stress_next = j + 1 < len(accented) and accented[j + 1] in VOWELS
         else:
             return None
         j += 1

@@ -72,6 +72,8 @@ def test_the_stress_model_keeps_a_literal_plus_and_latin_words(stresser: SileroS
 def test_silero_output_becomes_marks_after_the_vowel() -> None:
     assert marks_from_plus("еще хорошо", "ещ+ё хорош+о") == f"ещё{A} хорошо{A}"
     assert marks_from_plus("C++ это", "C++ +это") == f"C++ э{A}то"
+    # A mark the model put before a consonant is dropped, and the word left unmarked.
+    assert marks_from_plus("#молоко и", "#моло+ко +и") == f"#молоко и{A}"
     # A model that rewrote anything but stress and ё is not trusted.
     assert marks_from_plus("кот", "к+ит") is None
     assert marks_from_plus("кот", "к+о") is None
