@@ -128,6 +128,45 @@ def with_writers_stress(stressed: str, writers: dict[str, str]) -> str:
     return MARKED_WORD_RE.sub(rewrite, stressed)
 
 
+# A word glued to a symbol before it: «молоко», "#молоко", "1молоко" (a hyphen is part of
+# the word: "кто-то").
+_GLUED_RE = re.compile(r"(?<=[^\s\u0400-\u04ff\-])(?=[\u0400-\u04ff])")
+
+
+def spaced_words(text: str) -> tuple[str, list[int]]:
+    """``text`` with a space between each Cyrillic word and a symbol glued before it, and the
+    indices of those spaces in the result.
+
+    silero-stress puts the mark of such a word one letter early («моло+ко»: it should be
+    «молок+о»); apart from the symbol it marks the word right."""
+    inserted: list[int] = []
+    pieces: list[str] = []
+    last = 0
+    for match in _GLUED_RE.finditer(text):
+        pieces.append(text[last : match.start()])
+        inserted.append(match.start() + len(inserted))
+        pieces.append(" ")
+        last = match.start()
+    pieces.append(text[last:])
+    return "".join(pieces), inserted
+
+
+def without_inserted(marked: str, inserted: list[int]) -> str:
+    """``marked`` (a text with STRESS_MARKs added) without the characters that stood at
+    ``inserted`` in the text before the marks were added."""
+    drop = set(inserted)
+    out: list[str] = []
+    index = 0
+    for char in marked:
+        if char == STRESS_MARK:
+            out.append(char)
+            continue
+        if index not in drop:
+            out.append(char)
+        index += 1
+    return "".join(out)
+
+
 def _load_silero_accentor() -> Accentor:
     """silero-stress's Russian accentor, torch's thread count as it was before.
 
@@ -174,10 +213,12 @@ class SileroStresser:
         accentor = self._model()
         if accentor is None:
             return None
-        marked = marks_from_plus(text, accentor(text))
+        spaced, inserted = spaced_words(text)
+        marked = marks_from_plus(spaced, accentor(spaced))
         if marked is None:
             log.warning("the stress model changed more than stress; sentence left unstressed")
-        return marked
+            return None
+        return without_inserted(marked, inserted)
 
 
 @cache
