@@ -2,6 +2,7 @@
 
     python -m sv2tts embed a.mp3 b.ogg [--json] [--save-dir DIR]
     python -m sv2tts say --voice a.mp3|voice.npy --text "Hello." -o out.ogg|.mp3|.wav
+    python -m sv2tts text [--json] [--symbols english|russian] [--no-stress] TEXT...
     python -m sv2tts download
     python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
 
@@ -85,6 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
     say.add_argument("--wavernn-overlap", type=int, default=None, help=argparse.SUPPRESS)
     _common(say)
+
+    text = commands.add_parser(
+        "text", help="what the synthesizer will be given: words with stress, symbols"
+    )
+    text.add_argument("text", nargs="+", help='the text (several: one text, "-": read stdin)')
+    text.add_argument(
+        "--json", action="store_true", help="one JSON object: the front end and each sentence"
+    )
+    text.add_argument(
+        "--symbols",
+        help="a named front end (english, russian) instead of the weights dir's synthesizer",
+    )
+    text.add_argument("--no-stress", action="store_true", help="read Russian without stress")
+    _common(text, device=False)
 
     download = commands.add_parser("download", help="fetch the official weights")
     download.add_argument(
@@ -258,6 +273,47 @@ def run_say(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_text(args: argparse.Namespace) -> int:
+    from sv2tts.text import frontend_named, load_text_frontend
+    from sv2tts.text.stress import shared_stresser
+    from sv2tts.weights import read_manifest, sidecar_path
+
+    text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
+    if args.symbols:
+        frontend = frontend_named(args.symbols)
+    else:
+        # The synthesizer's sidecar, as the engine reads it (a sidecar counts only beside
+        # its checkpoint); the checkpoint itself is not loaded.
+        checkpoint = args.weights_dir / read_manifest().spec("synthesizer").file
+        sidecar = sidecar_path(checkpoint)
+        frontend = load_text_frontend(sidecar if checkpoint.is_file() else None)
+    if not args.no_stress:
+        frontend = frontend.with_stresser(shared_stresser())
+    readings = frontend.explain(text)
+    if args.json:
+        described = {
+            "symbol_set": frontend.symbol_set_name,
+            "num_symbols": frontend.num_symbols,
+            "cleaners": list(frontend.cleaners),
+            "language": frontend.language,
+        }
+        sentences = [reading.as_dict(frontend.symbols) for reading in readings]
+        print(json.dumps({"frontend": described, "sentences": sentences}, ensure_ascii=False))
+        return 0
+    name = frontend.symbol_set_name or f"{frontend.num_symbols} symbols"
+    print(f"front end: {name}, {', '.join(frontend.cleaners)}, language {frontend.language}")
+    for number, reading in enumerate(readings, 1):
+        stress = "stressed" if reading.stressed else "no stress"
+        print(f"\n{number}. {reading.text}  [{reading.language}, {stress}]")
+        print(f"   words:   {reading.words}")
+        for cleaned, ids in zip(reading.cleaned, reading.ids, strict=True):
+            print(f"   symbols: {cleaned}")
+            print(f"   ids:     {' '.join(map(str, ids))}")
+        if not reading.cleaned:
+            print("   symbols: (nothing to say)")
+    return 0
+
+
 def run_download(args: argparse.Namespace) -> int:
     from sv2tts.download import download_weights
     from sv2tts.weights import COMPONENTS
@@ -309,7 +365,13 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"embed": run_embed, "say": run_say, "download": run_download, "bench": run_bench}
+COMMANDS = {
+    "embed": run_embed,
+    "say": run_say,
+    "download": run_download,
+    "bench": run_bench,
+    "text": run_text,
+}
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -22,6 +22,7 @@ from sv2tts.encoder import EncoderConfig, load_encoder
 from sv2tts.speech import Speech
 from sv2tts.synthesizer import SynthesizerConfig, config_from_dict, load_synthesizer
 from sv2tts.text import default_text_frontend, load_text_frontend
+from sv2tts.text.stress import shared_stresser
 from sv2tts.vocoder import VocoderConfig, load_vocoder
 from sv2tts.voices import VoiceEncoder
 from sv2tts.weights import Manifest, ResolvedWeights, read_manifest, resolve_weights
@@ -75,10 +76,13 @@ def load_speech(
     device: str = "auto",
     vocoder: VocoderName = "wavernn",
     manifest: Manifest | None = None,
+    stress: bool = True,
 ) -> Speech:
     """Tacotron, its text front end and (for vocoder="wavernn") WaveRNN on `device`.
 
-    With vocoder="griffinlim" no vocoder.pt is needed.
+    With vocoder="griffinlim" no vocoder.pt is needed. `stress`: Russian is read with word
+    stress and ё (the process's one silero-stress model, loaded on the first Russian
+    sentence: sv2tts.text.stress); False reads it by the unstressed rules.
     """
     if vocoder not in VOCODERS:
         raise ValueError(f"vocoder must be one of {', '.join(VOCODERS)}, not {vocoder!r}")
@@ -89,6 +93,8 @@ def load_speech(
     syn = resolved["synthesizer"]
     synthesizer = load_synthesizer(syn.path, SynthesizerConfig.from_dict(read_sidecar(syn)))
     frontend = load_text_frontend(syn.sidecar) if syn.sidecar else default_text_frontend()
+    if stress:
+        frontend = frontend.with_stresser(shared_stresser())
     if frontend.num_symbols != synthesizer.config.num_chars:
         raise ValueError(
             f"{syn.path}: the text front end has {frontend.num_symbols} symbols, the "

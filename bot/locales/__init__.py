@@ -2,15 +2,131 @@
 
 Texts are plain text (no parse mode), so that voice names and user text never need escaping.
 Placeholders are `str.format` fields; the field names are part of each text's contract.
+
+Counts take their language's plural form, by the CLDR rules Babel carries. A field whose
+format spec holds "|" is a count with its forms, one per CLDR category of the language,
+"#" standing for the number (formatted by what comes before the first "|"):
+
+    "{count:|one=# запись|few=# записи|many=# записей|other=# записи}"   (ru: 1, 2, 5, 1,5)
+    "{limit:.0f|one=# second|other=# seconds}"                          (en)
+
+`Texts` turns such templates into `Message`s, strings whose `format` picks the form; the
+handlers call `.format(...)` as on any text. Every template must name exactly its
+language's categories (ru: one, few, many, other; en: one, other), checked when the texts
+are built. aiogram's i18n is not used: it is gettext, whose `ngettext` takes one count per
+message (our /forget reply has three), picks the form with a C expression from a .po header
+instead of CLDR's rules, and would move the texts out of these typed, test-checked modules
+into catalogues that need a compile step.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from babel import Locale
 
 from storage import OutputFormat
 
 DEFAULT_LANGUAGE = "en"
+PLURAL_MARK = "|"
+NUMBER_MARK = "#"
+
+
+@cache
+def plural_categories(language: str) -> frozenset[str]:
+    """The CLDR plural categories of `language` ("other" included)."""
+    return Locale.parse(language).plural_form.tags | {"other"}
+
+
+def plural_category(language: str, number: object) -> str:
+    """The CLDR category of `number` (an int, or a number as written, "1.5") in `language`."""
+    try:
+        value = Decimal(str(number))
+    except InvalidOperation:
+        raise ValueError(f"not a number for a plural form: {number!r}") from None
+    return Locale.parse(language).plural_form(value)
+
+
+def plural_forms(spec: str) -> tuple[str, dict[str, str]]:
+    """A count's format spec split: the number's own spec and {category: form}."""
+    number_spec, *entries = spec.split(PLURAL_MARK)
+    forms: dict[str, str] = {}
+    for entry in entries:
+        category, equals, form = entry.partition("=")
+        if not equals:
+            raise ValueError(f"plural form without a category: {entry!r}")
+        forms[category.strip()] = form
+    return number_spec, forms
+
+
+def plural_problems(template: str, language: str) -> list[str]:
+    """What is wrong with the counts of `template` in `language` (empty if nothing)."""
+    problems: list[str] = []
+    wanted = plural_categories(language)
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field is None or not spec or PLURAL_MARK not in spec:
+            continue
+        try:
+            _, forms = plural_forms(spec)
+        except ValueError as error:
+            problems.append(f"{{{field}}}: {error}")
+            continue
+        if set(forms) != wanted:
+            problems.append(
+                f"{{{field}}} has forms {sorted(forms)}, {language} needs {sorted(wanted)}"
+            )
+    return problems
+
+
+def has_counts(template: str) -> bool:
+    """Whether `template` has a count with plural forms."""
+    return any(spec and PLURAL_MARK in spec for _, _, spec, _ in string.Formatter().parse(template))
+
+
+class _PluralFormatter(string.Formatter):
+    def __init__(self, language: str, decimal_separator: str) -> None:
+        self.language = language
+        self.decimal_separator = decimal_separator
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if PLURAL_MARK not in format_spec:
+            return super().format_field(value, format_spec)
+        number_spec, forms = plural_forms(format_spec)
+        number = format(value, number_spec)
+        form = forms[plural_category(self.language, number)]
+        return form.replace(NUMBER_MARK, number.replace(".", self.decimal_separator))
+
+
+class Message(str):
+    """A text whose `format` gives each count its plural form (see the module's doc)."""
+
+    language: str
+    decimal_separator: str
+
+    def __new__(cls, template: str, language: str, decimal_separator: str = ".") -> Message:
+        problems = plural_problems(template, language)
+        if problems:
+            raise ValueError(f"{template[:40]!r}...: " + "; ".join(problems))
+        message = super().__new__(cls, template)
+        message.language = language
+        message.decimal_separator = decimal_separator
+        return message
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return self.format_map_args(args, kwargs)
+
+    def format_map(self, mapping: Mapping[str, Any]) -> str:  # type: ignore[override]
+        return self.format_map_args((), mapping)
+
+    def format_map_args(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        formatter = _PluralFormatter(self.language, self.decimal_separator)
+        return formatter.vformat(str(self), args, kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +294,24 @@ class Texts:
 
     # "4.9" in English, "4,9" in Russian
     decimal_separator: str = "."
+
+    def __post_init__(self) -> None:
+        # Templates with counts become Messages, so that `.format` picks the plural forms.
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str) and has_counts(value):
+                object.__setattr__(self, field.name, self._message(value))
+            elif isinstance(value, dict) and any(
+                isinstance(v, str) and has_counts(v) for v in value.values()
+            ):
+                wrapped = {
+                    k: self._message(v) if isinstance(v, str) and has_counts(v) else v
+                    for k, v in value.items()
+                }
+                object.__setattr__(self, field.name, wrapped)
+
+    def _message(self, template: str) -> Message:
+        return Message(template, self.language, self.decimal_separator)
 
     def seconds(self, value: float) -> str:
         """A duration for a text's `{speech}` field, one decimal, in this language's style."""

@@ -63,8 +63,8 @@ TEXTS = Texts(
         "Now send me any text and I will say it in this voice."
     ),
     voice_merged=(
-        "✅ Added to “{name}”: it now learns from {count} recordings, {speech} s of speech "
-        "in all. {hint}"
+        "✅ Added to “{name}”: it now learns from "
+        "{count:|one=# recording|other=# recordings}, {speech} s of speech in all. {hint}"
     ),
     hint_good="The recording sounds clean.",
     hint_quiet="It is rather quiet; a louder recording would help.",
@@ -76,7 +76,7 @@ TEXTS = Texts(
     pending_expired="That recording is no longer at hand. Please send it again.",
     file_too_big="This file is too big: the limit is {limit_mb} MB. Send a shorter recording.",
     recording_too_long=(
-        "This recording is too long: the limit is {limit:.0f} seconds. "
+        "This recording is too long: the limit is {limit:.0f|one=# second|other=# seconds}. "
         "Send a shorter piece (10–30 s is plenty)."
     ),
     not_audio_file=(
@@ -88,7 +88,8 @@ TEXTS = Texts(
         "too_large": "This file is too big. Send a shorter recording.",
         "too_long": "This recording is too long. Send a shorter piece (10–30 s is plenty).",
         "too_short": (
-            "There is too little speech in it: I need at least {min:.0f} seconds. "
+            "There is too little speech in it: I need at least "
+            "{min:.0f|one=# second|other=# seconds}. "
             "Send a longer recording."
         ),
         "silent": "I hear only silence in this recording. Try again closer to the microphone.",
@@ -109,11 +110,13 @@ TEXTS = Texts(
     embed_timeout="The voice engine is busy and did not answer in time. Please try again soon.",
     say_usage="Write the text after the command, like this:\n/say Hello, how are you?",
     text_empty="The text is empty. Write what I should say.",
-    text_too_long="This text is too long: {length} characters, the limit is {limit}.",
+    text_too_long=(
+        "This text is too long: {length:|one=# character|other=# characters}, the limit is {limit}."
+    ),
     text_too_much_work=(
         "This text is too long to read out: with its numbers and abbreviations spelled out in "
-        "words it comes to {symbols} characters, and the limit is {limit}. "
-        "Send it in shorter parts."
+        "words it comes to {symbols:|one=# character|other=# characters}, and the limit is "
+        "{limit}. Send it in shorter parts."
     ),
     nothing_speakable="There is nothing I can pronounce here. Write some words.",
     no_voice=(
@@ -122,7 +125,10 @@ TEXTS = Texts(
     ),
     worker_down="⏳ The voice engine is not running right now. Please try again in a few minutes.",
     one_at_a_time="You already have a request in progress. Wait for it, or /cancel it.",
-    rate_limited="That is a lot at once: up to {per_minute} requests a minute. Please wait a bit.",
+    rate_limited=(
+        "That is a lot at once: up to {per_minute:|one=# request|other=# requests} a minute. "
+        "Please wait a bit."
+    ),
     queue_place="You are number {place} in the queue. I will send the voice note when it is done.",
     cancelled="Cancelled.",
     nothing_to_cancel="There is nothing to cancel.",
@@ -135,8 +141,8 @@ TEXTS = Texts(
         "⏳ I have more requests than I can take right now. Please try again in a few minutes."
     ),
     too_many_voices=(
-        "You have {limit} voices, the most I can keep for one person. Delete one in /voices, "
-        "or add this recording to an existing voice."
+        "You have {limit:|one=# voice|other=# voices}, the most I can keep for one person. "
+        "Delete one in /voices, or add this recording to an existing voice."
     ),
     request_lost="Sorry, your last request got lost in a restart on my side. Please send it again.",
     listening_interrupted=(
@@ -148,7 +154,9 @@ TEXTS = Texts(
     preview_phrase="Hello! This is how I sound. Send me any text and I will say it.",
     no_voices="You have no voices yet. Send me a voice message to make one, or look in /bank.",
     voices_header="Your voices. Tap one to manage it:",
-    voice_card="🎙 {name}\n{count} recording(s), {speech} s of speech\n{status}",
+    voice_card=(
+        "🎙 {name}\n{count:|one=# recording|other=# recordings}, {speech} s of speech\n{status}"
+    ),
     status_active="✅ active",
     status_public="🌐 in the public bank",
     status_private="🔒 private",
@@ -164,7 +172,10 @@ TEXTS = Texts(
     voice_active="✅ Now speaking as “{name}”. Send me any text.",
     rename_prompt="Send the new name for “{name}” (or /cancel).",
     rename_done="Renamed to “{name}”.",
-    rename_invalid="That name does not work: 1 to {limit} characters, no control characters.",
+    rename_invalid=(
+        "That name does not work: 1 to {limit:|one=# character|other=# characters}, "
+        "no control characters."
+    ),
     rename_empty="That name has nothing visible in it. Send a name with letters or digits.",
     rename_marker=(
         "A name cannot begin with an emoji or a symbol: ⭐ at the start marks the voices "
@@ -214,8 +225,8 @@ TEXTS = Texts(
     mix_same="Pick two different voices.",
     mix_encoders="These two voices were made by different speaker models and cannot be mixed.",
     mix_too_many=(
-        "You have {limit} voices, the most I can keep for one person. Delete one in /voices "
-        "to make room for the mix."
+        "You have {limit:|one=# voice|other=# voices}, the most I can keep for one person. "
+        "Delete one in /voices to make room for the mix."
     ),
     mix_cancelled="Nothing was mixed.",
     mix_source="“{name}”",
@@ -238,12 +249,13 @@ TEXTS = Texts(
     ),
     btn_forget="🗑 Yes, delete everything",
     forgotten=(
-        "Done. I deleted {voices} voice(s), {recordings} recording(s) and {requests} "
-        "request(s). Goodbye, or /start to begin again."
+        "Done. I deleted {voices:|one=# voice|other=# voices}, "
+        "{recordings:|one=# recording|other=# recordings} and "
+        "{requests:|one=# request|other=# requests}. Goodbye, or /start to begin again."
     ),
     forget_cancelled="Nothing was deleted.",
     stats=(
-        "📊 Last {window_days} days\n"
+        "📊 Last {window_days:|one=day|other=# days}\n"
         "Users: {users} ({active_users} active, {blocked_users} blocked)\n"
         "Voices: {voices} ({public_voices} public, {curated_voices} curated)\n"
         "Recordings: {recordings}\n"
@@ -272,9 +284,12 @@ TEXTS = Texts(
         "the bank."
     ),
     dialogue_empty_turn="Line {line} ({name}) has nothing I can say.",
-    dialogue_too_many_voices="That is {count} voices; a dialogue can have up to {limit}.",
+    dialogue_too_many_voices=(
+        "That is {count:|one=# voice|other=# voices}; a dialogue can have up to {limit}."
+    ),
     dialogue_too_many_turns=(
-        "This dialogue has {count} turns; it can have up to {limit}. Split it into shorter ones."
+        "This dialogue has {count:|one=# turn|other=# turns}; it can have up to {limit}. "
+        "Split it into shorter ones."
     ),
     check_prompt=(
         "Send or forward me the voice note (or audio file) to check, or /cancel. "

@@ -1,22 +1,54 @@
-"""The text front end of a synthesizer checkpoint: its symbol set and its cleaners."""
+"""The text front end of a synthesizer checkpoint: its symbol set, its cleaners, its language,
+and (injected by the engine, never by the bot) a stresser.
+
+A front end with a stresser (:mod:`sv2tts.text.stress`) speaks Russian with stress and ё;
+without one it cleans by the unstressed rules, which is all the bot needs to count symbols
+and tell speakable text from the rest (stress changes no such answer: it only moves "+" and
+vowel spellings). ``explain`` shows, sentence by sentence, the words that will be said and
+the symbols the synthesizer receives (``python -m sv2tts text``).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
-from sv2tts.text.cleaners import get_cleaner
+from sv2tts.text.cleaners import (
+    Language,
+    get_cleaner,
+    russian_words,
+    sentence_language,
+)
+from sv2tts.text.english import normalize_english
 from sv2tts.text.sentences import DEFAULT_MAX_SENTENCE_CHARS, split_long, split_sentences
-from sv2tts.text.symbols import DEFAULT_SYMBOLS, SymbolSet, SymbolSetError, TextFrontendError
+from sv2tts.text.stress import Stresser, plus_marks
+from sv2tts.text.symbols import (
+    DEFAULT_SYMBOLS,
+    SYMBOL_SETS,
+    SymbolSet,
+    SymbolSetError,
+    TextFrontendError,
+    symbol_set_named,
+)
 from sv2tts.text.visible import strip_invisible, visible_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CLEANERS = ("english_cleaners",)
+# What a named symbol set is read with, and in which language its model was trained.
+NAMED_FRONTENDS: MappingProxyType[str, tuple[tuple[str, ...], Language]] = MappingProxyType(
+    {
+        "english": (DEFAULT_CLEANERS, "en"),
+        "russian": (("russian_stressed_cleaners",), "ru"),
+    }
+)
+LANGUAGES = ("en", "ru")
 # Sentences a front end must be able to encode for most of their characters; one of them
 # failing means the cleaners write an alphabet the symbols do not have.
 _PROBES = ("Hello world, this is a test.", "Привет, мир, это проверка.")
@@ -33,23 +65,49 @@ class TextFrontend:
 
     symbols: SymbolSet = DEFAULT_SYMBOLS
     cleaners: tuple[str, ...] = DEFAULT_CLEANERS
+    language: Language = "en"  # the language the model was trained on
+    stresser: Stresser | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cleaners", tuple(self.cleaners))
         for name in self.cleaners:
             get_cleaner(name)
+        if self.language not in LANGUAGES:
+            raise TextFrontendError(
+                f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}"
+            )
+
+    def with_stresser(self, stresser: Stresser | None) -> TextFrontend:
+        """This front end, speaking Russian with ``stresser``'s stress (None: without)."""
+        return dataclasses.replace(self, stresser=stresser)
 
     @property
     def num_symbols(self) -> int:
         """Rows the synthesizer's symbol embedding must have."""
         return len(self.symbols)
 
+    @property
+    def symbol_set_name(self) -> str | None:
+        """The name of the registered set these symbols are (sv2tts.text.symbols), if any."""
+        return next((name for name, s in SYMBOL_SETS.items() if s == self.symbols), None)
+
+    def sidecar_config(self) -> dict[str, Any]:
+        """The sidecar keys that declare this front end (for tools that write checkpoints)."""
+        return {
+            "language": self.language,
+            "symbols": list(self.symbols.symbols),
+            "cleaners": list(self.cleaners),
+        }
+
     def clean(self, text: str) -> str:
         """``text`` after every cleaner, in order: what the model reads. Characters nobody
         sees (sv2tts.text.visible) go first, so that no cleaner has to know them."""
+        return self._clean(text, self.stresser)
+
+    def _clean(self, text: str, stresser: Stresser | None) -> str:
         text = strip_invisible(text)
         for name in self.cleaners:
-            text = get_cleaner(name)(text)
+            text = get_cleaner(name)(text, stresser)
         return text
 
     def encode(self, text: str) -> list[int]:
@@ -59,7 +117,7 @@ class TextFrontend:
     def is_speakable(self, text: str) -> bool:
         """Whether ``text`` has anything the model would say (emoji or punctuation alone, or
         only "words" longer than a sentence: no)."""
-        cleaned = self.clean(self.without_unsayable_words(strip_invisible(text)))
+        cleaned = self._clean(self.without_unsayable_words(strip_invisible(text)), None)
         return any(self.symbols.is_speakable(char) for char in cleaned)
 
     def without_unsayable_words(
@@ -76,7 +134,7 @@ class TextFrontend:
             run = match[0]
             if len(run) <= max_chars:
                 return run
-            cleaned = self.clean(run).split()
+            cleaned = self._clean(run, None).split()
             return " " if any(len(word) > max_chars for word in cleaned) else run
 
         return _NON_SPACE_RUN_RE.sub(keep_or_drop, text)
@@ -103,10 +161,76 @@ class TextFrontend:
         """One symbol-index sequence (EOS-terminated) per sentence; empty if nothing to say."""
         return [self.symbols.encode(piece) for piece in self.sentences(text, max_chars)]
 
+    def explain(
+        self, text: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS
+    ) -> list[SentenceReading]:
+        """Each sentence of ``text`` as it will be said: ``sentences`` with what leads there.
+
+        The words are those the cleaners read before writing symbols: for a Russian
+        sentence the expanded Cyrillic words, stress as "+" before the vowel where known."""
+        text = self.without_unsayable_words(strip_invisible(text), max_chars)
+        readings: list[SentenceReading] = []
+        for sentence in split_sentences(text, max_chars):
+            language = sentence_language(sentence)
+            if language == "ru" or self.language == "ru":
+                words, stressed = russian_words(sentence, self.stresser)
+                words = plus_marks(words) if stressed else words
+            else:
+                words, stressed = normalize_english(sentence), False
+            pieces = [
+                piece
+                for piece in split_long(self.clean(sentence), max_chars)
+                if any(self.symbols.is_speakable(char) for char in piece)
+            ]
+            readings.append(
+                SentenceReading(
+                    text=sentence,
+                    language=language,
+                    words=words,
+                    stressed=stressed,
+                    cleaned=pieces,
+                    ids=[self.symbols.encode(piece) for piece in pieces],
+                )
+            )
+        return readings
+
+
+@dataclass(frozen=True)
+class SentenceReading:
+    """One sentence as the front end reads it (``TextFrontend.explain``)."""
+
+    text: str  # the sentence as written
+    language: Language  # the language it is read in
+    words: str  # the words that will be said ("+" before stressed vowels where known)
+    stressed: bool  # whether a stress model marked it
+    cleaned: list[str]  # what the synthesizer reads, one string per piece (usually one)
+    ids: list[list[int]]  # the symbol ids of each piece, EOS-terminated
+
+    def as_dict(self, symbols: SymbolSet) -> dict[str, Any]:
+        """JSON-ready, with each id's symbol beside it."""
+        return {
+            "text": self.text,
+            "language": self.language,
+            "words": self.words,
+            "stressed": self.stressed,
+            "cleaned": self.cleaned,
+            "ids": self.ids,
+            "symbols": [[symbols.symbols[i] for i in piece] for piece in self.ids],
+        }
+
 
 def default_text_frontend() -> TextFrontend:
     """The public checkpoint's front end: 66 symbols, ``english_cleaners``."""
     return TextFrontend()
+
+
+def frontend_named(name: str) -> TextFrontend:
+    """The front end of a registered symbol set ("english", "russian"): its symbols, the
+    cleaners and language that go with them (``NAMED_FRONTENDS``). SymbolSetError naming the
+    known sets for any other name."""
+    symbols = symbol_set_named(name)
+    cleaners, language = NAMED_FRONTENDS[name]
+    return TextFrontend(symbols, cleaners, language)
 
 
 def sidecar_path(checkpoint: str | Path) -> Path:
@@ -151,8 +275,18 @@ def load_text_frontend(sidecar: str | Path | None) -> TextFrontend:
 
 
 def frontend_from_config(config: dict[str, Any]) -> TextFrontend:
-    """The front end declared by a sidecar's parsed JSON object (see load_text_frontend)."""
+    """The front end declared by a sidecar's parsed JSON object (see load_text_frontend).
+
+    ``"symbols"`` may also be the name of a registered set ("english", "russian"), and
+    ``"language"`` ("en" or "ru") says what the model was trained on; without cleaners or
+    language, a named set gets its own (``NAMED_FRONTENDS``)."""
     symbols = _declared_symbols(config.get("symbols"))
+    named = next((NAMED_FRONTENDS[n] for n, s in SYMBOL_SETS.items() if s == symbols), None)
+    language = config.get("language", named[1] if named else "en")
+    if language not in LANGUAGES:
+        raise TextFrontendError(
+            f"'language' must be one of {', '.join(LANGUAGES)}, not {language!r}"
+        )
     cleaners = _declared_cleaners(config.get("cleaners"), symbols)
     num_chars = config.get("num_chars")
     if num_chars is not None and num_chars != len(symbols):
@@ -160,7 +294,7 @@ def frontend_from_config(config: dict[str, Any]) -> TextFrontend:
             f"num_chars is {num_chars} but {len(symbols)} symbols are declared "
             "(the embedding has one row per symbol)"
         )
-    frontend = TextFrontend(symbols, cleaners)
+    frontend = TextFrontend(symbols, cleaners, language)
     _check_cleaners_fit_symbols(frontend)
     return frontend
 
@@ -168,6 +302,8 @@ def frontend_from_config(config: dict[str, Any]) -> TextFrontend:
 def _declared_symbols(value: object) -> SymbolSet:
     if value is None:
         return DEFAULT_SYMBOLS
+    if isinstance(value, str):
+        return symbol_set_named(value)
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
         raise SymbolSetError("'symbols' must be a list of one-character strings")
     return SymbolSet.from_list(value)
@@ -175,7 +311,10 @@ def _declared_symbols(value: object) -> SymbolSet:
 
 def _declared_cleaners(value: object, symbols: SymbolSet) -> tuple[str, ...]:
     if value is None:
-        return DEFAULT_CLEANERS if symbols == DEFAULT_SYMBOLS else ("basic_cleaners",)
+        for name, (cleaners, _) in NAMED_FRONTENDS.items():
+            if SYMBOL_SETS[name] == symbols:
+                return cleaners
+        return ("basic_cleaners",)
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise TextFrontendError("'cleaners' must be a list of cleaner names")
     for name in value:
@@ -184,7 +323,7 @@ def _declared_cleaners(value: object, symbols: SymbolSet) -> tuple[str, ...]:
 
 
 def _encodable_share(frontend: TextFrontend, text: str) -> float:
-    cleaned = frontend.clean(text)
+    cleaned = frontend._clean(text, None)
     return sum(char in frontend.symbols for char in cleaned) / max(1, len(cleaned))
 
 

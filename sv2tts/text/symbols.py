@@ -9,14 +9,24 @@ Conventions every symbol set follows (the public checkpoint's, and those a sidec
 
 A character of the cleaned text that is not in the set (or is the pad or EOS character) is
 dropped, because the model has no embedding for it; a warning names what was dropped.
+
+Named sets (``SYMBOL_SETS``, ``symbol_set_named``), for the tools that write a checkpoint's
+sidecar (``python -m sv2tts preprocess --symbols NAME``) and for sidecars that name one:
+
+- ``"english"``: the public checkpoint's 66 (``DEFAULT_SYMBOLS``): pad, EOS, A-Z, a-z,
+  ``!'"(),-.:;?`` and space; its text is English, Russian transliterated.
+- ``"russian"``: pad, EOS, the 33 lower-case Russian letters (ё among them), the same
+  punctuation and space, and ``+``, the stress mark written before the stressed vowel
+  ("молок+о"), as silero-stress writes it and Russian TTS corpora are annotated.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +35,11 @@ EOS_INDEX = 1
 
 DEFAULT_PAD = "_"
 DEFAULT_EOS = "~"
-DEFAULT_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + "!'\"(),-.:;? "
+PUNCTUATION = "!'\"(),-.:;? "
+DEFAULT_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" + PUNCTUATION
+RUSSIAN_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+STRESS_SYMBOL = "+"
+RUSSIAN_CHARACTERS = RUSSIAN_LETTERS + PUNCTUATION + STRESS_SYMBOL
 
 
 class TextFrontendError(ValueError):
@@ -102,3 +116,17 @@ def symbol_set_problems(symbols: Sequence[str]) -> list[str]:
 
 
 DEFAULT_SYMBOLS = SymbolSet((DEFAULT_PAD, DEFAULT_EOS, *DEFAULT_CHARACTERS))
+RUSSIAN_SYMBOLS = SymbolSet((DEFAULT_PAD, DEFAULT_EOS, *RUSSIAN_CHARACTERS))
+
+SYMBOL_SETS: Mapping[str, SymbolSet] = MappingProxyType(
+    {"english": DEFAULT_SYMBOLS, "russian": RUSSIAN_SYMBOLS}
+)
+
+
+def symbol_set_named(name: str) -> SymbolSet:
+    """The registered symbol set ``name``; SymbolSetError naming the known ones if none."""
+    try:
+        return SYMBOL_SETS[name]
+    except KeyError:
+        known = ", ".join(sorted(SYMBOL_SETS))
+        raise SymbolSetError(f"unknown symbol set {name!r} (known: {known})") from None

@@ -20,7 +20,7 @@ def test_forget_asks_then_deletes_everything(bot: BotHarness) -> None:
     bot.send(user, "/forget")
     since = bot.api.mark()
     bot.press(user, "Yes, delete everything")
-    assert "I deleted 1 voice(s)" in bot.edited(user, since).text
+    assert "I deleted 1 voice," in bot.edited(user, since).text
     assert bot.db(lambda s: s.voices.get_unchecked(voice_id)) is None
     assert bot.db(lambda s: s.requests.list_active(user.id)) == []
     assert not [j for j in bot.synth_jobs() if j.args[0]["user_id"] == user.id]

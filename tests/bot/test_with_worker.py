@@ -149,7 +149,7 @@ def test_a_second_recording_can_refine_the_voice_or_make_a_new_one(
     assert "Добавить эту запись" in stack.next_message(user, since).text
     since = stack.api.mark()
     stack.press(user, "Добавить к")
-    assert "учится на 2 записях" in stack.edited(user, since, timeout=EMBED_WAIT).text
+    assert "в нём 2 записи" in stack.edited(user, since, timeout=EMBED_WAIT).text
     [voice] = stack.db(lambda s: s.voices.list_owned(user.id))
     assert voice.sample_count == 2
 
