@@ -1,0 +1,331 @@
+"""Numbers in Russian text as a literate native speaker reads them aloud.
+
+:func:`expand_numbers_ru` rewrites every number of a sentence as Cyrillic words, in passes
+from the most specific shape to the least (each pass leaves words, so no later pass sees
+its digits again): phone numbers, dotted dates, times and scores, roman numerals,
+fractions, compounds ("50-летие"), numbers with written suffixes ("2-х", "5-ю"), years,
+dates, quantities with units or magnitudes, decimals, signs, then plain numbers. Each
+number's reading (cardinal or ordinal, case, gender, animacy) comes from the words around
+it (:mod:`sv2tts.text.ru_context`, :func:`sv2tts.text.ru_numbers.choose`). Any digit left
+at the end is read digit by digit: the output never holds a digit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers, expand_words
+from sv2tts.text.ru_context import Context, case_of, context, governing, word_before
+from sv2tts.text.ru_morph import (
+    ABLT,
+    ACCS,
+    GENT,
+    NOMN,
+    forms,
+    has_tag,
+    inflect,
+    is_known,
+)
+from sv2tts.text.ru_numbers import (
+    Reading,
+    cardinal,
+    choose,
+    compound_stem,
+    decimal,
+    digits_ru,
+    fraction,
+    ordinal,
+    say,
+)
+from sv2tts.text.ru_quantities import (
+    DATE_RE,
+    MONTHS,
+    QUANTITY_RE,
+    SIGN_FIRST_RE,
+    YEAR_RE,
+    date_words,
+    quantity_words,
+    year_words,
+)
+
+log = logging.getLogger(__name__)
+
+Replacer = Callable[[re.Match[str]], str]
+
+_DASH = r"\s*[-\u2013\u2014]\s*"
+_NB = r"(?<![\w.,/:])"  # a number starts here: not inside a word, decimal or time
+_NE = r"(?![\w]|[.,/:]\d)"  # and ends here
+
+# --- phone numbers ------------------------------------------------------------------------
+
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?P<cc>\+\d{1,3}|8)[\s-]*\(?(?P<area>\d{3})\)?[\s-]*"
+    r"(?P<a>\d{3})[\s-]?(?P<b>\d{2})[\s-]?(?P<c>\d{2})(?!\d)"
+)
+
+
+def _group(digits: str) -> str:
+    """A group of a phone number as Russians say it: "050" -> "ноль пятьдесят"."""
+    if digits.startswith("0"):
+        return " ".join(("ноль", _group(digits[1:]))) if len(digits) > 1 else "ноль"
+    return cardinal(int(digits)) if digits else ""
+
+
+def _phone(match: re.Match[str]) -> str:
+    code = match["cc"]
+    head = f"плюс {cardinal(int(code[1:]))}" if code.startswith("+") else cardinal(int(code))
+    groups = (match[name] for name in ("area", "a", "b", "c"))
+    return " ".join([head, *(_group(g) for g in groups)])
+
+
+# --- dates, times, scores -----------------------------------------------------------------
+
+_DOTTED_DATE_RE = re.compile(
+    r"(?<![\d.])(?P<d>0?[1-9]|[12]\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>\d{4})(?![\d]|\.\d)"
+)
+
+
+def _dotted_date(match: re.Match[str]) -> str:
+    return f"{int(match['d'])} {MONTHS[int(match['m']) - 1]} {match['y']}"
+
+
+_TIME_RE = re.compile(r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])")
+_SCORE_RE = re.compile(r"(?<![\d:.,])(?P<a>\d{1,3}):(?P<b>\d{1,3})(?![\d:])")
+
+
+def _minutes(digits: str, case: str) -> str:
+    if digits == "00":
+        return "ноль ноль"
+    if digits.startswith("0"):
+        return f"ноль {cardinal(int(digits), case)}"
+    return cardinal(int(digits), case)
+
+
+def _time(match: re.Match[str]) -> str:
+    """ "в 10:30" -> "в десять тридцать", "к 19:30" -> "к девятнадцати тридцати"."""
+    governed, default = governing(match.string, match.start())
+    case = governed[0] if governed else default
+    case = NOMN if case == ACCS else case
+    return f"{cardinal(int(match['h']), case)} {_minutes(match['m'], case)}"
+
+
+def _score(match: re.Match[str]) -> str:
+    return f"{cardinal(int(match['a']))} {cardinal(int(match['b']))}"
+
+
+# --- roman numerals -----------------------------------------------------------------------
+
+_ROMAN_RE = re.compile(
+    r"(?<![\w.-])(?P<r>[IVXLC]{1,7})(?:(?P<dash>" + _DASH + r")(?P<r2>[IVXLC]{1,7}))?"
+    r"(?![\w+#-])(?:\s?(?P<abbr>вв?\.))?"
+)
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def roman_value(numeral: str) -> int | None:
+    """The value of a well-formed roman numeral up to 399; None for anything else."""
+    total = 0
+    for i, char in enumerate(numeral):
+        value = _ROMAN_VALUES[char]
+        following = _ROMAN_VALUES[numeral[i + 1]] if i + 1 < len(numeral) else 0
+        total += -value if value < following else value
+    if not 0 < total < 400 or _to_roman(total) != numeral:
+        return None
+    return total
+
+
+def _to_roman(number: int) -> str:
+    out = ""
+    for value, letters in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX")):
+        while number >= value:
+            out, number = out + letters, number - value
+    for value, letters in ((5, "V"), (4, "IV"), (1, "I")):
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def _roman(match: re.Match[str]) -> str:
+    """ "XIX век" -> "девятнадцатый век", "Петру I" -> "Петру Первому", "в XX в." ->
+    "в двадцатом веке". Left alone when neither a noun after it nor a name before it is
+    Russian (so "C++" or "Windows XP" stay)."""
+    first, second = roman_value(match["r"]), roman_value(match["r2"] or "I")
+    if first is None or second is None:
+        return match[0]
+    text = match.string
+    before = word_before(text, match.start())
+    name = bool(before) and before[0].isalpha() and has_tag(before, "Name")
+    ctx = context(text, match.start(), match.end())
+    if match["abbr"]:
+        plural = match["abbr"] == "вв." or bool(match["r2"])
+        case = case_of(ctx, place=True)
+        reading = Reading(True, case, "masc", False, False)
+        noun = inflect("век", case, "plur" if plural else "sing")
+    elif name:
+        nouns = tuple(f for f in forms(before) if f.number == "sing")
+        reading = choose(first, nouns, (), prefer_ordinal=True)
+        if not reading.ordinal:
+            reading = Reading(True, nouns[0].case if nouns else NOMN, "masc", False, False)
+        words = say(first, reading)
+        return words[:1].upper() + words[1:]
+    elif ctx.nouns and re.match(r"\s*[а-яё]", text[match.end() :]):
+        reading = _ordinal_reading(first, ctx)
+        noun = ""
+    else:
+        return match[0]
+    words = say(first, reading._replace(plural=False))
+    if match["r2"]:
+        words += " " + say(second, reading._replace(plural=False))
+    return f"{words} {noun}".rstrip() if match["abbr"] else words
+
+
+def _ordinal_reading(number: int, ctx: Context, suffix: str = "") -> Reading:
+    """The ordinal that agrees with the noun after it ("в XX веке" -> prepositional)."""
+    reading = choose(number, ctx.nouns, ctx.governed, prefer_ordinal=True, suffix=suffix)
+    if reading.ordinal:
+        return reading
+    return Reading(True, case_of(ctx), "masc", False, False)
+
+
+# --- fractions, compounds, suffixed numbers -----------------------------------------------
+
+_FRACTION_RE = re.compile(_NB + r"(?P<a>\d+)/(?P<b>\d+)(?![\d/]|[.,]\d)")
+
+
+def _fraction(match: re.Match[str]) -> str:
+    """ "3/4" -> "три четвёртых"; "50/50" and "24/7" -> "пятьдесят на пятьдесят"."""
+    top, bottom = int(match["a"]), int(match["b"])
+    if not 0 < top < bottom <= 100:
+        return f"{cardinal(top)} на {cardinal(bottom)}"
+    ctx = context(match.string, match.start(), match.end())
+    return fraction(top, bottom, case_of(ctx))
+
+
+# "50-летие", "2-комнатная", "100-процентный": the stem of the numeral joined to the word.
+_COMPOUND_RE = re.compile(_NB + r"(?P<n>\d+)-(?P<word>[а-яё]{4,})", re.IGNORECASE)
+# "2-х комнатная": joined when the joined word is in the dictionary.
+_SPLIT_COMPOUND_RE = re.compile(
+    _NB + r"(?P<n>\d+)-?(?:х|ти|ми)\s(?P<word>[а-яё]{4,})", re.IGNORECASE
+)
+
+
+def _compound(match: re.Match[str]) -> str:
+    return compound_stem(int(match["n"])) + match["word"]
+
+
+def _split_compound(match: re.Match[str]) -> str:
+    joined = compound_stem(int(match["n"])) + match["word"]
+    return joined if is_known(joined) else match[0]
+
+
+_SUFFIXED_RE = re.compile(_NB + r"(?P<n>\d+)-(?P<suffix>[а-яё]{1,3})(?![\w-])", re.IGNORECASE)
+# Suffixes that, on these numbers, write a cardinal ("2-х" двух, "5-ти" пяти, "3-мя" тремя).
+_CARDINAL_SUFFIXES = frozenset({"ти", "ми", "мя", "ью", "ех", "ёх", "ух"})
+
+
+def _suffixed(match: re.Match[str]) -> str:
+    """ "2-х" -> "двух", "1-го" -> "первого", "5-ю главу" -> "пятую", "90-х" -> "девяностых"."""
+    number, suffix = int(match["n"]), match["suffix"].lower()
+    ctx = context(match.string, match.start(), match.end())
+    cardinal_first = suffix in _CARDINAL_SUFFIXES or (suffix == "х" and 2 <= number % 10 <= 4)
+    if suffix == "ю" and not ctx.nouns:
+        cardinal_first = number >= 5
+    decade = number % 10 == 0 and number >= 20 and not ctx.nouns
+    if decade and suffix in ("е", "х", "ые", "ых", "ми", "ыми"):
+        case = case_of(ctx)
+        if suffix in ("х", "ых"):
+            case = GENT if case in (NOMN, ACCS) else case
+        elif suffix in ("ми", "ыми"):
+            case = ABLT
+        return ordinal(number, case, plural=True)
+    reading = choose(
+        number,
+        ctx.nouns,
+        ctx.governed,
+        prefer_ordinal=not cardinal_first,
+        suffix=suffix,
+        default_case=ctx.default_case,
+    )
+    words = say(number, reading)
+    return words if words.endswith(suffix) else match[0]
+
+
+# --- decimals, signs, plain numbers -------------------------------------------------------
+
+_VERSION_RE = re.compile(r"(?<=верси[яиюей]\s)(?P<v>\d+(?:\.\d+)+)|(?P<v2>\d+(?:\.\d+){2,})")
+_DECIMAL_RE = re.compile(_NB + r"(?P<w>\d+)[.,](?P<f>\d+)" + _NE)
+_AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
+_SIGN_RE = re.compile(r"(?<![\w.,)])(?P<sign>[-+\u2212])(?=\d)")
+_NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d]|[.,]\d)")
+_INTEGER_RE = re.compile(_NB + r"(?P<n>\d+)(?:(?P<dash>" + _DASH + r")(?P<n2>\d+))?(?!\d)")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def _version(match: re.Match[str]) -> str:
+    return " ".join(cardinal(int(part)) for part in (match["v"] or match["v2"]).split("."))
+
+
+def _decimal(match: re.Match[str]) -> str:
+    ctx = context(match.string, match.start(), match.end())
+    return decimal(match["w"], match["f"], case_of(ctx))
+
+
+def _integer(match: re.Match[str]) -> str:
+    """A plain number, or a range "2–3 дня" whose first number takes the second's form."""
+    text = match.string
+    last = int(match["n2"] or match["n"])
+    ctx = context(text, match.start(), match.end())
+    reading = choose(last, ctx.nouns, ctx.governed, default_case=ctx.default_case)
+    words = say(last, reading)
+    if not match["n2"]:
+        return words
+    first = int(match["n"])
+    return f"{say(first, reading)} {words}"
+
+
+def expand_numbers_ru(text: str) -> str:
+    """Every number of ``text`` as Russian words in the form the words around it ask for."""
+    text = text.replace("\u2212", "-")
+    passes: tuple[tuple[re.Pattern[str], Replacer | str], ...] = (
+        (_PHONE_RE, _phone),
+        (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
+        (_DOTTED_DATE_RE, _dotted_date),
+        (_TIME_RE, _time),
+        (_SCORE_RE, _score),
+        (_ROMAN_RE, _roman),
+        (_FRACTION_RE, _fraction),
+        (_NUMBER_SIGN_RE, "номер "),
+        (_SPLIT_COMPOUND_RE, _split_compound),
+        (_COMPOUND_RE, _compound),
+        (YEAR_RE, year_words),
+        (DATE_RE, date_words),
+        (_SUFFIXED_RE, _suffixed),
+        (SIGN_FIRST_RE, quantity_words),
+        (QUANTITY_RE, quantity_words),
+        (_VERSION_RE, _version),
+        (_DECIMAL_RE, _decimal),
+        (_AGE_LIMIT_RE, lambda m: f"{cardinal(int(m['n']))} плюс"),
+        (_SIGN_RE, lambda m: "плюс " if m["sign"] == "+" else "минус "),
+        (_INTEGER_RE, _integer),
+        (_DIGITS_RE, lambda m: digits_ru(m[0])),
+    )
+    for pattern, replacement in passes:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_TERMINAL = (".", "!", "?", "\u2026")
+
+
+def expand_russian(text: str) -> str:
+    """Russian text with its numbers, abbreviations and acronyms as Cyrillic words;
+    punctuation, Latin words and everything else kept. Never leaves a digit."""
+    expanded = expand_before_numbers(text)
+    expanded = expand_numbers_ru(expanded)
+    expanded = expand_acronyms(expand_words(expanded))
+    if text.rstrip().endswith(".") and not expanded.rstrip().endswith(_TERMINAL):
+        expanded = expanded.rstrip() + "."  # "5 шт." ended the sentence as well as the unit
+    return expanded
