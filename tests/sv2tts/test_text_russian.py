@@ -174,6 +174,9 @@ def test_russian_output_uses_only_default_symbols() -> None:
         ("Say привет to 3 friends.", "en"),  # one Russian word in English
         ("Я люблю Python.", "ru"),
         ("12345", "en"),
+        ("Запусти docker compose up -d в 10:30", "ru"),  # more Latin, Russian grammar
+        ("Open the file и прочитай", "ru"),  # a Russian conjunction joins it
+        ("Say привет to my friends and family.", "en"),
     ],
 )
 def test_sentence_language_is_the_script_of_most_letters(text: str, language: str) -> None:
@@ -187,3 +190,12 @@ def test_a_russian_word_in_english_keeps_english_numbers() -> None:
 def test_russian_cleaners_keep_cyrillic_for_a_russian_model() -> None:
     cleaner = get_cleaner("russian_cleaners")
     assert cleaner("  Мне 21 год,   т.е. МНОГО! ") == "мне двадцать один год, то есть много!"
+
+
+def test_latin_words_in_a_russian_sentence_stay_latin_and_its_numbers_russian() -> None:
+    assert expand_russian("Запусти docker compose up -d в 10:30") == (
+        "Запусти docker compose up -d в десять тридцать"
+    )
+    assert for_english_model("Запусти docker compose up -d в 10:30") == (
+        "zapoosti docker compose up -d v desyat tridtsat"
+    )
