@@ -92,6 +92,13 @@ _BEFORE_NUMBERS: tuple[tuple[str, str, str, str], ...] = (
     (r"\bстр\.", "страница", "NOUN", "place"),
     (r"\bрис\.", "рисунок", "NOUN", "place"),
     (r"\bгл\.", "глава", "NOUN", "place"),
+    (r"\bкаб\.(?=\s*\d)", "кабинет", "NOUN", "place"),
+    (r"\bауд\.(?=\s*\d)", "аудитория", "NOUN", "place"),
+    (r"\bкорп\.(?=\s*\d)", "корпус", "NOUN", "place"),
+    (r"\bоф\.(?=\s*\d)", "офис", "NOUN", "place"),
+    (r"\bэт\.(?=\s*\d)", "этаж", "NOUN", "place"),
+    (r"\bмкр\.", "микрорайон", "NOUN", "place"),
+    (r"\bтел\.(?=\s*[+\d])", "телефон", "NOUN", "place"),
 )
 _WORD_PATTERNS = tuple(
     (re.compile(pattern, re.IGNORECASE), lemma, pos, rule) for pattern, lemma, pos, rule in _WORDS

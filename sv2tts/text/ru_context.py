@@ -16,6 +16,7 @@ from sv2tts.text.ru_morph import (
     forms,
     governed_cases,
     is_pos,
+    lemma_of,
 )
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,19 @@ _TRANSPARENT = frozenset(
 _CONJUNCTIONS = frozenset(["и", "или", "либо", "а"])
 
 
+_TIMES_OF_DAY = frozenset({"утра", "вечера", "ночи"})
+# Nouns that name a place in a sequence, counted by ordinals ("в 21 веке", "в 1 классе").
+RANKED_NOUNS = frozenset(
+    {
+        "век", "класс", "этаж", "курс", "квартал", "раунд", "тур", "место", "номер", "линия",
+        "подъезд", "корпус", "вагон", "ряд", "палата", "кабинет", "аудитория", "школа",
+        "глава", "урок", "пункт", "статья", "страница", "сезон", "серия", "эпизод", "уровень",
+        "созыв", "съезд", "тысячелетие", "столетие", "гимназия", "лицей", "платформа",
+        "путь", "выпуск", "том", "часть", "параграф", "микрорайон", "дом", "участок",
+    }
+)  # fmt: skip
+
+
 class Context(NamedTuple):
     """What the words around a number say about its case."""
 
@@ -55,6 +69,10 @@ class Context(NamedTuple):
     default_case: str  # when nothing governs: nominative, or accusative after a verb
     nouns: tuple[Form, ...]  # the readings of the counted noun after the number
     noun: str  # that noun as written ("" when none)
+
+    @property
+    def ranked(self) -> bool:
+        return bool(self.noun) and lemma_of(self.noun) in RANKED_NOUNS
 
 
 def word_before(text: str, start: int) -> str:
@@ -118,6 +136,8 @@ def counted_noun(text: str, end: int) -> tuple[tuple[Form, ...], str]:
     """The readings of the noun counted by a number ending at ``end``: the next word if it
     is a noun, or the first noun after up to two adjectives ("2 больших дома")."""
     for word, _ in words_after(text, end):
+        if word.lower() in _TIMES_OF_DAY:
+            break  # "в 7 вечера": the hour, not seven evenings
         nouns = forms(word)
         if nouns and not is_pos(word, "ADJF", "PRTF", "NUMR"):
             return nouns, word

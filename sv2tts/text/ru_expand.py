@@ -36,6 +36,7 @@ from sv2tts.text.ru_numbers import (
     decimal,
     digits_ru,
     fraction,
+    half_words,
     ordinal,
     say,
 )
@@ -257,7 +258,7 @@ def _suffixed(match: re.Match[str]) -> str:
 _VERSION_RE = re.compile(r"(?<=верси[яиюей]\s)(?P<v>\d+(?:\.\d+)+)|(?P<v2>\d+(?:\.\d+){2,})")
 _DECIMAL_RE = re.compile(_NB + r"(?P<w>\d+)[.,](?P<f>\d+)" + _NE)
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
-_SIGN_RE = re.compile(r"(?<![\w.,)])(?P<sign>[-+\u2212])(?=\d)")
+_SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")
 _NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
 _THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d]|[.,]\d)")
 _INTEGER_RE = re.compile(_NB + r"(?P<n>\d+)(?:(?P<dash>" + _DASH + r")(?P<n2>\d+))?(?!\d)")
@@ -269,8 +270,13 @@ def _version(match: re.Match[str]) -> str:
 
 
 def _decimal(match: re.Match[str]) -> str:
+    """ "3,14" -> "три целых четырнадцать сотых"; "1,5" before a noun is "полтора"
+    ("в 1,5 раза", "1,5 часа")."""
     ctx = context(match.string, match.start(), match.end())
-    return decimal(match["w"], match["f"], case_of(ctx))
+    case = case_of(ctx)
+    if match["w"] == "1" and match["f"] == "5" and ctx.nouns:
+        return half_words(1, case, ctx.nouns[0].gender or "masc")
+    return decimal(match["w"], match["f"], case)
 
 
 def _integer(match: re.Match[str]) -> str:
@@ -278,7 +284,9 @@ def _integer(match: re.Match[str]) -> str:
     text = match.string
     last = int(match["n2"] or match["n"])
     ctx = context(text, match.start(), match.end())
-    reading = choose(last, ctx.nouns, ctx.governed, default_case=ctx.default_case)
+    reading = choose(
+        last, ctx.nouns, ctx.governed, default_case=ctx.default_case, ranked=ctx.ranked
+    )
     words = say(last, reading)
     if not match["n2"]:
         return words

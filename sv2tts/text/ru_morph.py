@@ -135,6 +135,15 @@ def asks_accusative(word: str) -> bool:
     return False
 
 
+_SECOND_LOCATIVE = frozenset({"год"})
+
+
+def lemma_of(word: str) -> str:
+    """The dictionary form of the most likely reading of ``word``."""
+    found = parses(word)
+    return found[0].normal_form if found else word.lower()
+
+
 @functools.lru_cache(maxsize=4096)
 def inflect(
     lemma: str, case: str, number: str = "sing", pos: str = "NOUN", gender: str | None = None
@@ -148,8 +157,8 @@ def inflect(
         wanted = {case, number}
         if pos == "ADJF" and number == "sing":
             wanted.add(gender or parse.tag.gender or "masc")
-        # "в году", "на мосту": the second prepositional where the word has one.
-        if case == LOCT and number == "sing" and pos == "NOUN":
+        # "в году", not "в годе" (but "в веке", not the idiom's "на веку").
+        if case == LOCT and number == "sing" and lemma in _SECOND_LOCATIVE:
             inflected = parse.inflect({"loc2", number})
             if inflected is not None:
                 return inflected.word

@@ -169,13 +169,18 @@ def choose(
     prefer_ordinal: bool = False,
     suffix: str = "",
     default_case: str = NOMN,
+    ranked: bool = False,
 ) -> Reading:
     """The reading of ``number`` that agrees with the counted noun's readings ``nouns``
     (empty when none follows) and the cases ``governed`` by the word before it.
 
     With a preposition, only its cases are tried (cardinal, then ordinal); without one,
     the default case, then any case a noun shows ("хватает 21 рубля"), then ordinals.
-    A written ``suffix`` keeps only readings that end in it."""
+    A written ``suffix`` keeps only readings that end in it; without one, ordinals are
+    singular ("на 7 вечера" is not "седьмые"). Where cardinal and ordinal agree alike (a
+    number ending in 1 before a singular noun in an oblique case) a ``ranked`` noun, one
+    that names a place in a sequence, takes the ordinal: "в 21 веке" is "двадцать первом",
+    but "о 21 задаче" "двадцати одной"."""
     kinds = (True, False) if prefer_ordinal else (False, True)
     first = list(governed) or [default_case] + ([NOMN] if default_case != NOMN else [])
     rest = [case for case in CASES if case not in first]
@@ -190,12 +195,14 @@ def choose(
         candidates = [
             reading
             for reading in readings(kind, cases)
-            if not suffix or say(number, reading).endswith(suffix)
+            if (say(number, reading).endswith(suffix) if suffix else not reading.plural)
         ]
         fitting.extend(candidates)
         for noun in nouns:
             for reading in candidates:
                 if agrees(number, reading, noun):
+                    if ranked and not reading.ordinal and reading.case not in (NOMN, ACCS):
+                        return reading._replace(ordinal=True) if _one(number) else reading
                     return reading
     if fitting:
         # Nothing agrees (no noun, or one the dictionary reads otherwise): the first reading

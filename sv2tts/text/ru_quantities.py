@@ -223,10 +223,16 @@ _UNIT_ALT = "|".join(
     re.escape(unit) + (r"(?![\w.]*\w)" if unit[-1].isalpha() else "")
     for unit in sorted(_UNITS, key=len, reverse=True)
 )
-_AMOUNT = r"(?P<sign>(?<![\w.,)])[-+\u2212])?(?P<amount>\d+(?:[.,]\d+)?)"
+_AMOUNT = r"(?P<sign>(?<![\w,)])(?<![\w,)]\.)[-+\u2212])?(?P<amount>\d+(?:[.,]\d+)?)"
 _MAGNITUDE = r"(?:(?P<mag>тыс|млн|млрд|трлн)(?:\.|(?!\w)))"
 QUANTITY_RE = re.compile(
-    r"(?<![\w.,])" + _AMOUNT + r"(?:\s?" + _MAGNITUDE + r")?(?:\s?(?P<unit>" + _UNIT_ALT + "))?"
+    r"(?<![\w,])(?<!\d\.)"
+    + _AMOUNT
+    + r"(?:\s?"
+    + _MAGNITUDE
+    + r")?(?:\s?(?P<unit>"
+    + _UNIT_ALT
+    + "))?"
 )
 SIGN_FIRST_RE = re.compile(
     r"(?P<unit>[$€£¥₽])\s?" + r"(?P<amount>\d+(?:[.,]\d+)?)(?:\s?" + _MAGNITUDE + r")?"
