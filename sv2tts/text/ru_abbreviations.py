@@ -93,6 +93,9 @@ _BEFORE_NUMBERS: tuple[tuple[str, str, str, str], ...] = (
     (r"\bрис\.", "рисунок", "NOUN", "place"),
     (r"\bгл\.", "глава", "NOUN", "place"),
     (r"\bкаб\.(?=\s*\d)", "кабинет", "NOUN", "place"),
+    (r"\bп\.(?=\s*\d)", "пункт", "NOUN", "place"),
+    (r"\bст\.(?=\s*\d)", "статья", "NOUN", "place"),
+    (r"\bч\.(?=\s*\d)", "часть", "NOUN", "place"),
     (r"\bауд\.(?=\s*\d)", "аудитория", "NOUN", "place"),
     (r"\bкорп\.(?=\s*\d)", "корпус", "NOUN", "place"),
     (r"\bоф\.(?=\s*\d)", "офис", "NOUN", "place"),
@@ -237,6 +240,8 @@ def _is_ordinary_word(word: str) -> bool:
 def _acronym(match: re.Match[str]) -> str:
     caps, ending = match["caps"].lower(), match["ending"]
     word = caps + ending
+    if not ending and caps in _SPELLED:
+        return _SPELLED[caps]
     if not ending and _is_ordinary_word(word):
         return word  # shouting: "МНОГО", "ЭЙ"
     if said_as_word(caps):

@@ -88,8 +88,17 @@ _DOTTED_DATE_RE = re.compile(
 )
 
 
+# "10.12" with two digits each side and a real day and month: a date (Russian decimals
+# are written with a comma).
+_SHORT_DOTTED_DATE_RE = re.compile(
+    r"(?<![\d.,])(?P<d>0[1-9]|[12]\d|3[01])\.(?P<m>0[1-9]|1[0-2])(?![\d]|[.,]\d)"
+)
+
+
 def _dotted_date(match: re.Match[str]) -> str:
-    return f"{int(match['d'])} {MONTHS[int(match['m']) - 1]} {match['y']}"
+    year = match.groupdict().get("y")
+    date = f"{int(match['d'])} {MONTHS[int(match['m']) - 1]}"
+    return f"{date} {year}" if year else date
 
 
 _TIME_RE = re.compile(r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])")
@@ -255,7 +264,7 @@ def _suffixed(match: re.Match[str]) -> str:
 
 # --- decimals, signs, plain numbers -------------------------------------------------------
 
-_VERSION_RE = re.compile(r"(?<=верси[яиюей]\s)(?P<v>\d+(?:\.\d+)+)|(?P<v2>\d+(?:\.\d+){2,})")
+_VERSION_RE = re.compile(r"(?i:(?<=верси[яиюей]\s))(?P<v>\d+(?:\.\d+)+)|(?P<v2>\d+(?:\.\d+){2,})")
 _DECIMAL_RE = re.compile(_NB + r"(?P<w>\d+)[.,](?P<f>\d+)" + _NE)
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
 _SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")
@@ -284,14 +293,35 @@ def _integer(match: re.Match[str]) -> str:
     text = match.string
     last = int(match["n2"] or match["n"])
     ctx = context(text, match.start(), match.end())
-    reading = choose(
-        last, ctx.nouns, ctx.governed, default_case=ctx.default_case, ranked=ctx.ranked
-    )
-    words = say(last, reading)
+    plural_nouns = [noun for noun in ctx.nouns if noun.number == "plur"]
+    if match["n2"] and ctx.ranked and plural_nouns:
+        # "ученики 5–11 классов": a range of places in a sequence, in the noun's case.
+        case = next((n.case for n in plural_nouns if n.case in ctx.governed), plural_nouns[0].case)
+        reading = Reading(True, case, "masc", True, False)
+    else:
+        reading = choose(
+            last, ctx.nouns, ctx.governed, default_case=ctx.default_case, ranked=ctx.ranked
+        )
+    collective = _collective(last, reading, ctx)
+    words = collective or say(last, reading)
     if not match["n2"]:
         return words
     first = int(match["n"])
-    return f"{say(first, reading)} {words}"
+    return f"{_collective(first, reading, ctx) or say(first, reading)} {words}"
+
+
+# Nouns counted with collective numerals in the nominative ("трое детей", "двое суток").
+_COLLECTIVE_NOUNS = frozenset({"детей", "ребят", "суток", "саней", "ножниц", "брюк", "очков"})
+_COLLECTIVES = (
+    "двое", "трое", "четверо", "пятеро", "шестеро", "семеро", "восьмеро", "девятеро", "десятеро",
+)  # fmt: skip
+
+
+def _collective(number: int, reading: Reading, ctx: Context) -> str:
+    """ "трое детей" where nothing governs the number (then it is the subject or object)."""
+    if reading.ordinal or ctx.governed or ctx.noun.lower() not in _COLLECTIVE_NOUNS:
+        return ""
+    return _COLLECTIVES[number - 2] if 2 <= number <= 10 else ""
 
 
 def expand_numbers_ru(text: str) -> str:
@@ -301,6 +331,7 @@ def expand_numbers_ru(text: str) -> str:
         (_PHONE_RE, _phone),
         (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
         (_DOTTED_DATE_RE, _dotted_date),
+        (_SHORT_DOTTED_DATE_RE, _dotted_date),
         (_TIME_RE, _time),
         (_SCORE_RE, _score),
         (_ROMAN_RE, _roman),

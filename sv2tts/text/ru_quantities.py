@@ -143,6 +143,10 @@ Unit = tuple[tuple[str, str | None], ...]
 _N, _A = "NOUN", "ADJF"
 _UNITS: dict[str, Unit] = {
     "км/ч": (("километр", _N), ("в час", None)),
+    "Мбит/с": (("мегабит", _N), ("в секунду", None)),
+    "Гбит/с": (("гигабит", _N), ("в секунду", None)),
+    "кбит/с": (("килобит", _N), ("в секунду", None)),
+    "МБ/с": (("мегабайт", _N), ("в секунду", None)),
     "м/с": (("метр", _N), ("в секунду", None)),
     "км²": (("квадратный", _A), ("километр", _N)),
     "м²": (("квадратный", _A), ("метр", _N)),
@@ -217,6 +221,9 @@ _COUNTED_PLURAL = {
     "гигагерцев": "гигагерц",
     "мегагерцев": "мегагерц",
     "человеков": "человек",
+    "мегабитов": "мегабит",
+    "гигабитов": "гигабит",
+    "килобитов": "килобит",
 }
 _MAGNITUDES = {"тыс": "тысяча", "млн": "миллион", "млрд": "миллиард", "трлн": "триллион"}
 _UNIT_ALT = "|".join(
@@ -289,6 +296,10 @@ def quantity_words(match: re.Match[str]) -> str:
         return match[0]
     ctx = context(match.string, match.start(), match.end())
     case = case_of(ctx)
+    if word_before(match.string, match.start()) in ("в", "во") and re.match(
+        r"\s+от", match.string[match.end() :]
+    ):
+        case = LOCT  # "в 2 км от дома", "в 5 минутах отсюда": where, not how far
     counted_lemma = magnitude or _unit_head(unit)  # type: ignore[arg-type]
     gender = gender_of(counted_lemma)
     half = magnitude is not None or (unit is not None and groups["unit"] != "%")
