@@ -49,6 +49,12 @@ _PHRASES = _compiled(
         (r"\bнапр\.", "например"),
         (r"\bим\.", "имени"),
         (r"\bок\.(?=\s*\d)", "около"),
+        (r"\bм\.(?=\s*(?-i:[А-ЯЁ]))", "метро"),
+        # Abbreviations written with their case ending: "на Невском пр-те", "г-ну".
+        (r"\bпр-т(?=[а-я]*\b)", "проспект"),
+        (r"\bр-н(?=[а-я]*\b)", "район"),
+        (r"\bг-н(?=[а-я]+\b)", "господин"),
+        (r"\bг-ж(?=[а-я]+\b)", "госпож"),
     )
 )
 # Abbreviations of one word, with its dictionary form and what decides its case:
@@ -63,7 +69,8 @@ _WORDS: tuple[tuple[str, str, str, str], ...] = (
     (r"\bпр-т\b", "проспект", "NOUN", "place"),
     (r"\bпер\.", "переулок", "NOUN", "place"),
     (r"\bпл\.", "площадь", "NOUN", "place"),
-    (r"\bнаб\.", "набережная", "ADJF", "place"),
+    (r"\bнаб\.", "набережная", "NOUN", "place"),
+    (r"\bст\.(?=\s*метро)", "станция", "NOUN", "place"),
     (r"\bобл\.", "область", "NOUN", "place"),
     (r"\bр-н\b", "район", "NOUN", "place"),
     (r"\bпроф\.", "профессор", "NOUN", "next"),
@@ -200,7 +207,7 @@ LETTER_NAMES = {
 _VOWELS = frozenset("аеёиоуыэюя")
 # Established readings the rule does not give.
 _SAID_AS_WORDS = frozenset(
-    {"мкад", "мхат", "снилс", "сми", "оон", "нии", "вниим", "спид", "икеа", "уефа"}
+    {"мкад", "мхат", "снилс", "сми", "оон", "нии", "вниим", "спид", "икеа", "уефа", "мгимо"}
 )
 _SPELLED = {"сша": "сэ шэ а", "инн": "и эн эн", "окб": "о ка бэ", "вов": "вэ о вэ"}
 _ACRONYM_RE = re.compile(r"(?<![\w-])(?P<caps>[А-ЯЁ]{2,7})(?P<ending>[а-яё]{0,3})(?![\w])")

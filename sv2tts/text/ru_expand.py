@@ -264,7 +264,11 @@ def _suffixed(match: re.Match[str]) -> str:
 
 # --- decimals, signs, plain numbers -------------------------------------------------------
 
-_VERSION_RE = re.compile(r"(?i:(?<=верси[яиюей]\s))(?P<v>\d+(?:\.\d+)+)|(?P<v2>\d+(?:\.\d+){2,})")
+# A version: after "версия", after a Latin name ("Python 3.11"), or with two dots.
+_VERSION_RE = re.compile(
+    r"(?:(?i:(?<=верси[яиюей]\s))|(?<=[A-Za-z]\s))(?P<v>\d+(?:\.\d+)+)"
+    r"|(?P<v2>\d+(?:\.\d+){2,})"
+)
 _DECIMAL_RE = re.compile(_NB + r"(?P<w>\d+)[.,](?P<f>\d+)" + _NE)
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
 _SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")

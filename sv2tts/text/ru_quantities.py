@@ -227,7 +227,8 @@ _COUNTED_PLURAL = {
 }
 _MAGNITUDES = {"тыс": "тысяча", "млн": "миллион", "млрд": "миллиард", "трлн": "триллион"}
 _UNIT_ALT = "|".join(
-    re.escape(unit) + (r"(?![\w.]*\w)" if unit[-1].isalpha() else "")
+    # A unit in letters ends the word; its abbreviation's period is part of it ("5 ч. утра").
+    re.escape(unit) + (r"(?![\w.]*\w)\.?" if unit[-1].isalpha() else "")
     for unit in sorted(_UNITS, key=len, reverse=True)
 )
 _AMOUNT = r"(?P<sign>(?<![\w,)])(?<![\w,)]\.)[-+\u2212])?(?P<amount>\d+(?:[.,]\d+)?)"
@@ -291,7 +292,8 @@ def quantity_words(match: re.Match[str]) -> str:
     "1,5 млрд" -> "полтора миллиарда", "на 2,5%" -> "на две целых пять десятых процента"."""
     groups = match.groupdict()
     magnitude = _MAGNITUDES.get((groups.get("mag") or "").lower())
-    unit = _UNITS.get(groups["unit"] or "") if groups.get("unit") else None
+    written = groups.get("unit") or ""
+    unit = _UNITS.get(written) or _UNITS.get(written[:-1]) if written else None
     if magnitude is None and unit is None:
         return match[0]
     ctx = context(match.string, match.start(), match.end())
