@@ -45,9 +45,11 @@ from sv2tts.text.ru_quantities import (
     MONTHS,
     QUANTITY_RE,
     SIGN_FIRST_RE,
+    UNIT_ALT,
     YEAR_RE,
     date_words,
     quantity_words,
+    unit_words,
     year_words,
 )
 
@@ -201,16 +203,22 @@ def _ordinal_reading(number: int, ctx: Context, suffix: str = "") -> Reading:
 
 # --- fractions, compounds, suffixed numbers -----------------------------------------------
 
-_FRACTION_RE = re.compile(_NB + r"(?P<a>\d+)/(?P<b>\d+)(?![\d/]|[.,]\d)")
+_FRACTION_RE = re.compile(
+    _NB + r"(?P<a>\d+)/(?P<b>\d+)(?![\d/]|[.,]\d)(?:\s?(?P<unit>" + UNIT_ALT + "))?"
+)
 
 
 def _fraction(match: re.Match[str]) -> str:
-    """ "3/4" -> "три четвёртых"; "50/50" and "24/7" -> "пятьдесят на пятьдесят"."""
+    """ "3/4" -> "три четвёртых"; "1/2 ч. л." -> "одна вторая чайной ложки"; "50/50" and
+    "24/7" -> "пятьдесят на пятьдесят"."""
     top, bottom = int(match["a"]), int(match["b"])
+    unit = unit_words(match["unit"], GENT, "sing") if match["unit"] else ""
     if not 0 < top < bottom <= 100:
-        return f"{cardinal(top)} на {cardinal(bottom)}"
+        words = f"{cardinal(top)} на {cardinal(bottom)}"
+        return f"{words} {match['unit']}" if match["unit"] else words
     ctx = context(match.string, match.start(), match.end())
-    return fraction(top, bottom, case_of(ctx))
+    words = fraction(top, bottom, case_of(ctx))
+    return f"{words} {unit}" if unit else words
 
 
 # "50-летие", "2-комнатная", "100-процентный": the stem of the numeral joined to the word.
@@ -363,12 +371,26 @@ def expand_numbers_ru(text: str) -> str:
 _TERMINAL = (".", "!", "?", "\u2026")
 
 
+# A preposition takes its vowel before a cluster it would merge with: "со ста", "во
+# втором", "ко второму" (the digits did not show the cluster the words begin with).
+_VOWEL_PREPOSITION_RE = re.compile(
+    r"\b(?:(?P<s>[сС])(?=\s+(?:[сзшж][бвгджзклмнпрстфхцчшщ]|вт|вс|мн))"
+    r"|(?P<v>[вВ])(?=\s+(?:[вф][бвгджзклмнпрстфхцчшщ]|мн))"
+    r"|(?P<k>[кК])(?=\s+(?:вт|мн)))\b"
+)
+
+
+def _with_vowel(match: re.Match[str]) -> str:
+    return match[0] + "о"
+
+
 def expand_russian(text: str) -> str:
     """Russian text with its numbers, abbreviations and acronyms as Cyrillic words;
     punctuation, Latin words and everything else kept. Never leaves a digit."""
     expanded = expand_before_numbers(text)
     expanded = expand_numbers_ru(expanded)
     expanded = expand_acronyms(expand_words(expanded))
+    expanded = _VOWEL_PREPOSITION_RE.sub(_with_vowel, expanded)
     if text.rstrip().endswith(".") and not expanded.rstrip().endswith(_TERMINAL):
         expanded = expanded.rstrip() + "."  # "5 шт." ended the sentence as well as the unit
     return expanded

@@ -231,6 +231,7 @@ _UNIT_ALT = "|".join(
     re.escape(unit) + (r"(?![\w.]*\w)\.?" if unit[-1].isalpha() else "")
     for unit in sorted(_UNITS, key=len, reverse=True)
 )
+UNIT_ALT = _UNIT_ALT
 _AMOUNT = r"(?P<sign>(?<![\w,)])(?<![\w,)]\.)[-+\u2212])?(?P<amount>\d+(?:[.,]\d+)?)"
 _MAGNITUDE = r"(?:(?P<mag>тыс|млн|млрд|трлн)(?:\.|(?!\w)))"
 QUANTITY_RE = re.compile(
@@ -247,9 +248,19 @@ SIGN_FIRST_RE = re.compile(
 )
 
 
+_RANGE_END_RE = re.compile(r"(?:\s+\S+){0,3}?\s+(?:до|по)\s")
+
+
+def unit_words(written: str, case: str, number: str) -> str:
+    """A unit as written ("ч. л.") in ``case`` and ``number``; "" if it is not one."""
+    unit = _UNITS.get(written) or _UNITS.get(written[:-1])
+    return _inflect_unit(unit, case, number) if unit else ""
+
+
 def _inflect_unit(unit: Unit, case: str, number: str, few: bool = False) -> str:
-    """The unit's words in ``case`` and ``number``; its adjective agrees with its noun, in
-    the genitive plural after 2-4 ("два квадратных метра")."""
+    """The unit's words in ``case`` and ``number``; its adjective agrees with its noun,
+    after 2-4 in the plural: genitive for a masculine noun ("два квадратных метра"),
+    nominative for a feminine one ("две столовые ложки")."""
     gender = gender_of(_unit_head(unit))
     words = []
     for lemma, pos in unit:
@@ -257,7 +268,8 @@ def _inflect_unit(unit: Unit, case: str, number: str, few: bool = False) -> str:
             words.append(lemma)
             continue
         adjective_number = "plur" if pos == _A and few else number
-        word = inflect(lemma, case, adjective_number, pos=pos, gender=gender)
+        adjective_case = NOMN if pos == _A and few and gender == "femn" else case
+        word = inflect(lemma, adjective_case, adjective_number, pos=pos, gender=gender)
         if number == "plur" and case == GENT:
             word = _COUNTED_PLURAL.get(word, word)
         words.append(word)
@@ -298,9 +310,10 @@ def quantity_words(match: re.Match[str]) -> str:
         return match[0]
     ctx = context(match.string, match.start(), match.end())
     case = case_of(ctx)
-    if word_before(match.string, match.start()) in ("в", "во") and re.match(
-        r"\s+от", match.string[match.end() :]
-    ):
+    before = word_before(match.string, match.start())
+    if before in ("с", "со") and not _RANGE_END_RE.match(match.string[match.end() :]):
+        case = ABLT  # "с 100 г сахара" is "with"; "с 3% до 5%" is "from"
+    if before in ("в", "во") and re.match(r"\s+от", match.string[match.end() :]):
         case = LOCT  # "в 2 км от дома", "в 5 минутах отсюда": where, not how far
     counted_lemma = magnitude or _unit_head(unit)  # type: ignore[arg-type]
     gender = gender_of(counted_lemma)
