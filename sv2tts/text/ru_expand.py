@@ -17,16 +17,20 @@ import re
 from collections.abc import Callable
 
 from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers, expand_words
-from sv2tts.text.ru_context import Context, case_of, context, governing, word_before
+from sv2tts.text.ru_context import RANKED_NOUNS, Context, case_of, context, governing, word_before
 from sv2tts.text.ru_morph import (
     ABLT,
     ACCS,
     GENT,
+    LOCT,
     NOMN,
     forms,
+    gender_of,
     has_tag,
     inflect,
     is_known,
+    is_pos,
+    lemma_of,
 )
 from sv2tts.text.ru_numbers import (
     Reading,
@@ -123,6 +127,17 @@ def _time(match: re.Match[str]) -> str:
     return f"{cardinal(int(match['h']), case)} {_minutes(match['m'], case)}"
 
 
+# "в 19.00": a time written with a point, after a word that asks for one.
+_DOTTED_TIME_RE = re.compile(r"(?<![\d.,])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d]|[.,]\d)")
+_TIME_WORDS = frozenset({"в", "во", "на", "к", "ко", "до", "с", "со", "после", "около", "от"})
+
+
+def _dotted_time(match: re.Match[str]) -> str:
+    if word_before(match.string, match.start()) not in _TIME_WORDS:
+        return match[0]
+    return _time(match)
+
+
 def _score(match: re.Match[str]) -> str:
     return f"{cardinal(int(match['a']))} {cardinal(int(match['b']))}"
 
@@ -185,6 +200,11 @@ def _roman(match: re.Match[str]) -> str:
     elif ctx.nouns and re.match(r"\s*[а-яё]", text[match.end() :]):
         reading = _ordinal_reading(first, ctx)
         noun = ""
+    elif len(match["r"]) > 1 and before[:1].isalpha() and "а" <= before[:1] <= "я":
+        # "конец XX — начало XXI века": no noun of its own, read as the century it names,
+        # genitive after a noun.
+        case = GENT if is_pos(before, "NOUN") else case_of(ctx)
+        reading, noun = Reading(True, case, "masc", False, False), ""
     else:
         return match[0]
     words = say(first, reading._replace(plural=False))
@@ -300,11 +320,23 @@ def _decimal(match: re.Match[str]) -> str:
     return decimal(match["w"], match["f"], case)
 
 
+_RANKED_RANGE_END_RE = re.compile(r"\s+(?:по|до)\s+\d+(?:-\w+)?\s+(?P<noun>[а-яё]+)")
+
+
 def _integer(match: re.Match[str]) -> str:
     """A plain number, or a range "2–3 дня" whose first number takes the second's form."""
     text = match.string
     last = int(match["n2"] or match["n"])
     ctx = context(text, match.start(), match.end())
+    if not match["n2"] and not ctx.nouns and 1000 <= last <= 2100 and ctx.governed:
+        # "в 1999", "с 2010": a year; its "году"/"года" is left unsaid.
+        before = word_before(text, match.start())
+        return ordinal(last, LOCT if before in ("в", "во") else ctx.governed[0])
+    ranked_end = _RANKED_RANGE_END_RE.match(text, match.end())
+    if not match["n2"] and ranked_end and lemma_of(ranked_end["noun"]) in RANKED_NOUNS:
+        # "с 1 по 5 класс": the first of a range of places, in its own preposition's case.
+        gender = gender_of(lemma_of(ranked_end["noun"]))
+        return ordinal(last, case_of(ctx), gender)
     plural_nouns = [noun for noun in ctx.nouns if noun.number == "plur"]
     if match["n2"] and ctx.ranked and plural_nouns:
         # "ученики 5–11 классов": a range of places in a sequence, in the noun's case.
@@ -345,6 +377,7 @@ def expand_numbers_ru(text: str) -> str:
         (_DOTTED_DATE_RE, _dotted_date),
         (_SHORT_DOTTED_DATE_RE, _dotted_date),
         (_TIME_RE, _time),
+        (_DOTTED_TIME_RE, _dotted_time),
         (_SCORE_RE, _score),
         (_ROMAN_RE, _roman),
         (_FRACTION_RE, _fraction),

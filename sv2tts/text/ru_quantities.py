@@ -111,12 +111,17 @@ def _day_case(text: str, start: int, holiday: bool) -> str:
     return ACCS if before in ("в", "во", "на", "по", "за", "про", "через") else governed[0]
 
 
+_PREDICATE_DASH_RE = re.compile(r"\s+[\u2014\u2013-]\s")
+
+
 def date_words(match: re.Match[str]) -> str:
     """ "к 1 сентября" -> "к первому сентября", "с 5 по 10 мая", "5–10 мая"."""
     text = match.string
     month = match["month"]
     holiday = month[0].isupper() and not match["year"]
     case = _day_case(text, match.start(), holiday)
+    if _PREDICATE_DASH_RE.match(text, match.end()) and not word_before(text, match.start()):
+        case = NOMN  # "1 мая — праздник весны": the date is named
     day = ordinal(int(match["d"]), case, "neut")
     if match["d2"]:
         if match["dash"]:
