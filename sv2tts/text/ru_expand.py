@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 
 from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers, expand_words
@@ -33,6 +34,7 @@ from sv2tts.text.ru_morph import (
     lemma_of,
 )
 from sv2tts.text.ru_numbers import (
+    DIGIT_NAMES,
     Reading,
     cardinal,
     choose,
@@ -304,6 +306,21 @@ _NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
 _THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d]|[.,]\d)")
 _INTEGER_RE = re.compile(_NB + r"(?P<n>\d+)(?:(?P<dash>" + _DASH + r")(?P<n2>\d+))?(?!\d)")
 _DIGITS_RE = re.compile(r"\d+")
+_POWERS = {"\u00b2": "в квадрате", "\u00b3": "в кубе"}
+
+
+def _spell_other_digits(text: str) -> str:
+    """Superscripts and other characters that count as digits but are not ``\\d``."""
+    if not any(char.isdigit() for char in text):
+        return text
+    out = []
+    for char in text:
+        if char.isdigit():
+            word = _POWERS.get(char) or DIGIT_NAMES[unicodedata.digit(char, 0) % 10]
+            out.append(f" {word} ")
+        else:
+            out.append(char)
+    return re.sub(r" {2,}", " ", "".join(out))
 
 
 def _version(match: re.Match[str]) -> str:
@@ -355,7 +372,7 @@ def _integer(match: re.Match[str]) -> str:
 
 
 # Nouns counted with collective numerals in the nominative ("трое детей", "двое суток").
-_COLLECTIVE_NOUNS = frozenset({"детей", "ребят", "суток", "саней", "ножниц", "брюк", "очков"})
+_COLLECTIVE_NOUNS = frozenset({"детей", "ребят", "суток", "саней", "ножниц", "брюк"})
 _COLLECTIVES = (
     "двое", "трое", "четверо", "пятеро", "шестеро", "семеро", "восьмеро", "девятеро", "десятеро",
 )  # fmt: skip
@@ -389,16 +406,16 @@ def expand_numbers_ru(text: str) -> str:
         (_SUFFIXED_RE, _suffixed),
         (SIGN_FIRST_RE, quantity_words),
         (QUANTITY_RE, quantity_words),
+        (_SIGN_RE, lambda m: "плюс " if m["sign"] == "+" else "минус "),
         (_VERSION_RE, _version),
         (_DECIMAL_RE, _decimal),
         (_AGE_LIMIT_RE, lambda m: f"{cardinal(int(m['n']))} плюс"),
-        (_SIGN_RE, lambda m: "плюс " if m["sign"] == "+" else "минус "),
         (_INTEGER_RE, _integer),
         (_DIGITS_RE, lambda m: digits_ru(m[0])),
     )
     for pattern, replacement in passes:
         text = pattern.sub(replacement, text)
-    return text
+    return _spell_other_digits(text)
 
 
 _TERMINAL = (".", "!", "?", "\u2026")
@@ -411,6 +428,7 @@ _VOWEL_PREPOSITION_RE = re.compile(
     r"|(?P<v>[вВ])(?=\s+(?:[вф][бвгджзклмнпрстфхцчшщ]|мн))"
     r"|(?P<k>[кК])(?=\s+(?:вт|мн)))\b"
 )
+_ABOUT_RE = re.compile(r"\b([оО])(?=\s+[аиоуэ])")  # "об одном", "об искусстве"
 
 
 def _with_vowel(match: re.Match[str]) -> str:
@@ -424,6 +442,7 @@ def expand_russian(text: str) -> str:
     expanded = expand_numbers_ru(expanded)
     expanded = expand_acronyms(expand_words(expanded))
     expanded = _VOWEL_PREPOSITION_RE.sub(_with_vowel, expanded)
+    expanded = _ABOUT_RE.sub(lambda m: m[1] + "б", expanded)
     if text.rstrip().endswith(".") and not expanded.rstrip().endswith(_TERMINAL):
         expanded = expanded.rstrip() + "."  # "5 шт." ended the sentence as well as the unit
     return expanded

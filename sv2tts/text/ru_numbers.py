@@ -187,9 +187,9 @@ def choose(
     if governed:
         groups = [(kind, first) for kind in kinds] + [(kind, rest) for kind in kinds]
     else:
-        # Nothing governs: the noun's most probable reading decides ("XIX века" is
-        # genitive singular, not nominative plural), cardinals before ordinals.
-        groups = [(kind, first + rest) for kind in kinds]
+        # Nothing governs: the default case, then any case the noun shows; cardinals
+        # before ordinals.
+        groups = [(kinds[0], first), (kinds[0], rest), (kinds[1], first), (kinds[1], rest)]
     fitting: list[Reading] = []
     for kind, cases in groups:
         candidates = [
