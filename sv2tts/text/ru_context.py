@@ -26,30 +26,19 @@ _WORD_AFTER_RE = re.compile(r"^[ \t]*([А-Яа-яЁё]+(?:-[А-Яа-яЁё]+)?)(
 # Words that stand between a number and the word governing it without changing its case:
 # "около почти 40", "прошло уже 2 часа", "купи ещё 3 штуки", "и 2 ручки".
 _TRANSPARENT = frozenset(
-    [
-        "почти",
-        "примерно",
-        "приблизительно",
-        "ровно",
-        "уже",
-        "всего",
-        "лишь",
-        "только",
-        "ещё",
-        "еще",
-        "целых",
-        "аж",
-        "где-то",
-        "минус",
-        "плюс",
-    ]
-)
+    {
+        "почти", "примерно", "приблизительно", "ровно", "уже", "всего", "лишь", "только",
+        "ещё", "еще", "целых", "аж", "где-то", "минус", "плюс",
+        # a dative pronoun between a verb and its object: "перевела тебе 1500"
+        "мне", "тебе", "ему", "ей", "нам", "вам", "им",
+    }
+)  # fmt: skip
 # After a conjunction the number shares the case of the one before it: "купи 1 тетрадь и
 # 2 ручки". The verb is looked for back through that conjunct's nouns and numbers only.
-_CONJUNCTIONS = frozenset(["и", "или", "либо", "а"])
+_CONJUNCTIONS = frozenset({"и", "или", "либо", "а"})
 
 
-_TIMES_OF_DAY = frozenset({"утра", "вечера", "ночи"})
+_TIMES_OF_DAY = frozenset({"утра", "вечера", "ночи", "плюс", "минус"})
 # Nouns that name a place in a sequence, counted by ordinals ("в 21 веке", "в 1 классе").
 RANKED_NOUNS = frozenset(
     {

@@ -300,6 +300,26 @@ _VERSION_RE = re.compile(
     r"|(?P<v2>\d+(?:\.\d+){2,})"
 )
 _DECIMAL_RE = re.compile(_NB + r"(?P<w>\d+)[.,](?P<f>\d+)" + _NE)
+# Arithmetic: "2+2", "5 + 3 = 8", "10 - 3 = 7".
+_ARITHMETIC_RE = re.compile(
+    r"(?<![\w.,])(?P<a>\d+)\s*(?P<op>[-+\u2212×*/:])\s*(?P<b>\d+)\s*=\s*(?P<c>-?\d+)(?![\d])"
+)
+_PLUS_RE = re.compile(r"(?<=\d)\s*\+\s*(?=\d)")
+_OPERATORS = {
+    "+": "плюс", "-": "минус", "\u2212": "минус", "×": "умножить на", "*": "умножить на",
+    "/": "разделить на", ":": "разделить на",
+}  # fmt: skip
+
+
+def _arithmetic(match: re.Match[str]) -> str:
+    result = match["c"]
+    said = f"минус {cardinal(int(result[1:]))}" if result.startswith("-") else cardinal(int(result))
+    return (
+        f"{cardinal(int(match['a']))} {_OPERATORS[match['op']]} {cardinal(int(match['b']))}"
+        f" равно {said}"
+    )
+
+
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
 _SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")
 _NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
@@ -390,6 +410,8 @@ def expand_numbers_ru(text: str) -> str:
     text = text.replace("\u2212", "-")
     passes: tuple[tuple[re.Pattern[str], Replacer | str], ...] = (
         (_PHONE_RE, _phone),
+        (_ARITHMETIC_RE, _arithmetic),
+        (_PLUS_RE, " плюс "),
         (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
         (_DOTTED_DATE_RE, _dotted_date),
         (_SHORT_DOTTED_DATE_RE, _dotted_date),
