@@ -147,7 +147,7 @@ def _score(match: re.Match[str]) -> str:
 # --- roman numerals -----------------------------------------------------------------------
 
 _ROMAN_RE = re.compile(
-    r"(?<![\w.-])(?P<r>[IVXLC]{1,7})(?:(?P<dash>" + _DASH + r")(?P<r2>[IVXLC]{1,7}))?"
+    r"(?<![^\s(\u00ab\"])(?P<r>[IVXLC]{1,7})(?:(?P<dash>" + _DASH + r")(?P<r2>[IVXLC]{1,7}))?"
     r"(?![\w+#-])(?:\s?(?P<abbr>вв?\.))?"
 )
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
@@ -239,7 +239,8 @@ def _fraction(match: re.Match[str]) -> str:
         words = f"{cardinal(top)} на {cardinal(bottom)}"
         return f"{words} {match['unit']}" if match["unit"] else words
     ctx = context(match.string, match.start(), match.end())
-    words = fraction(top, bottom, case_of(ctx))
+    before = word_before(match.string, match.start())
+    words = fraction(top, bottom, case_of(ctx, place=before in ("в", "во")))
     return f"{words} {unit}" if unit else words
 
 

@@ -62,6 +62,10 @@ def _drop_leading_one(words: str, number: int) -> str:
     return words
 
 
+# "около нуля", "с нулём": the forms with у are the ones in use.
+_ZERO = {"ноля": "нуля", "нолю": "нулю", "нолём": "нулём", "ноле": "нуле"}
+
+
 @functools.lru_cache(maxsize=4096)
 def cardinal(number: int, case: str = NOMN, gender: str = "masc", animate: bool = False) -> str:
     """ "21" in the prepositional feminine: "двадцати одной"."""
@@ -70,6 +74,8 @@ def cardinal(number: int, case: str = NOMN, gender: str = "masc", animate: bool 
     words = num2words(
         number, lang="ru", case=N2W_CASE[case], gender=_GENDER[gender], animate=animate
     )
+    if number == 0:
+        return _ZERO.get(words, words)
     return _drop_leading_one(words, number)
 
 

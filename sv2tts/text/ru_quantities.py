@@ -260,6 +260,8 @@ SIGN_FIRST_RE = re.compile(
 )
 
 
+# Units that "с" (from) starts a scale of: money, shares, temperature.
+_FROM_UNITS = frozenset({"рубль", "копейка", "доллар", "евро", "фунт", "иена", "процент", "градус"})
 _RANGE_END_RE = re.compile(r"(?:\s+\S+){0,3}?\s+(?:до|по)\s")
 
 
@@ -323,8 +325,9 @@ def quantity_words(match: re.Match[str]) -> str:
     ctx = context(match.string, match.start(), match.end())
     case = case_of(ctx)
     before = word_before(match.string, match.start())
-    if before in ("с", "со") and not _RANGE_END_RE.match(match.string[match.end() :]):
-        case = ABLT  # "с 100 г сахара" is "with"; "с 3% до 5%" is "from"
+    with_what = not magnitude and _unit_head(unit) not in _FROM_UNITS  # type: ignore[arg-type]
+    if before in ("с", "со") and with_what and not _RANGE_END_RE.match(match.string[match.end() :]):
+        case = ABLT  # "с 100 г сахара" is "with"; "с 10 тыс. рублей", "с 3% до 5%" "from"
     if before in ("в", "во") and re.match(r"\s+от", match.string[match.end() :]):
         case = LOCT  # "в 2 км от дома", "в 5 минутах отсюда": where, not how far
     counted_lemma = magnitude or _unit_head(unit)  # type: ignore[arg-type]
