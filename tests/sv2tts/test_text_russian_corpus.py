@@ -12,8 +12,8 @@ from sv2tts.text.russian import expand_russian
 from tests.sv2tts.russian_corpus import CORPUS, HELD_OUT, load, misses, words
 
 # The README's figures; a change to the rules that lowers them fails here.
-CORPUS_EXACT_RATE = 0.99
-HELD_OUT_EXACT_RATE = 0.0
+CORPUS_EXACT_RATE = 1.0
+HELD_OUT_EXACT_RATE = 1.0
 
 
 def _rate(pairs: list[tuple[str, str]]) -> tuple[float, list[tuple[str, str, str]]]:
