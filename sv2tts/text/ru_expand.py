@@ -92,7 +92,7 @@ def _phone(match: re.Match[str]) -> str:
 # --- dates, times, scores -----------------------------------------------------------------
 
 _DOTTED_DATE_RE = re.compile(
-    r"(?<![\d.])(?P<d>0?[1-9]|[12]\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>\d{4})(?![\d]|\.\d)"
+    r"(?<![\d.])(?P<d>0?[1-9]|[12]\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>\d{4}|\d{2})(?![\d]|\.\d)"
 )
 
 
@@ -105,6 +105,8 @@ _SHORT_DOTTED_DATE_RE = re.compile(
 
 def _dotted_date(match: re.Match[str]) -> str:
     year = match.groupdict().get("y")
+    if year and len(year) == 2:  # "01.09.24": this century up to 40 years ahead
+        year = ("20" if int(year) <= 40 else "19") + year
     date = f"{int(match['d'])} {MONTHS[int(match['m']) - 1]}"
     return f"{date} {year}" if year else date
 
@@ -126,7 +128,13 @@ def _time(match: re.Match[str]) -> str:
     governed, default = governing(match.string, match.start())
     case = governed[0] if governed else default
     case = NOMN if case == ACCS else case
-    return f"{cardinal(int(match['h']), case)} {_minutes(match['m'], case)}"
+    hour = cardinal(int(match["h"]), case)
+    if match["m"] == "00" and _TIME_OF_DAY_RE.match(match.string, match.end()):
+        return hour  # "в 7:00 утра" is "в семь утра"
+    return f"{hour} {_minutes(match['m'], case)}"
+
+
+_TIME_OF_DAY_RE = re.compile(r"\s+(?:утра|дня|вечера|ночи)\b")
 
 
 # "в 19.00": a time written with a point, after a word that asks for one.
@@ -324,7 +332,7 @@ def _arithmetic(match: re.Match[str]) -> str:
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
 _SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")
 _NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
-_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d]|[.,]\d)")
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])")
 _INTEGER_RE = re.compile(_NB + r"(?P<n>\d+)(?:(?P<dash>" + _DASH + r")(?P<n2>\d+))?(?!\d)")
 _DIGITS_RE = re.compile(r"\d+")
 _POWERS = {"\u00b2": "в квадрате", "\u00b3": "в кубе"}

@@ -88,7 +88,7 @@ DATE_RE = re.compile(
     _NB + r"(?P<d>[12]?\d|3[01])(?:-(?:го|е|ое|ого))?"
     r"(?:(?P<dash>"
     + _DASH
-    + r")|\s+(?P<conj>и|по|до)\s+)?(?P<d2>(?<=[\s\u2013\u2014-])(?:[12]?\d|3[01]))?"
+    + r")|\s+(?P<conj>и|по|до|на)\s+)?(?P<d2>(?<=[\s\u2013\u2014-])(?:[12]?\d|3[01]))?"
     r"(?:-(?:го|е|ое|ого))?\s+(?P<month>" + _MONTH + r")(?!\w)"
     r"(?:\s+(?P<year>\d{4})(?:\s?(?P<yw>г\.|г(?!\w)|года|год)(?!\w))?)?",
     re.IGNORECASE,
@@ -130,7 +130,7 @@ def date_words(match: re.Match[str]) -> str:
                 first = ordinal(int(match["d"]), GENT, "neut")
                 words = f"с {first} по {ordinal(int(match['d2']), ACCS, 'neut')}"
         else:
-            second_case = ACCS if match["conj"] == "по" else GENT if match["conj"] == "до" else case
+            second_case = {"по": ACCS, "на": ACCS, "до": GENT}.get(match["conj"], case)
             words = f"{day} {match['conj']} {ordinal(int(match['d2']), second_case, 'neut')}"
     else:
         words = day
@@ -168,6 +168,8 @@ _UNITS: dict[str, Unit] = {
     "м³": (("кубический", _A), ("метр", _N)),
     "куб. м": (("кубический", _A), ("метр", _N)),
     "ст. л.": (("столовый", _A), ("ложка", _N)),
+    "л. с.": (("лошадиный", _A), ("сила", _N)),
+    "л.с.": (("лошадиный", _A), ("сила", _N)),
     "ч. л.": (("чайный", _A), ("ложка", _N)),
     "°C": (("градус", _N), ("Цельсия", None)),
     "° C": (("градус", _N), ("Цельсия", None)),
@@ -271,6 +273,18 @@ def unit_words(written: str, case: str, number: str) -> str:
     return _inflect_unit(unit, case, number) if unit else ""
 
 
+# The hundredth of a currency, said after it when a price has two decimals.
+_SMALL_CHANGE = {"рубль": "копейка", "доллар": "цент", "евро": "цент"}
+
+
+def quantity_of(value: int, case: str, unit: Unit) -> str:
+    """A whole ``value`` of ``unit`` in ``case``: "двадцать один рубль"."""
+    noun_case, count = counted_form(value, case)
+    few = noun_case == GENT and count == "sing"
+    words = cardinal(value, case, gender_of(_unit_head(unit)))
+    return f"{words} {_inflect_unit(unit, noun_case, count, few)}"
+
+
 def _inflect_unit(unit: Unit, case: str, number: str, few: bool = False) -> str:
     """The unit's words in ``case`` and ``number``; its adjective agrees with its noun,
     after 2-4 in the plural: genitive for a masculine noun ("два квадратных метра"),
@@ -336,6 +350,13 @@ def quantity_words(match: re.Match[str]) -> str:
     amount = groups["amount"]
     if not magnitude and unit and half and not amount.replace(",", ".").startswith("1."):
         half = False  # "полтора литра", but "2,5 кг" is said in full
+    cents = _SMALL_CHANGE.get(counted_lemma)
+    whole, _, frac = amount.replace(",", ".").partition(".")
+    if cents and not magnitude and len(frac) == 2:
+        # "45,90 руб." is said in rubles and kopecks: "сорок пять рублей девяносто копеек".
+        big = quantity_of(int(whole), case, ((counted_lemma, _N),))
+        small = quantity_of(int(frac), case, ((cents, _N),))
+        return f"{big} {small}" if int(frac) else big
     words, noun_case, count, few = _counted(amount, case, gender, half=half)
     parts = [words]
     if magnitude:
