@@ -18,7 +18,20 @@ import unicodedata
 from collections.abc import Callable
 
 from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers, expand_words
-from sv2tts.text.ru_context import RANKED_NOUNS, Context, case_of, context, governing, word_before
+from sv2tts.text.ru_clock import (
+    DOTTED_DATE_RE,
+    DOTTED_TIME_RE,
+    PHONE_RE,
+    SCORE_RE,
+    SHORT_DOTTED_DATE_RE,
+    TIME_RE,
+    dotted_date,
+    dotted_time,
+    phone_words,
+    score_words,
+    time_words,
+)
+from sv2tts.text.ru_context import RANKED_NOUNS, Context, case_of, context, word_before
 from sv2tts.text.ru_morph import (
     ABLT,
     ACCS,
@@ -48,7 +61,6 @@ from sv2tts.text.ru_numbers import (
 )
 from sv2tts.text.ru_quantities import (
     DATE_RE,
-    MONTHS,
     QUANTITY_RE,
     SIGN_FIRST_RE,
     UNIT_ALT,
@@ -66,91 +78,6 @@ Replacer = Callable[[re.Match[str]], str]
 _DASH = r"\s*[-\u2013\u2014]\s*"
 _NB = r"(?<![\w.,/:])"  # a number starts here: not inside a word, decimal or time
 _NE = r"(?![\w]|[.,/:]\d)"  # and ends here
-
-# --- phone numbers ------------------------------------------------------------------------
-
-_PHONE_RE = re.compile(
-    r"(?<![\w+])(?P<cc>\+\d{1,3}|8)[\s-]*\(?(?P<area>\d{3})\)?[\s-]*"
-    r"(?P<a>\d{3})[\s-]?(?P<b>\d{2})[\s-]?(?P<c>\d{2})(?!\d)"
-)
-
-
-def _group(digits: str) -> str:
-    """A group of a phone number as Russians say it: "050" -> "ноль пятьдесят"."""
-    if digits.startswith("0"):
-        return " ".join(("ноль", _group(digits[1:]))) if len(digits) > 1 else "ноль"
-    return cardinal(int(digits)) if digits else ""
-
-
-def _phone(match: re.Match[str]) -> str:
-    code = match["cc"]
-    head = f"плюс {cardinal(int(code[1:]))}" if code.startswith("+") else cardinal(int(code))
-    groups = (match[name] for name in ("area", "a", "b", "c"))
-    return " ".join([head, *(_group(g) for g in groups)])
-
-
-# --- dates, times, scores -----------------------------------------------------------------
-
-_DOTTED_DATE_RE = re.compile(
-    r"(?<![\d.])(?P<d>0?[1-9]|[12]\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>\d{4}|\d{2})(?![\d]|\.\d)"
-)
-
-
-# "10.12" with two digits each side and a real day and month: a date (Russian decimals
-# are written with a comma).
-_SHORT_DOTTED_DATE_RE = re.compile(
-    r"(?<![\d.,])(?P<d>0[1-9]|[12]\d|3[01])\.(?P<m>0[1-9]|1[0-2])(?![\d]|[.,]\d)"
-)
-
-
-def _dotted_date(match: re.Match[str]) -> str:
-    year = match.groupdict().get("y")
-    if year and len(year) == 2:  # "01.09.24": this century up to 40 years ahead
-        year = ("20" if int(year) <= 40 else "19") + year
-    date = f"{int(match['d'])} {MONTHS[int(match['m']) - 1]}"
-    return f"{date} {year}" if year else date
-
-
-_TIME_RE = re.compile(r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])")
-_SCORE_RE = re.compile(r"(?<![\d:.,])(?P<a>\d{1,3}):(?P<b>\d{1,3})(?![\d:])")
-
-
-def _minutes(digits: str, case: str) -> str:
-    if digits == "00":
-        return "ноль ноль"
-    if digits.startswith("0"):
-        return f"ноль {cardinal(int(digits), case)}"
-    return cardinal(int(digits), case)
-
-
-def _time(match: re.Match[str]) -> str:
-    """ "в 10:30" -> "в десять тридцать", "к 19:30" -> "к девятнадцати тридцати"."""
-    governed, default = governing(match.string, match.start())
-    case = governed[0] if governed else default
-    case = NOMN if case == ACCS else case
-    hour = cardinal(int(match["h"]), case)
-    if match["m"] == "00" and _TIME_OF_DAY_RE.match(match.string, match.end()):
-        return hour  # "в 7:00 утра" is "в семь утра"
-    return f"{hour} {_minutes(match['m'], case)}"
-
-
-_TIME_OF_DAY_RE = re.compile(r"\s+(?:утра|дня|вечера|ночи)\b")
-
-
-# "в 19.00": a time written with a point, after a word that asks for one.
-_DOTTED_TIME_RE = re.compile(r"(?<![\d.,])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d]|[.,]\d)")
-_TIME_WORDS = frozenset({"в", "во", "на", "к", "ко", "до", "с", "со", "после", "около", "от"})
-
-
-def _dotted_time(match: re.Match[str]) -> str:
-    if word_before(match.string, match.start()) not in _TIME_WORDS:
-        return match[0]
-    return _time(match)
-
-
-def _score(match: re.Match[str]) -> str:
-    return f"{cardinal(int(match['a']))} {cardinal(int(match['b']))}"
-
 
 # --- roman numerals -----------------------------------------------------------------------
 
@@ -418,15 +345,15 @@ def expand_numbers_ru(text: str) -> str:
     """Every number of ``text`` as Russian words in the form the words around it ask for."""
     text = text.replace("\u2212", "-")
     passes: tuple[tuple[re.Pattern[str], Replacer | str], ...] = (
-        (_PHONE_RE, _phone),
+        (PHONE_RE, phone_words),
         (_ARITHMETIC_RE, _arithmetic),
         (_PLUS_RE, " плюс "),
         (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
-        (_DOTTED_DATE_RE, _dotted_date),
-        (_SHORT_DOTTED_DATE_RE, _dotted_date),
-        (_TIME_RE, _time),
-        (_DOTTED_TIME_RE, _dotted_time),
-        (_SCORE_RE, _score),
+        (DOTTED_DATE_RE, dotted_date),
+        (SHORT_DOTTED_DATE_RE, dotted_date),
+        (TIME_RE, time_words),
+        (DOTTED_TIME_RE, dotted_time),
+        (SCORE_RE, score_words),
         (_ROMAN_RE, _roman),
         (_FRACTION_RE, _fraction),
         (_NUMBER_SIGN_RE, "номер "),

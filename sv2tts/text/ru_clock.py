@@ -1,0 +1,102 @@
+"""Russian numbers with a shape of their own: phone numbers read in groups ("+7 999
+123-45-67"), dates written with points ("01.09.2024", "10.12"), times ("в 10:30", "к
+19:30", "в 19.00") in the case their preposition asks, and scores ("3:2").
+
+Each is a ``re.sub`` replacement used by :func:`sv2tts.text.ru_expand.expand_numbers_ru`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sv2tts.text.ru_context import governing, word_before
+from sv2tts.text.ru_morph import ACCS, NOMN
+from sv2tts.text.ru_numbers import cardinal
+from sv2tts.text.ru_quantities import MONTHS
+
+log = logging.getLogger(__name__)
+
+# --- phone numbers ------------------------------------------------------------------------
+
+PHONE_RE = re.compile(
+    r"(?<![\w+])(?P<cc>\+\d{1,3}|8)[\s-]*\(?(?P<area>\d{3})\)?[\s-]*"
+    r"(?P<a>\d{3})[\s-]?(?P<b>\d{2})[\s-]?(?P<c>\d{2})(?!\d)"
+)
+
+
+def _group(digits: str) -> str:
+    """A group of a phone number as Russians say it: "050" -> "ноль пятьдесят"."""
+    if digits.startswith("0"):
+        return " ".join(("ноль", _group(digits[1:]))) if len(digits) > 1 else "ноль"
+    return cardinal(int(digits)) if digits else ""
+
+
+def phone_words(match: re.Match[str]) -> str:
+    code = match["cc"]
+    head = f"плюс {cardinal(int(code[1:]))}" if code.startswith("+") else cardinal(int(code))
+    groups = (match[name] for name in ("area", "a", "b", "c"))
+    return " ".join([head, *(_group(g) for g in groups)])
+
+
+# --- dates, times, scores -----------------------------------------------------------------
+
+DOTTED_DATE_RE = re.compile(
+    r"(?<![\d.])(?P<d>0?[1-9]|[12]\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>\d{4}|\d{2})(?![\d]|\.\d)"
+)
+
+
+# "10.12" with two digits each side and a real day and month: a date (Russian decimals
+# are written with a comma).
+SHORT_DOTTED_DATE_RE = re.compile(
+    r"(?<![\d.,])(?P<d>0[1-9]|[12]\d|3[01])\.(?P<m>0[1-9]|1[0-2])(?![\d]|[.,]\d)"
+)
+
+
+def dotted_date(match: re.Match[str]) -> str:
+    year = match.groupdict().get("y")
+    if year and len(year) == 2:  # "01.09.24": this century up to 40 years ahead
+        year = ("20" if int(year) <= 40 else "19") + year
+    date = f"{int(match['d'])} {MONTHS[int(match['m']) - 1]}"
+    return f"{date} {year}" if year else date
+
+
+TIME_RE = re.compile(r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])")
+SCORE_RE = re.compile(r"(?<![\d:.,])(?P<a>\d{1,3}):(?P<b>\d{1,3})(?![\d:])")
+
+
+def _minutes(digits: str, case: str) -> str:
+    if digits == "00":
+        return "ноль ноль"
+    if digits.startswith("0"):
+        return f"ноль {cardinal(int(digits), case)}"
+    return cardinal(int(digits), case)
+
+
+def time_words(match: re.Match[str]) -> str:
+    """ "в 10:30" -> "в десять тридцать", "к 19:30" -> "к девятнадцати тридцати"."""
+    governed, default = governing(match.string, match.start())
+    case = governed[0] if governed else default
+    case = NOMN if case == ACCS else case
+    hour = cardinal(int(match["h"]), case)
+    if match["m"] == "00" and _TIME_OF_DAY_RE.match(match.string, match.end()):
+        return hour  # "в 7:00 утра" is "в семь утра"
+    return f"{hour} {_minutes(match['m'], case)}"
+
+
+_TIME_OF_DAY_RE = re.compile(r"\s+(?:утра|дня|вечера|ночи)\b")
+
+
+# "в 19.00": a time written with a point, after a word that asks for one.
+DOTTED_TIME_RE = re.compile(r"(?<![\d.,])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d]|[.,]\d)")
+_TIME_WORDS = frozenset({"в", "во", "на", "к", "ко", "до", "с", "со", "после", "около", "от"})
+
+
+def dotted_time(match: re.Match[str]) -> str:
+    if word_before(match.string, match.start()) not in _TIME_WORDS:
+        return match[0]
+    return time_words(match)
+
+
+def score_words(match: re.Match[str]) -> str:
+    return f"{cardinal(int(match['a']))} {cardinal(int(match['b']))}"
