@@ -296,11 +296,24 @@ def _decimal(match: re.Match[str]) -> str:
 _RANKED_RANGE_END_RE = re.compile(r"\s+(?:по|до)\s+\d+(?:-\w+)?\s+(?P<noun>[а-яё]+)")
 
 
+def _is_ruler(text: str, start: int, before: str) -> bool:
+    """Whether the word before ``start`` is a capitalised first name ("Пётр", "Екатерины")."""
+    index = text.rfind(before[:1].upper() + before[1:], 0, start) if before else -1
+    return index >= 0 and index + len(before) >= start - 1 and has_tag(before, "Name")
+
+
 def _integer(match: re.Match[str]) -> str:
     """A plain number, or a range "2–3 дня" whose first number takes the second's form."""
     text = match.string
     last = int(match["n2"] or match["n"])
     ctx = context(text, match.start(), match.end())
+    before = word_before(text, match.start())
+    if not match["n2"] and not ctx.nouns and last < 30 and _is_ruler(text, match.start(), before):
+        # "Пётр 1", "Петру 1": a ruler's number, as with roman numerals.
+        nouns = tuple(f for f in forms(before) if f.number == "sing")
+        reading = choose(last, nouns, (), prefer_ordinal=True)
+        words = say(last, reading if reading.ordinal else Reading(True, NOMN, "masc", False, False))
+        return words[:1].upper() + words[1:]
     if not match["n2"] and not ctx.nouns and 1000 <= last <= 2100 and ctx.governed:
         # "в 1999", "с 2010": a year; its "году"/"года" is left unsaid.
         before = word_before(text, match.start())
