@@ -259,6 +259,8 @@ def _arithmetic(match: re.Match[str]) -> str:
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
 _SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")
 _NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
+# "100к", "15k": thousands, as messages write them.
+_KILO_RE = re.compile(r"(?<![\w.,])(?P<n>\d+(?:[.,]\d+)?)[кkК](?!\w)")
 _THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])")
 _INTEGER_RE = re.compile(_NB + r"(?P<n>\d+)(?:(?P<dash>" + _DASH + r")(?P<n2>\d+))?(?!\d)")
 _DIGITS_RE = re.compile(r"\d+")
@@ -362,6 +364,7 @@ def expand_numbers_ru(text: str) -> str:
         (_ARITHMETIC_RE, _arithmetic),
         (_PLUS_RE, " плюс "),
         (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
+        (_KILO_RE, lambda m: f"{m['n']} тыс."),
         (DOTTED_DATE_RE, dotted_date),
         (SHORT_DOTTED_DATE_RE, dotted_date),
         (TIME_RE, time_words),
