@@ -184,9 +184,10 @@ def choose(
     the default case, then any case a noun shows ("хватает 21 рубля"), then ordinals.
     A written ``suffix`` keeps only readings that end in it; without one, ordinals are
     singular ("на 7 вечера" is not "седьмые"). Where cardinal and ordinal agree alike (a
-    number ending in 1 before a singular noun in an oblique case) a ``ranked`` noun, one
-    that names a place in a sequence, takes the ordinal: "в 21 веке" is "двадцать первом",
-    but "о 21 задаче" "двадцати одной"."""
+    number ending in 1 before a singular noun in an oblique case, or in the accusative
+    after a preposition) a ``ranked`` noun, one that names a place in a sequence, takes the
+    ordinal: "в 21 веке" is "двадцать первом", "в 1 класс" "в первый", but "о 21 задаче"
+    "двадцати одной" and "осталось 1 место" "одно"."""
     kinds = (True, False) if prefer_ordinal else (False, True)
     first = list(governed) or [default_case] + ([NOMN] if default_case != NOMN else [])
     rest = [case for case in CASES if case not in first]
@@ -207,7 +208,8 @@ def choose(
         for noun in nouns:
             for reading in candidates:
                 if agrees(number, reading, noun):
-                    if ranked and not reading.ordinal and reading.case not in (NOMN, ACCS):
+                    oblique = reading.case != NOMN and (governed or reading.case != ACCS)
+                    if ranked and not reading.ordinal and oblique:
                         return reading._replace(ordinal=True) if _one(number) else reading
                     return reading
     if fitting:
