@@ -20,16 +20,25 @@ log = logging.getLogger(__name__)
 # --- phone numbers ------------------------------------------------------------------------
 
 PHONE_RE = re.compile(
-    r"(?<![\w+])(?P<cc>\+\d{1,3}|8)[\s-]*\(?(?P<area>\d{3})\)?[\s-]*"
-    r"(?P<a>\d{3})[\s-]?(?P<b>\d{2})[\s-]?(?P<c>\d{2})(?!\d)"
+    r"(?<![\w+])(?P<cc>\+\d{1,3}|8)[\s-]*\(?(?P<area>(?<=\()\d{2,5}|\d{3}|(?<=\+\d{3} )\d{2})\)?"
+    r"[\s-]*(?P<a>\d{2,3})[\s-]?(?P<b>\d{2})[\s-]?(?P<c>\d{2})(?!\d)"
 )
+# A local number written with hyphens: "123-45-67", "22-33-44".
+LOCAL_PHONE_RE = re.compile(r"(?<![\d.,-])(?P<a>\d{2,3})-(?P<b>\d{2})-(?P<c>\d{2})(?![\d-])")
 
 
 def _group(digits: str) -> str:
-    """A group of a phone number as Russians say it: "050" -> "ноль пятьдесят"."""
+    """A group of a phone number as Russians say it: "050" -> "ноль пятьдесят", a code of
+    four digits in pairs ("8452" -> "восемьдесят четыре пятьдесят два")."""
+    if len(digits) > 3:
+        return f"{_group(digits[:-2])} {_group(digits[-2:])}"
     if digits.startswith("0"):
         return " ".join(("ноль", _group(digits[1:]))) if len(digits) > 1 else "ноль"
     return cardinal(int(digits)) if digits else ""
+
+
+def local_phone_words(match: re.Match[str]) -> str:
+    return " ".join(_group(match[name]) for name in ("a", "b", "c"))
 
 
 def phone_words(match: re.Match[str]) -> str:

@@ -21,12 +21,14 @@ from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers,
 from sv2tts.text.ru_clock import (
     DOTTED_DATE_RE,
     DOTTED_TIME_RE,
+    LOCAL_PHONE_RE,
     PHONE_RE,
     SCORE_RE,
     SHORT_DOTTED_DATE_RE,
     TIME_RE,
     dotted_date,
     dotted_time,
+    local_phone_words,
     phone_words,
     score_words,
     time_words,
@@ -361,6 +363,7 @@ def expand_numbers_ru(text: str) -> str:
     text = text.replace("\u2212", "-")
     passes: tuple[tuple[re.Pattern[str], Replacer | str], ...] = (
         (PHONE_RE, phone_words),
+        (LOCAL_PHONE_RE, local_phone_words),
         (_ARITHMETIC_RE, _arithmetic),
         (_PLUS_RE, " плюс "),
         (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
