@@ -333,8 +333,13 @@ def _integer(match: re.Match[str]) -> str:
         case = next((n.case for n in plural_nouns if n.case in ctx.governed), plural_nouns[0].case)
         reading = Reading(True, case, "masc", True, False)
     else:
+        nouns = ctx.nouns
+        if before in ("по", "на") and last != 1:
+            # "по 3 человека", "на 2 человека": counted, not the animate accusative (which
+            # "на одного человека" keeps).
+            nouns = tuple(noun._replace(animate=False) for noun in nouns)
         reading = choose(
-            last, ctx.nouns, ctx.governed, default_case=ctx.default_case, ranked=ctx.ranked
+            last, nouns, ctx.governed, default_case=ctx.default_case, ranked=ctx.ranked
         )
     collective = _collective(last, reading, ctx)
     words = collective or say(last, reading)
