@@ -70,6 +70,30 @@ def dotted_date(match: re.Match[str]) -> str:
     return f"{date} {year}" if year else date
 
 
+# "2:01:09": a duration in hours, minutes and seconds.
+DURATION_RE = re.compile(r"(?<![\d:.,])(?P<h>\d{1,2}):(?P<m>[0-5]\d):(?P<s>[0-5]\d)(?![\d:])")
+_DURATION_UNITS = ((("час", "часа", "часов"), "masc"), (("минута", "минуты", "минут"), "femn"),
+                   (("секунда", "секунды", "секунд"), "femn"))  # fmt: skip
+
+
+def duration_words(match: re.Match[str]) -> str:
+    """ "2:01:09" -> "два часа одна минута девять секунд" (a zero part is left out)."""
+    parts = []
+    for value, (forms, gender) in zip(
+        (int(match["h"]), int(match["m"]), int(match["s"])), _DURATION_UNITS, strict=True
+    ):
+        if value:
+            one, few, many = forms
+            last = value % 100
+            form = (
+                one if value % 10 == 1 and last != 11
+                else few if 2 <= value % 10 <= 4 and not 12 <= last <= 14
+                else many
+            )  # fmt: skip
+            parts.append(f"{cardinal(value, NOMN, gender)} {form}")
+    return " ".join(parts) or "ноль секунд"
+
+
 TIME_RE = re.compile(r"(?<![\d:.,])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])")
 SCORE_RE = re.compile(r"(?<![\d:.,])(?P<a>\d{1,3}):(?P<b>\d{1,3})(?![\d:])")
 

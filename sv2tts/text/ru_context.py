@@ -15,6 +15,7 @@ from sv2tts.text.ru_morph import (
     asks_accusative,
     forms,
     governed_cases,
+    is_known,
     is_pos,
     lemma_of,
 )
@@ -131,7 +132,8 @@ def counted_noun(text: str, end: int) -> tuple[tuple[Form, ...], str]:
             break  # "в 7 вечера": the hour, not seven evenings
         nouns = forms(word)
         if nouns and not is_pos(word, "ADJF", "PRTF", "NUMR"):
-            return nouns, word
+            # A word the dictionary only guesses at ("ккал") says nothing about agreement.
+            return (nouns, word) if is_known(word) else ((), "")
         if not is_pos(word, "ADJF", "PRTF"):
             break
     return (), ""

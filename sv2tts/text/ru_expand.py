@@ -21,6 +21,7 @@ from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers,
 from sv2tts.text.ru_clock import (
     DOTTED_DATE_RE,
     DOTTED_TIME_RE,
+    DURATION_RE,
     LOCAL_PHONE_RE,
     PHONE_RE,
     SCORE_RE,
@@ -28,12 +29,20 @@ from sv2tts.text.ru_clock import (
     TIME_RE,
     dotted_date,
     dotted_time,
+    duration_words,
     local_phone_words,
     phone_words,
     score_words,
     time_words,
 )
-from sv2tts.text.ru_context import RANKED_NOUNS, Context, case_of, context, word_before
+from sv2tts.text.ru_context import (
+    RANKED_NOUNS,
+    Context,
+    case_of,
+    context,
+    start_of_word_before,
+    word_before,
+)
 from sv2tts.text.ru_morph import (
     ABLT,
     ACCS,
@@ -177,7 +186,10 @@ def _fraction(match: re.Match[str]) -> str:
         return f"{words} {match['unit']}" if match["unit"] else words
     ctx = context(match.string, match.start(), match.end())
     before = word_before(match.string, match.start())
-    words = fraction(top, bottom, case_of(ctx, place=before in ("в", "во")))
+    # "играют в 1/8 финала" is where (prepositional); "вышли в 1/8 финала" where to.
+    start = start_of_word_before(match.string, match.start())
+    place = before in ("в", "во") and not is_pos(word_before(match.string, start), "VERB")
+    words = fraction(top, bottom, case_of(ctx, place=place))
     return f"{words} {unit}" if unit else words
 
 
@@ -375,6 +387,7 @@ def expand_numbers_ru(text: str) -> str:
         (_KILO_RE, lambda m: f"{m['n']} тыс."),
         (DOTTED_DATE_RE, dotted_date),
         (SHORT_DOTTED_DATE_RE, dotted_date),
+        (DURATION_RE, duration_words),
         (TIME_RE, time_words),
         (DOTTED_TIME_RE, dotted_time),
         (SCORE_RE, score_words),
