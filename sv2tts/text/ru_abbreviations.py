@@ -21,7 +21,7 @@ import logging
 import re
 
 from sv2tts.text.ru_context import governing, start_of_word_before, word_before, words_after
-from sv2tts.text.ru_morph import GENT, LOCT, NOMN, forms, inflect, is_pos, parses
+from sv2tts.text.ru_morph import ABLT, GENT, LOCT, NOMN, forms, inflect, is_pos, parses
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,9 @@ _WORDS: tuple[tuple[str, str, str, str], ...] = (
     (r"\bпроф\.", "профессор", "NOUN", "next"),
     (r"\bакад\.", "академик", "NOUN", "next"),
     (r"\bдоц\.", "доцент", "NOUN", "next"),
-    (r"\bзам\.", "заместитель", "NOUN", "next"),
+    (r"\bзам\.", "заместитель", "NOUN", "person"),
+    (r"\bдир\.", "директор", "NOUN", "person"),
+    (r"\bпр\.(?=\s*(?-i:[А-ЯЁ]))", "проспект", "NOUN", "place"),
     (r"\bг-н\b", "господин", "NOUN", "next"),
     (r"\bг-жа\b", "госпожа", "NOUN", "next"),
     (r"\bсв\.", "святой", "ADJF", "next"),
@@ -100,6 +102,7 @@ _BEFORE_NUMBERS: tuple[tuple[str, str, str, str], ...] = (
     (r"\bрис\.", "рисунок", "NOUN", "place"),
     (r"\bгл\.", "глава", "NOUN", "place"),
     (r"\bкаб\.(?=\s*\d)", "кабинет", "NOUN", "place"),
+    (r"\bприл\.(?=\s*\d)", "приложение", "NOUN", "place"),
     (r"\bп\.(?=\s*\d)", "пункт", "NOUN", "place"),
     (r"\bст\.(?=\s*\d)", "статья", "NOUN", "place"),
     (r"\bч\.(?=\s*\d)", "часть", "NOUN", "place"),
@@ -153,6 +156,13 @@ def _expand_word(match: re.Match[str], lemma: str, pos: str, rule: str) -> str:
         case = _case_from_next(text, match.start(), match.end())
     elif rule == "place":
         case = _case_from_place(text, match.start())
+    elif rule == "person":  # "с зам. министра": with whom, "к зам." to whom
+        governed, _ = governing(text, match.start())
+        case = (
+            (ABLT if word_before(text, match.start()) in ("с", "со") else governed[0])
+            if governed
+            else NOMN
+        )
     elif rule == "years":
         case, number = NOMN, "plur"
     elif rule == "year":

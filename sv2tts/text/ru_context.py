@@ -54,6 +54,15 @@ RANKED_NOUNS = frozenset(
 )  # fmt: skip
 
 
+# Nouns a number after them names ("дом 12", "автобус 47", "глава 3"): it is then a
+# nominative cardinal whatever follows.
+LABEL_NOUNS = RANKED_NOUNS | {
+    "номер", "автобус", "маршрут", "рейс", "поезд", "задание", "вопрос", "билет", "вариант",
+    "приказ", "указ", "закон", "дело", "код", "индекс", "порт", "версия", "модель", "серия",
+    "трамвай", "троллейбус", "приложение", "рисунок", "таблица", "пример", "упражнение",
+}  # fmt: skip
+
+
 class Context(NamedTuple):
     """What the words around a number say about its case."""
 

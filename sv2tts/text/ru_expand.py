@@ -36,6 +36,7 @@ from sv2tts.text.ru_clock import (
     time_words,
 )
 from sv2tts.text.ru_context import (
+    LABEL_NOUNS,
     RANKED_NOUNS,
     Context,
     case_of,
@@ -350,9 +351,16 @@ def _integer(match: re.Match[str]) -> str:
             # "по 3 человека", "на 2 человека": counted, not the animate accusative (which
             # "на одного человека" keeps).
             nouns = tuple(noun._replace(animate=False) for noun in nouns)
+        label = is_pos(before, "NOUN") and lemma_of(before) in LABEL_NOUNS
         reading = choose(
-            last, nouns, ctx.governed, default_case=ctx.default_case, ranked=ctx.ranked
+            last,
+            nouns,
+            (NOMN,) if label else ctx.governed,
+            default_case=ctx.default_case,
+            ranked=ctx.ranked,
         )
+        if label and reading.ordinal:  # "у дома 12 парковка": the number names the house
+            reading = Reading(False, NOMN, "masc", False, False)
     collective = _collective(last, reading, ctx)
     words = collective or say(last, reading)
     if not match["n2"]:

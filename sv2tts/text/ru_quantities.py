@@ -225,6 +225,7 @@ _UNITS: dict[str, Unit] = {
     "шт.": (("штука", _N),),
     "шт": (("штука", _N),),
     "чел.": (("человек", _N),),
+    "экз.": (("экземпляр", _N),),
     "га": (("гектар", _N),),
 }
 # Counted forms Russians use instead of the dictionary's genitive plural ("16 гигабайт").
