@@ -1,6 +1,7 @@
 """Russian numbers with a shape of their own: phone numbers read in groups ("+7 999
 123-45-67"), dates written with points ("01.09.2024", "10.12"), times ("в 10:30", "к
-19:30", "в 19.00") in the case their preposition asks, and scores ("3:2").
+19:30", "в 19.00") in the case their preposition asks, durations ("2:01:09"), scores
+("3:2") and arithmetic ("5 + 3 = 8").
 
 Each is a ``re.sub`` replacement used by :func:`sv2tts.text.ru_expand.expand_numbers_ru`.
 """
@@ -133,3 +134,23 @@ def dotted_time(match: re.Match[str]) -> str:
 
 def score_words(match: re.Match[str]) -> str:
     return f"{cardinal(int(match['a']))} {cardinal(int(match['b']))}"
+
+
+# Arithmetic: "2+2", "5 + 3 = 8", "10 - 3 = 7".
+ARITHMETIC_RE = re.compile(
+    r"(?<![\w.,])(?P<a>\d+)\s*(?P<op>[-+\u2212×*/:])\s*(?P<b>\d+)\s*=\s*(?P<c>-?\d+)(?![\d])"
+)
+PLUS_RE = re.compile(r"(?<=\d)\s*\+\s*(?=\d)")
+_OPERATORS = {
+    "+": "плюс", "-": "минус", "\u2212": "минус", "×": "умножить на", "*": "умножить на",
+    "/": "разделить на", ":": "разделить на",
+}  # fmt: skip
+
+
+def arithmetic_words(match: re.Match[str]) -> str:
+    result = match["c"]
+    said = f"минус {cardinal(int(result[1:]))}" if result.startswith("-") else cardinal(int(result))
+    return (
+        f"{cardinal(int(match['a']))} {_OPERATORS[match['op']]} {cardinal(int(match['b']))}"
+        f" равно {said}"
+    )

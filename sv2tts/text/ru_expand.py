@@ -19,14 +19,17 @@ from collections.abc import Callable
 
 from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers, expand_words
 from sv2tts.text.ru_clock import (
+    ARITHMETIC_RE,
     DOTTED_DATE_RE,
     DOTTED_TIME_RE,
     DURATION_RE,
     LOCAL_PHONE_RE,
     PHONE_RE,
+    PLUS_RE,
     SCORE_RE,
     SHORT_DOTTED_DATE_RE,
     TIME_RE,
+    arithmetic_words,
     dotted_date,
     dotted_time,
     duration_words,
@@ -251,26 +254,6 @@ _VERSION_RE = re.compile(
     r"|(?P<v2>\d+(?:\.\d+){2,})"
 )
 _DECIMAL_RE = re.compile(_NB + r"(?P<w>\d+)[.,](?P<f>\d+)" + _NE)
-# Arithmetic: "2+2", "5 + 3 = 8", "10 - 3 = 7".
-_ARITHMETIC_RE = re.compile(
-    r"(?<![\w.,])(?P<a>\d+)\s*(?P<op>[-+\u2212×*/:])\s*(?P<b>\d+)\s*=\s*(?P<c>-?\d+)(?![\d])"
-)
-_PLUS_RE = re.compile(r"(?<=\d)\s*\+\s*(?=\d)")
-_OPERATORS = {
-    "+": "плюс", "-": "минус", "\u2212": "минус", "×": "умножить на", "*": "умножить на",
-    "/": "разделить на", ":": "разделить на",
-}  # fmt: skip
-
-
-def _arithmetic(match: re.Match[str]) -> str:
-    result = match["c"]
-    said = f"минус {cardinal(int(result[1:]))}" if result.startswith("-") else cardinal(int(result))
-    return (
-        f"{cardinal(int(match['a']))} {_OPERATORS[match['op']]} {cardinal(int(match['b']))}"
-        f" равно {said}"
-    )
-
-
 _AGE_LIMIT_RE = re.compile(_NB + r"(?P<n>\d+)\+(?!\d)")
 _SIGN_RE = re.compile(r"(?<![\w,)])(?<![\w,)]\.)(?P<sign>[-+\u2212])(?=\d)")
 _NUMBER_SIGN_RE = re.compile(r"№\s?(?=\d)")
@@ -389,8 +372,8 @@ def expand_numbers_ru(text: str) -> str:
     passes: tuple[tuple[re.Pattern[str], Replacer | str], ...] = (
         (PHONE_RE, phone_words),
         (LOCAL_PHONE_RE, local_phone_words),
-        (_ARITHMETIC_RE, _arithmetic),
-        (_PLUS_RE, " плюс "),
+        (ARITHMETIC_RE, arithmetic_words),
+        (PLUS_RE, " плюс "),
         (_THOUSANDS_RE, lambda m: re.sub(r"\s", "", m[0])),
         (_KILO_RE, lambda m: f"{m['n']} тыс."),
         (DOTTED_DATE_RE, dotted_date),
