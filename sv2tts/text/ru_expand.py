@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
 
 from sv2tts.text.ru_abbreviations import expand_acronyms, expand_before_numbers, expand_words
@@ -44,6 +43,7 @@ from sv2tts.text.ru_context import (
     Context,
     case_of,
     context,
+    governing,
     start_of_word_before,
     word_before,
 )
@@ -62,10 +62,11 @@ from sv2tts.text.ru_morph import (
     lemma_of,
 )
 from sv2tts.text.ru_numbers import (
-    DIGIT_NAMES,
+    COLLECTIVE_NOUNS,
     Reading,
     cardinal,
     choose,
+    collective,
     compound_stem,
     decimal,
     digits_ru,
@@ -73,6 +74,7 @@ from sv2tts.text.ru_numbers import (
     half_words,
     ordinal,
     say,
+    spell_other_digits,
 )
 from sv2tts.text.ru_quantities import (
     DATE_RE,
@@ -224,6 +226,9 @@ def _suffixed(match: re.Match[str]) -> str:
     number, suffix = int(match["n"]), match["suffix"].lower()
     ctx = context(match.string, match.start(), match.end())
     cardinal_first = suffix in _CARDINAL_SUFFIXES or (suffix == "х" and 2 <= number % 10 <= 4)
+    collective = _collective(number, Reading(False, NOMN, "masc", False, False), ctx)
+    if collective.endswith(suffix):
+        return collective  # "3-е суток"
     if suffix == "ю" and not ctx.nouns:
         cardinal_first = number >= 5
     decade = number % 10 == 0 and number >= 20 and not ctx.nouns
@@ -262,21 +267,6 @@ _KILO_RE = re.compile(r"(?<![\w.,])(?P<n>\d+(?:[.,]\d+)?)[кkК](?!\w)")
 _THOUSANDS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])")
 _INTEGER_RE = re.compile(_NB + r"(?P<n>\d+)(?:(?P<dash>" + _DASH + r")(?P<n2>\d+))?(?!\d)")
 _DIGITS_RE = re.compile(r"\d+")
-_POWERS = {"\u00b2": "в квадрате", "\u00b3": "в кубе"}
-
-
-def _spell_other_digits(text: str) -> str:
-    """Superscripts and other characters that count as digits but are not ``\\d``."""
-    if not any(char.isdigit() for char in text):
-        return text
-    out = []
-    for char in text:
-        if char.isdigit():
-            word = _POWERS.get(char) or DIGIT_NAMES[unicodedata.digit(char, 0) % 10]
-            out.append(f" {word} ")
-        else:
-            out.append(char)
-    return re.sub(r" {2,}", " ", "".join(out))
 
 
 def _version(match: re.Match[str]) -> str:
@@ -294,6 +284,24 @@ def _decimal(match: re.Match[str]) -> str:
 
 
 _RANKED_RANGE_END_RE = re.compile(r"\s+(?:по|до)\s+\d+(?:-\w+)?\s+(?P<noun>[а-яё]+)")
+
+
+_YEAR_PARTNER_AFTER_RE = re.compile(r"\s+(?:по|до|и)\s+\d{4}(?!\d)")
+_YEAR_PARTNER_BEFORE_RE = re.compile(r"(?<!\d)\d{4}\s+(?:по|до|и)\s+$")
+
+
+def _bare_year(match: re.Match[str], before: str) -> bool:
+    """A four-digit number with no noun is a year after "в" ("в 1999"), or in a range of
+    years ("с 2010 по 2015"); "с 1 200 до 990 рублей" is a price."""
+    if before in ("в", "во"):
+        return True
+    text = match.string
+    if not governing(text, match.start())[0]:
+        return False
+    return bool(
+        _YEAR_PARTNER_AFTER_RE.match(text, match.end())
+        or _YEAR_PARTNER_BEFORE_RE.search(text[: match.start()])
+    )
 
 
 def _is_ruler(text: str, start: int, before: str) -> bool:
@@ -314,9 +322,8 @@ def _integer(match: re.Match[str]) -> str:
         reading = choose(last, nouns, (), prefer_ordinal=True)
         words = say(last, reading if reading.ordinal else Reading(True, NOMN, "masc", False, False))
         return words[:1].upper() + words[1:]
-    if not match["n2"] and not ctx.nouns and 1000 <= last <= 2100 and ctx.governed:
-        # "в 1999", "с 2010": a year; its "году"/"года" is left unsaid.
-        before = word_before(text, match.start())
+    if not match["n2"] and not ctx.nouns and 1000 <= last <= 2100 and _bare_year(match, before):
+        # "в 1999", "с 2010 по 2015": a year; its "году"/"года" is left unsaid.
         return ordinal(last, LOCT if before in ("в", "во") else ctx.governed[0])
     ranked_end = _RANKED_RANGE_END_RE.match(text, match.end())
     if not match["n2"] and ranked_end and lemma_of(ranked_end["noun"]) in RANKED_NOUNS:
@@ -352,18 +359,11 @@ def _integer(match: re.Match[str]) -> str:
     return f"{_collective(first, reading, ctx) or say(first, reading)} {words}"
 
 
-# Nouns counted with collective numerals in the nominative ("трое детей", "двое суток").
-_COLLECTIVE_NOUNS = frozenset({"детей", "ребят", "суток", "саней", "ножниц", "брюк"})
-_COLLECTIVES = (
-    "двое", "трое", "четверо", "пятеро", "шестеро", "семеро", "восьмеро", "девятеро", "десятеро",
-)  # fmt: skip
-
-
 def _collective(number: int, reading: Reading, ctx: Context) -> str:
     """ "трое детей" where nothing governs the number (then it is the subject or object)."""
-    if reading.ordinal or ctx.governed or ctx.noun.lower() not in _COLLECTIVE_NOUNS:
+    if reading.ordinal or ctx.governed or ctx.noun.lower() not in COLLECTIVE_NOUNS:
         return ""
-    return _COLLECTIVES[number - 2] if 2 <= number <= 10 else ""
+    return collective(number)
 
 
 def expand_numbers_ru(text: str) -> str:
@@ -401,7 +401,7 @@ def expand_numbers_ru(text: str) -> str:
     )
     for pattern, replacement in passes:
         text = pattern.sub(replacement, text)
-    return _spell_other_digits(text)
+    return spell_other_digits(text)
 
 
 _TERMINAL = (".", "!", "?", "\u2026")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -291,3 +293,32 @@ def half_words(whole: int, case: str, gender: str) -> str:
             return "полторы" if gender == "femn" else "полтора"
         return "полутора"
     return f"{cardinal(whole, case, gender)} с половиной"
+
+
+# Nouns counted with collective numerals in the nominative ("трое детей", "двое суток").
+COLLECTIVE_NOUNS = frozenset({"детей", "ребят", "суток", "саней", "ножниц", "брюк"})
+_COLLECTIVES = (
+    "двое", "трое", "четверо", "пятеро", "шестеро", "семеро", "восьмеро", "девятеро", "десятеро",
+)  # fmt: skip
+
+
+def collective(number: int) -> str:
+    """ "двое", "трое" ... "десятеро"; "" for other numbers."""
+    return _COLLECTIVES[number - 2] if 2 <= number <= 10 else ""
+
+
+_POWERS = {"\u00b2": "в квадрате", "\u00b3": "в кубе"}
+
+
+def spell_other_digits(text: str) -> str:
+    """Superscripts and other characters that count as digits but are not ``\\d``."""
+    if not any(char.isdigit() for char in text):
+        return text
+    out = []
+    for char in text:
+        if char.isdigit():
+            word = _POWERS.get(char) or DIGIT_NAMES[unicodedata.digit(char, 0) % 10]
+            out.append(f" {word} ")
+        else:
+            out.append(char)
+    return re.sub(r" {2,}", " ", "".join(out))
