@@ -321,4 +321,7 @@ def spell_other_digits(text: str) -> str:
             out.append(f" {word} ")
         else:
             out.append(char)
-    return re.sub(r" {2,}", " ", "".join(out))
+    spelled = re.sub(r" {2,}", " ", "".join(out))
+    # No space the text did not have at its ends.
+    spelled = spelled if text[-1:].isspace() else spelled.rstrip()
+    return spelled if text[:1].isspace() else spelled.lstrip()
