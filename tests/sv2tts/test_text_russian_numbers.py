@@ -124,6 +124,29 @@ def test_phones_units_money_fractions_and_scores(text: str, expected: str) -> No
     assert expand_russian(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("у д. 12 парковка", "у дома двенадцать парковка"),  # a number naming the house
+        ("с 1 200 до 990 рублей", "с тысячи двухсот до девятисот девяноста рублей"),
+        ("с 2010 по 2015", "с две тысячи десятого по две тысячи пятнадцатый"),
+        ("мы ехали 3-е суток", "мы ехали трое суток"),
+        ("по 3 человека", "по три человека"),  # distributive: no animate accusative
+        ("на 1 человека", "на одного человека"),
+        ("тел. 123-45-67", "телефон сто двадцать три сорок пять шестьдесят семь"),
+        ("рекорд 2:01:09", "рекорд два часа одна минута девять секунд"),
+        ("ЗП 100к", "зэ пэ сто тысяч"),
+        ("цена 45,90 руб", "цена сорок пять рублей девяносто копеек"),
+        ("250 ккал", "двести пятьдесят килокалорий"),  # not an ordinal for a guessed word
+        ("5 + 3 = 8", "пять плюс три равно восемь"),
+        ("о 1 миллионе", "об одном миллионе"),
+        ("с 2 ст. л. сахара", "с двумя столовыми ложками сахара"),
+    ],
+)
+def test_labels_years_distributives_and_message_shorthand(text: str, expected: str) -> None:
+    assert expand_russian(text) == expected
+
+
 def test_number_words_in_every_case() -> None:
     assert decimal("2", "5", "accs") == "две целых пять десятых"
     assert decimal("1", "85") == "одна целая восемьдесят пять сотых"
