@@ -39,7 +39,8 @@ _TRANSPARENT = frozenset(
 _CONJUNCTIONS = frozenset({"и", "или", "либо", "а"})
 
 
-_TIMES_OF_DAY = frozenset({"утра", "вечера", "ночи", "плюс", "минус"})
+# Words after a number that it does not count: "в 7 вечера" (the hour), "2 плюс 2".
+_NOT_COUNTED = frozenset({"утра", "вечера", "ночи", "плюс", "минус"})
 # Nouns that name a place in a sequence, counted by ordinals ("в 21 веке", "в 1 классе").
 RANKED_NOUNS = frozenset(
     {
@@ -137,7 +138,7 @@ def counted_noun(text: str, end: int) -> tuple[tuple[Form, ...], str]:
     """The readings of the noun counted by a number ending at ``end``: the next word if it
     is a noun, or the first noun after up to two adjectives ("2 больших дома")."""
     for word, _ in words_after(text, end):
-        if word.lower() in _TIMES_OF_DAY:
+        if word.lower() in _NOT_COUNTED:
             break  # "в 7 вечера": the hour, not seven evenings
         nouns = forms(word)
         if nouns and not is_pos(word, "ADJF", "PRTF", "NUMR"):

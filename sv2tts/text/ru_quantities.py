@@ -59,7 +59,7 @@ def _year_case(text: str, start: int) -> str:
         return governed[0]
     if before and is_pos(before, "NOUN"):
         return GENT  # "итоги 2023 г."
-    return default if default == NOMN else ACCS
+    return default
 
 
 def year_words(match: re.Match[str]) -> str:
