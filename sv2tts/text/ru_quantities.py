@@ -99,9 +99,15 @@ _NAMING = frozenset(
 )
 
 
+# "Сегодня — 5 мая", "Завтра, 6 мая, выходной", "Сегодня у нас 5 мая": the day named.
+_NAMING_BEFORE_RE = re.compile(
+    r"(?i:сегодня|завтра|вчера|послезавтра)(?:\s*[,\u2014\u2013-])?(?:\s+у\s+нас)?\s*$"
+)
+
+
 def _day_case(text: str, start: int, holiday: bool) -> str:
     before = word_before(text, start)
-    if before in _NAMING:
+    if before in _NAMING or _NAMING_BEFORE_RE.search(text[max(0, start - 30) : start]):
         return NOMN
     governed, _ = governing(text, start)
     if not governed:
