@@ -68,6 +68,7 @@ from sv2tts.text.ru_numbers import (
     choose,
     collective,
     compound_stem,
+    counted_form,
     decimal,
     digits_ru,
     fraction,
@@ -216,7 +217,10 @@ def _split_compound(match: re.Match[str]) -> str:
     return joined if is_known(joined) else match[0]
 
 
-_SUFFIXED_RE = re.compile(_NB + r"(?P<n>\d+)-(?P<suffix>[а-яё]{1,3})(?![\w-])", re.IGNORECASE)
+_SUFFIXED_RE = re.compile(
+    _NB + r"(?P<n>\d+)-(?P<suffix>[а-яё]{1,3})(?![\w-])(?:\s(?P<unit>" + UNIT_ALT + "))?",
+    re.IGNORECASE,
+)
 # Suffixes that, on these numbers, write a cardinal ("2-х" двух, "5-ти" пяти, "3-мя" тремя).
 _CARDINAL_SUFFIXES = frozenset({"ти", "ми", "мя", "ью", "ех", "ёх", "ух"})
 
@@ -248,7 +252,14 @@ def _suffixed(match: re.Match[str]) -> str:
         default_case=ctx.default_case,
     )
     words = say(number, reading)
-    return words if words.endswith(suffix) else match[0]
+    if not words.endswith(suffix):
+        return match[0]
+    if match["unit"]:  # "в 7-ми км": the unit counted by the number, in its form
+        case, count = (
+            (reading.case, "sing") if reading.ordinal else counted_form(number, reading.case)
+        )
+        words = f"{words} {unit_words(match['unit'], case, count) or match['unit']}"
+    return words
 
 
 # --- decimals, signs, plain numbers -------------------------------------------------------
