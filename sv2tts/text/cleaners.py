@@ -60,6 +60,15 @@ class Cleaner(Protocol):
 
 
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_LETTER_WORD_RE = re.compile(r"[^\W\d_]+")
+# Prepositions and conjunctions: a sentence they join is built in Russian.
+_RUSSIAN_GLUE = frozenset(
+    {
+        "в", "во", "на", "с", "со", "к", "ко", "по", "за", "из", "от", "до", "для", "о", "об",
+        "при", "про", "под", "над", "без", "через", "и", "или", "но", "а", "что", "чтобы",
+        "как", "если", "когда", "потому", "где",
+    }
+)  # fmt: skip
 
 
 class UnknownCleanerError(TextFrontendError):
@@ -72,14 +81,23 @@ class UnknownCleanerError(TextFrontendError):
 
 
 def sentence_language(text: str) -> Language:
-    """ "ru" when Cyrillic letters are at least as many as Latin ones, else "en".
+    """ "ru" when the sentence is Russian, else "en".
 
-    Counting letters, not just looking for Cyrillic, keeps an English sentence that quotes
-    one Russian word English (its numbers read in English) and vice versa."""
+    A sentence is Russian when Cyrillic letters are at least as many as Latin ones, or when
+    its grammar is Russian though its words are mostly Latin: it begins with a Cyrillic word,
+    or a Russian preposition or conjunction joins its words ("Запусти docker compose up -d
+    в 10:30"). The Latin words then stay Latin, read as English words inside the Russian
+    sentence. An English sentence that quotes a Russian word stays English ("Say привет to
+    3 friends."), its numbers read in English."""
     cyrillic = len(CYRILLIC_RE.findall(text))
     if cyrillic == 0:
         return "en"
-    return "ru" if cyrillic >= len(_LATIN_RE.findall(text)) else "en"
+    if cyrillic >= len(_LATIN_RE.findall(text)):
+        return "ru"
+    words = _LETTER_WORD_RE.findall(text)
+    if words and CYRILLIC_RE.match(words[0]):
+        return "ru"
+    return "ru" if any(word.lower() in _RUSSIAN_GLUE for word in words) else "en"
 
 
 def russian_words(text: str, stresser: Stresser | None = None) -> tuple[str, bool]:

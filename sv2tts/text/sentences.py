@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 
+from sv2tts.text.ru_morph import has_tag
+
 log = logging.getLogger(__name__)
 
 # About ten seconds of speech; the public model was trained on LibriSpeech utterances of
@@ -25,15 +27,26 @@ _NEVER_FINAL = frozenset(
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
         "т.е", "т.к", "т.н", "т.ч", "т.о", "см", "напр", "ул", "пер", "просп", "д", "кв",
         "стр", "рис", "им", "св", "проф", "акад", "доц", "зам", "тыс", "г-н", "г-жа",
+        "гл", "ст", "пос", "ок",
     }
 )  # fmt: skip
 _SOFT_BREAK_RE = re.compile(r"[,;:](?=\s)|\s--?(?=\s)|\s[\u2013\u2014](?=\s)")
 _WORD_CHAR_RE = re.compile(r"\w")
+_FIRST_WORD_RE = re.compile(r"[А-ЯЁ][а-яё]+")
 
 
 def _word_before(text: str, end: int) -> str:
     words = text[:end].split()
     return words[-1].lstrip("\"'(\u00ab[").lower() if words else ""
+
+
+def _is_name(rest: str) -> bool:
+    """Whether the text after a full stop begins with a proper name ("В 1812 г. Наполеон
+    вошёл": the year is part of the sentence the name begins), by the dictionary."""
+    first = _FIRST_WORD_RE.match(rest)
+    return bool(first) and any(
+        has_tag(first[0], grammeme) for grammeme in ("Name", "Surn", "Geox", "Orgn")
+    )
 
 
 def _is_boundary(line: str, match: re.Match[str]) -> bool:
@@ -46,7 +59,7 @@ def _is_boundary(line: str, match: re.Match[str]) -> bool:
     if word in _NEVER_FINAL:
         return False
     if word == "г":  # "г. Москва" (город) goes on; "в 2024 г." (год) may end a sentence
-        return _word_before(line, match.start() - 1)[:1].isdigit()
+        return _word_before(line, match.start() - 1)[:1].isdigit() and not _is_name(rest)
     # An initial ("J. K. Rowling", "А. С. Пушкин").
     return not (len(word) == 1 and word.isalpha())
 
@@ -94,9 +107,10 @@ def split_sentences(text: str, max_chars: int = DEFAULT_MAX_SENTENCE_CHARS) -> l
 
     Splits at line breaks and at ``.``, ``!``, ``?``, ``...``/``…`` followed by a space and
     something that is not a lower-case letter, but not after abbreviations that precede a
-    name or number ("Dr.", "St.", "т.е.", "г. Москва") or initials. Over-long sentences are
-    cut at commas, semicolons, colons and dashes, then at spaces. Never returns an empty
-    piece, nor one without a letter or digit."""
+    name or number ("Dr.", "St.", "т.е.", "г. Москва"), after a year's "г." when a name
+    follows ("В 1812 г. Наполеон вошёл"), or after initials ("А. С. Пушкин"). Over-long
+    sentences are cut at commas, semicolons, colons and dashes, then at spaces. Never
+    returns an empty piece, nor one without a letter or digit."""
     pieces: list[str] = []
     for line in text.splitlines():
         for sentence in _sentences_of_line(line):

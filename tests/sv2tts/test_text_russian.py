@@ -20,7 +20,7 @@ def for_english_model(text: str) -> str:
         ("1 место", "одно место"),
         ("11 минут", "одиннадцать минут"),
         ("12345", "двенадцать тысяч триста сорок пять"),
-        ("1 000 000 рублей", "один миллион рублей"),  # digits grouped with spaces
+        ("1 000 000 рублей", "миллион рублей"),  # digits grouped with spaces; "один" unsaid
         ("-5", "минус пять"),
         ("3,14 и 0.5", "три целых четырнадцать сотых и ноль целых пять десятых"),
         ("3,14159", "три запятая один четыре один пять девять"),
@@ -44,10 +44,10 @@ def test_russian_cardinals_decimals_and_times(text: str, expected: str) -> None:
         ("в 1999 году", "в тысяча девятьсот девяносто девятом году"),
         ("к 2030 году", "к две тысячи тридцатому году"),
         ("2024 год", "две тысячи двадцать четвёртый год"),
-        ("в 2024 г.", "в две тысячи двадцать четвёртом году"),
+        ("в 2024 г.", "в две тысячи двадцать четвёртом году."),  # the period ended the text too
         (
             "1 января 2024 г.",
-            "первого января две тысячи двадцать четвёртого года",
+            "первого января две тысячи двадцать четвёртого года.",
         ),
         ("родился 5 мая 1980", "родился пятого мая тысяча девятьсот восьмидесятого года"),
         ("Сегодня 5 мая", "Сегодня пятое мая"),
@@ -60,12 +60,12 @@ def test_russian_ordinals_dates_and_years(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("100 руб. 50 коп.", "сто рублей пятьдесят копеек"),
-        ("1 руб. 1 коп.", "один рубль одна копейка"),
+        ("100 руб. 50 коп.", "сто рублей пятьдесят копеек."),
+        ("1 руб. 1 коп.", "один рубль одна копейка."),
         ("22 ₽", "двадцать два рубля"),
         ("₽5", "пять рублей"),
-        ("5 тыс. руб.", "пять тысяч рублей"),
-        ("1,5 млн руб.", "одна целая пять десятых миллиона рублей"),
+        ("5 тыс. руб.", "пять тысяч рублей."),
+        ("1,5 млн руб.", "полтора миллиона рублей."),
         ("3 млрд", "три миллиарда"),
         ("$5 и 3 €", "пять долларов и три евро"),
         ("50%", "пятьдесят процентов"),
@@ -174,6 +174,9 @@ def test_russian_output_uses_only_default_symbols() -> None:
         ("Say привет to 3 friends.", "en"),  # one Russian word in English
         ("Я люблю Python.", "ru"),
         ("12345", "en"),
+        ("Запусти docker compose up -d в 10:30", "ru"),  # more Latin, Russian grammar
+        ("Open the file и прочитай", "ru"),  # a Russian conjunction joins it
+        ("Say привет to my friends and family.", "en"),
     ],
 )
 def test_sentence_language_is_the_script_of_most_letters(text: str, language: str) -> None:
@@ -187,3 +190,12 @@ def test_a_russian_word_in_english_keeps_english_numbers() -> None:
 def test_russian_cleaners_keep_cyrillic_for_a_russian_model() -> None:
     cleaner = get_cleaner("russian_cleaners")
     assert cleaner("  Мне 21 год,   т.е. МНОГО! ") == "мне двадцать один год, то есть много!"
+
+
+def test_latin_words_in_a_russian_sentence_stay_latin_and_its_numbers_russian() -> None:
+    assert expand_russian("Запусти docker compose up -d в 10:30") == (
+        "Запусти docker compose up -d в десять тридцать"
+    )
+    assert for_english_model("Запусти docker compose up -d в 10:30") == (
+        "zapoosti docker compose up -d v desyat tridtsat"
+    )

@@ -30,6 +30,7 @@ def test_splits_at_sentence_punctuation(text: str, expected: list[str]) -> None:
         "J. K. Rowling wrote it, e.g. this one.",
         "Я живу в г. Москва на ул. Ленина, т.е. в центре.",
         "Это сказал А. С. Пушкин, см. том 3.",
+        "В 1812 г. Наполеон вошёл в Москву.",  # a name after the year's "г." goes on
         "It was fine... and then it rained.",
     ],
 )
