@@ -225,7 +225,7 @@ class Trainer:
 
             symbols = recipe.sidecar().get("symbols")
             init_from(Path(options.init), network, symbols)
-        network.to(self.device)
+        network = distributed.prepare(network, self.context).to(self.device)
         self.optimizer = recipe.build_optimizer(network)
         if options.resume:
             from sv2tts.train.checkpoints import resume

@@ -42,7 +42,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from sv2tts.synthesizer import SynthesizerConfig, Tacotron, TrainingOutputs
 from sv2tts.text.frontend import DEFAULT_CLEANERS, frontend_from_config
 from sv2tts.text.symbols import DEFAULT_SYMBOLS
-from sv2tts.train.loop import Phase, Shard, StepResult, unwrap
+from sv2tts.train.loop import Phase, Shard, StepResult, ignore_sigint, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -211,13 +211,26 @@ class SynthesizerDataset(Dataset[SynthesizerItem]):
         return SynthesizerItem(np.asarray(ids, dtype=np.int64), mel, embed)
 
 
-def collate(items: Sequence[SynthesizerItem], r: int, pad_value: float = -4.0) -> SynthesizerBatch:
+def collate(
+    items: Sequence[SynthesizerItem],
+    r: int,
+    pad_value: float = -4.0,
+    longest: tuple[int, int] | None = None,
+) -> SynthesizerBatch:
     """The reference's synthesizer batch: texts right-padded with 0 to the longest; mels
     right-padded with `pad_value` (the silence floor) to the longest + 1 frames, rounded up
-    to a multiple of r; stop targets 1 from each item's last real frame on."""
-    longest_text = max(len(item.chars) for item in items)
+    to a multiple of r; stop targets 1 from each item's last real frame on.
+
+    longest: (symbols, frames) of the longest text and mel of the whole global batch when
+    this is one process's share of it, so that every share is padded as the whole batch
+    would be (padding takes part in the loss and the batch statistics).
+    """
     frames = [item.mel.shape[1] for item in items]
-    padded = max(frames) + 1
+    longest_text = max(len(item.chars) for item in items)
+    longest_mel = max(frames)
+    if longest is not None:
+        longest_text, longest_mel = max(longest_text, longest[0]), max(longest_mel, longest[1])
+    padded = longest_mel + 1
     padded += (-padded) % r
     n_mels = items[0].mel.shape[0]
     chars = torch.zeros(len(items), longest_text, dtype=torch.int64)
@@ -231,16 +244,49 @@ def collate(items: Sequence[SynthesizerItem], r: int, pad_value: float = -4.0) -
     return SynthesizerBatch(chars, mels, embeds, stop, torch.tensor(frames), r)
 
 
-class ShardedShuffledBatches(Sampler[list[int]]):
-    """Endless global batches of indices, shuffled per epoch; this process's share of each.
+class ShareItem(NamedTuple):
+    """An item of a process's share, with the longest (symbols, frames) of its global batch."""
+
+    item: SynthesizerItem
+    longest: tuple[int, int]
+
+
+class _ShareOfBatch(Dataset[ShareItem]):
+    """Reads (index, longest) keys from `ShardedShuffledBatches`."""
+
+    def __init__(self, dataset: SynthesizerDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, tuple[int, int]]) -> ShareItem:  # type: ignore[override]
+        index, longest = key
+        return ShareItem(self.dataset[index], longest)
+
+
+def collate_share(items: Sequence[ShareItem], r: int, pad_value: float) -> SynthesizerBatch:
+    return collate([i.item for i in items], r, pad_value, items[0].longest)
+
+
+class ShardedShuffledBatches(Sampler[list[tuple[int, tuple[int, int]]]]):
+    """Endless global batches, shuffled per epoch; this process's share of each.
 
     Each epoch is a fresh permutation (seeded by seed and epoch); an epoch's incomplete last
-    batch is dropped so that every process always gets its full share.
+    batch is dropped so that every process always gets its full share. Each key is (item
+    index, (longest symbols, longest frames) of the global batch).
     """
 
-    def __init__(self, size: int, batch_size: int, shard: Shard, seed: int) -> None:
-        self.size = size
-        self.batch_size = min(batch_size, size)
+    def __init__(
+        self,
+        lengths: Sequence[tuple[int, int]],
+        batch_size: int,
+        shard: Shard,
+        seed: int,
+    ) -> None:
+        self.lengths = list(lengths)
+        self.size = len(self.lengths)
+        self.batch_size = min(batch_size, self.size)
         if self.batch_size < shard.world_size:
             raise ValueError(
                 f"a batch of {self.batch_size} cannot be shared by {shard.world_size} processes"
@@ -248,14 +294,18 @@ class ShardedShuffledBatches(Sampler[list[int]]):
         self.shard = shard
         self.seed = seed
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[tuple[int, tuple[int, int]]]]:
         epoch = 0
         while True:
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             order = torch.randperm(self.size, generator=generator).tolist()
             for start in range(0, self.size - self.batch_size + 1, self.batch_size):
                 batch = order[start : start + self.batch_size]
-                yield batch[self.shard.rank :: self.shard.world_size]
+                longest = (
+                    max(self.lengths[i][0] for i in batch),
+                    max(self.lengths[i][1] for i in batch),
+                )
+                yield [(i, longest) for i in batch[self.shard.rank :: self.shard.world_size]]
             epoch += 1
 
 
@@ -332,14 +382,18 @@ class SynthesizerRecipe:
     def batches(
         self, dataset: Dataset[Any], phase: Phase, shard: Shard, seed: int
     ) -> Iterator[SynthesizerBatch]:
+        if not isinstance(dataset, SynthesizerDataset):
+            raise TypeError("the synthesizer recipe reads a SynthesizerDataset")
         r = int(phase.settings["r"])
-        sampler = ShardedShuffledBatches(len(dataset), phase.batch_size, shard, seed)  # type: ignore[arg-type]
+        lengths = [(len(ids), frames) for _, _, ids, frames in dataset.entries]
+        sampler = ShardedShuffledBatches(lengths, phase.batch_size, shard, seed)
         workers = self.config.loader_workers
         loader = DataLoader(
-            dataset,
+            _ShareOfBatch(dataset),
             batch_sampler=sampler,
-            collate_fn=functools.partial(collate, r=r, pad_value=-self._max_abs_value()),
+            collate_fn=functools.partial(collate_share, r=r, pad_value=-self._max_abs_value()),
             num_workers=workers,
+            worker_init_fn=ignore_sigint,
             persistent_workers=False,
             prefetch_factor=2 if workers else None,
         )
