@@ -5,15 +5,17 @@
 No training set is needed: the batch is synthetic, of realistic lengths (texts of 80-160
 symbols, about 5.5 mel frames per symbol as read speech has at 80 frames/s, the longest
 within the reference's max_mel_frames 900), with random mels and unit speaker embeddings.
-One warm-up step is not timed. The step is the training loop's (`Trainer.train_step`: the
-recipe's forward and loss, backward, clipping, Adam), at the reference's schedule's first
-phase. Prints the CPU model (or GPU name) first, then the figures; it asserts nothing.
+One warm-up step is not timed (`--warmup`). The step is the training loop's
+(`Trainer.train_step`: the recipe's forward and loss, backward, clipping, Adam), at the
+reference's schedule's first phase. Prints the CPU model (or GPU name) first, then the
+figures; it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import time
 from pathlib import Path
@@ -49,7 +51,9 @@ def synthetic_items(batch: int, seed: int = 0) -> list[SynthesizerItem]:
     return items
 
 
-def bench_synthesizer(steps: int, batch: int, device: str, amp: bool) -> dict[str, float]:
+def bench_synthesizer(
+    steps: int, batch: int, device: str, amp: bool, warmup: int = 1
+) -> dict[str, float]:
     """Seconds per step and steps/s of the full-size synthesizer's training step."""
     info = TrainingSetInfo(DEFAULT_SYMBOLS.symbols, ("english_cleaners",), "en", {})
     recipe = SynthesizerRecipe(SynthesizerTrainConfig(loader_workers=0), info)
@@ -60,7 +64,8 @@ def bench_synthesizer(steps: int, batch: int, device: str, amp: bool) -> dict[st
     data = to_device(data, trainer.device)
     frames = int(data.mels.shape[-1])
     log.info("batch %d, %d padded frames, %d symbols", batch, frames, data.chars.shape[1])
-    trainer.train_step(data, phase)  # warm-up: allocations, kernels, autotuning
+    for _ in range(warmup):  # allocations, kernels, autotuning
+        trainer.train_step(data, phase)
     synchronize(trainer.device)
     started = time.perf_counter()
     for _ in range(steps):
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sv2tts.train.bench", description=__doc__)
     parser.add_argument("network", choices=["synthesizer"])
     parser.add_argument("--steps", type=int, default=3, help="timed steps (after one warm-up)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
     parser.add_argument("--batch", type=int, default=12, help="the reference's: 12")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--amp", action="store_true", help="float16 mixed precision (CUDA)")
@@ -98,8 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"{platform.node()}: {describe(args.device)}; torch {torch.__version__}", flush=True)
-    figures = bench_synthesizer(args.steps, args.batch, args.device, args.amp)
+    load = f", load average {os.getloadavg()[0]:.1f}"
+    print(
+        f"{platform.node()}: {describe(args.device)}; torch {torch.__version__}{load}", flush=True
+    )
+    figures = bench_synthesizer(args.steps, args.batch, args.device, args.amp, args.warmup)
     print(
         f"{args.network}, full size, random weights, batch {args.batch} "
         f"({figures['padded_frames']} padded frames), {args.device}"
