@@ -160,3 +160,14 @@ def any_process(flag: bool, context: Context) -> bool:
     value = torch.tensor([1.0 if flag else 0.0], device=context.device)
     dist.all_reduce(value)
     return bool(value.item() > 0)
+
+
+def mean_over_processes(values: dict[str, float], context: Context) -> dict[str, float]:
+    """Each value averaged over the processes (every process must call it at the same step
+    with the same names): the loss of the whole batch, as one process would log it."""
+    if not context.distributed:
+        return values
+    names = sorted(values)
+    tensor = torch.tensor([values[n] for n in names], dtype=torch.float64, device=context.device)
+    dist.all_reduce(tensor)
+    return dict(zip(names, (tensor / context.world_size).tolist(), strict=True))

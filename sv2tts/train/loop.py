@@ -329,17 +329,12 @@ class Trainer:
                 result, grad_norm = self.train_step(batch, phase)
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(result.loss.detach()):.4f}")
-                if run_log is not None and self._due(options.log_every):
-                    rate = (self.step - started_step) / max(time.monotonic() - started, 1e-9)
-                    run_log.scalars(
-                        self.step,
-                        {
-                            **result.scalars,
-                            "grad_norm": grad_norm,
-                            "lr": phase.lr,
-                            "steps_per_s": rate,
-                        },
-                    )
+                if self._due(options.log_every):
+                    scalars = distributed.mean_over_processes(result.scalars, self.context)
+                    if run_log is not None:
+                        rate = (self.step - started_step) / max(time.monotonic() - started, 1e-9)
+                        extra = {"grad_norm": grad_norm, "lr": phase.lr, "steps_per_s": rate}
+                        run_log.scalars(self.step, {**scalars, **extra})
                 if main and self._due(options.sample_every):
                     folder = self.run_dir / "samples" / f"{self.step:07d}"
                     folder.mkdir(parents=True, exist_ok=True)

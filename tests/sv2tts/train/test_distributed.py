@@ -16,6 +16,7 @@ import pytest
 
 from sv2tts.cli import main
 from sv2tts.train.checkpoints import read_checkpoint
+from sv2tts.train.logs import read_csv
 from tests.sv2tts.train.syn_set import make_training_set, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -84,6 +85,12 @@ def test_two_processes_take_the_step_of_one_process_with_the_doubled_batch(
 
     one = tmp_path / "one"
     assert main(["train", "synthesizer", str(training_set), str(one), *common]) == 0
+
+    # The logged loss is the whole batch's (the processes' shares averaged).
+    logged_one = read_csv(one / "logs" / "scalars.csv")[0]
+    logged_two = read_csv(two / "logs" / "scalars.csv")[0]
+    for name in ("loss", "m1_mse", "m2_mse", "stop_bce", "grad_norm"):
+        assert logged_two[name] == pytest.approx(logged_one[name], rel=2e-5), name
 
     a, b = read_checkpoint(one / "synthesizer.pt"), read_checkpoint(two / "synthesizer.pt")
     assert a["step"] == b["step"] == 1
