@@ -271,6 +271,23 @@ class WaveRNN(nn.Module):
         """
         pad = self.config.pad
         mels_up, aux = self.upsample(F.pad(mels, (pad, pad)))
+        return self.conditioned_logits(previous, mels_up, aux)
+
+    def forward_training(self, previous: torch.Tensor, mel_windows: torch.Tensor) -> torch.Tensor:
+        """Logits (B, L, classes) of training windows, counting one step in `step`.
+
+        mel_windows (B, feat, L / hop_length + 2 pad): unlike `forward`, the `pad` frames each
+        side are the recording's real neighbouring frames, cut with the window, not zeros.
+        """
+        self.step += 1
+        mels_up, aux = self.upsample(mel_windows)
+        return self.conditioned_logits(previous, mels_up, aux)
+
+    def conditioned_logits(
+        self, previous: torch.Tensor, mels_up: torch.Tensor, aux: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (B, L, classes) from the previous samples (B, L) and the upsample
+        network's per-sample outputs (B, L, feat) and (B, L, res_out)."""
         a1, a2, a3, a4 = aux.chunk(4, dim=2)
         x = self.I(torch.cat([previous.unsqueeze(-1), mels_up, a1], dim=2))
         x = x + self.rnn1(x)[0]
