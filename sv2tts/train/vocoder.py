@@ -36,7 +36,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
+import wave
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -44,8 +45,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
+from torch import nn
 from torch.utils.data import Dataset
 
+from sv2tts.train.loop import Phase, Shard, StepResult, unwrap
 from sv2tts.vocoder import VocoderConfig, WaveRNN
 
 log = logging.getLogger(__name__)
@@ -188,11 +192,20 @@ class VocoderDataset(Dataset[tuple[np.ndarray, np.ndarray]]):
     def __len__(self) -> int:
         return len(self.entries)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def raw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(mel as written, audio as written) of utterance `index`, checked against the index."""
         entry = self.entries[index]
         mel = np.load(self.root / "mels" / f"{entry.item_id}.npy", allow_pickle=False)
         wav = np.load(self.root / "audio" / f"{entry.item_id}.npy", allow_pickle=False)
-        return prepare_item(mel, wav, self.config)
+        if mel.ndim != 2 or mel.shape[1] != entry.n_frames or len(wav) != entry.n_samples:
+            raise ValueError(
+                f"{self.root}: {entry.item_id} has a mel {mel.shape} and {len(wav)} samples, "
+                f"train.txt says {entry.n_frames} frames and {entry.n_samples} samples"
+            )
+        return mel, wav
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return prepare_item(*self.raw(index), self.config)
 
 
 class VocoderBatch(NamedTuple):
@@ -203,18 +216,24 @@ class VocoderBatch(NamedTuple):
     sig_offsets: np.ndarray  # (B,)
 
 
-def collate_windows(
+def draw_offsets(
+    frame_counts: Sequence[int], rng: np.random.RandomState, config: VocoderTrainConfig
+) -> np.ndarray:
+    """Mel offsets (int64) of one window per utterance, drawn in order from `rng`:
+    uniform on [0, n_frames - 2 - (window + 2 pad)), upper bound excluded."""
+    window, pad = config.mel_window, config.model.pad
+    return np.array([rng.randint(0, n - 2 - (window + 2 * pad)) for n in frame_counts], np.int64)
+
+
+def cut_windows(
     items: Sequence[tuple[np.ndarray, np.ndarray]],
-    rng: np.random.RandomState,
+    mel_offsets: np.ndarray,
     config: VocoderTrainConfig,
 ) -> VocoderBatch:
-    """One random training window per item, offsets drawn in item order from `rng`."""
-    pad, hop = config.model.pad, config.model.hop_length
-    window = config.mel_window
-    mel_offsets = np.array(
-        [rng.randint(0, mel.shape[-1] - 2 - (window + 2 * pad)) for mel, _ in items],
-        dtype=np.int64,
-    )
+    """The batch of the windows at `mel_offsets` (one per item): the mel window, and the
+    seq_len + 1 labels from (offset + pad) * hop split into inputs and targets."""
+    pad, hop, window = config.model.pad, config.model.hop_length, config.mel_window
+    mel_offsets = np.asarray(mel_offsets, dtype=np.int64)
     sig_offsets = (mel_offsets + pad) * hop
     mels = np.stack(
         [mel[:, o : o + window] for (mel, _), o in zip(items, mel_offsets, strict=True)]
@@ -232,12 +251,31 @@ def collate_windows(
     )
 
 
-def vocoder_loss(model: WaveRNN, batch: VocoderBatch) -> tuple[torch.Tensor, dict[str, float]]:
-    """(mean cross-entropy, {"loss": value}) of a batch, in training mode (BatchNorm on
-    batch statistics, `step` counted), on the batch's device."""
-    logits = model.forward_training(batch.x, batch.mels)
-    loss = F.cross_entropy(logits.transpose(1, 2), batch.y)
-    return loss, {"loss": float(loss.detach())}
+def collate_windows(
+    items: Sequence[tuple[np.ndarray, np.ndarray]],
+    rng: np.random.RandomState,
+    config: VocoderTrainConfig,
+) -> VocoderBatch:
+    """One random training window per item, offsets drawn in item order from `rng`, as the
+    reference's collate does with numpy's global generator."""
+    offsets = draw_offsets([mel.shape[-1] for mel, _ in items], rng, config)
+    return cut_windows(items, offsets, config)
+
+
+def training_logits(model: nn.Module, batch: VocoderBatch) -> torch.Tensor:
+    """Logits (B, seq_len, classes) of a batch's windows, counting one step in the
+    network's `step` (as the reference's forward does). `model` is the WaveRNN or a DDP
+    wrapper around it; in training mode BatchNorm uses the batch's statistics."""
+    network = unwrap(model)
+    with torch.no_grad():
+        network.step += 1
+    logits: torch.Tensor = model(batch.x, batch.mels, padded=True)
+    return logits
+
+
+def raw_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """RAW mode's loss: cross-entropy of the labels, averaged over every sample."""
+    return F.cross_entropy(logits.transpose(1, 2), targets)
 
 
 def optimizer_parameters(model: WaveRNN) -> list[torch.Tensor]:
@@ -271,3 +309,111 @@ def write_sidecar(checkpoint: Path, config: VocoderTrainConfig) -> Path:
     path = checkpoint.with_suffix(".json")
     path.write_text(json.dumps(sidecar(config), indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def endless_order(size: int, rng: np.random.RandomState) -> Iterator[int]:
+    """Item indices, epoch after epoch, each epoch a fresh permutation (the reference's
+    shuffling loader; a batch may span two epochs instead of ending one short)."""
+    while True:
+        yield from rng.permutation(size).tolist()
+
+
+def write_wav(path: Path, wav: np.ndarray, sample_rate: int) -> None:
+    """16-bit PCM mono wav (clipped to [-1, 1])."""
+    pcm = (np.clip(np.asarray(wav, dtype=np.float64), -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(pcm.tobytes())
+
+
+def plot_sample(path: Path, mel: np.ndarray, generated: np.ndarray, target: np.ndarray) -> None:
+    """PNG: the held mel (/ 4), and the generated waveform over the recorded one."""
+    figure = Figure(figsize=(10, 6))
+    top, bottom = figure.subplots(2, 1)
+    top.imshow(mel, origin="lower", aspect="auto", vmin=-1, vmax=1)
+    top.set_title("held-out mel / 4")
+    bottom.plot(target, linewidth=0.5, label="recorded")
+    bottom.plot(generated, linewidth=0.5, alpha=0.8, label="generated")
+    bottom.set_ylim(-1, 1)
+    bottom.legend(loc="upper right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+
+
+class VocoderRecipe:
+    """The vocoder for `sv2tts.train.loop.Trainer`: WaveRNN, RAW loss, no clipping."""
+
+    name = "vocoder"
+
+    def __init__(self, config: VocoderTrainConfig | None = None) -> None:
+        self.config = config or VocoderTrainConfig()
+        # The first utterance of the training set, generated at every sample step.
+        self.held: tuple[np.ndarray, np.ndarray] | None = None
+
+    def build_model(self) -> WaveRNN:
+        return WaveRNN(self.config.model)
+
+    def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        network = unwrap(model)
+        if not isinstance(network, WaveRNN):
+            raise TypeError(f"expected a WaveRNN, got {type(network).__name__}")
+        return make_optimizer(network, self.config)
+
+    def phase(self, step: int) -> Phase:
+        return Phase(lr=self.config.lr, batch_size=self.config.batch_size)
+
+    def dataset(self, training_set: Path) -> VocoderDataset:
+        dataset = VocoderDataset(training_set, self.config)
+        mel, wav = dataset.raw(0)
+        frames = min(mel.shape[1], self.config.sample_frames)
+        hop = self.config.model.hop_length
+        self.held = (mel[:, :frames] / np.float32(self.config.mel_divisor), wav[: frames * hop])
+        return dataset
+
+    def batches(
+        self, dataset: Dataset[Any], phase: Phase, shard: Shard, seed: int
+    ) -> Iterator[VocoderBatch]:
+        if not isinstance(dataset, VocoderDataset):
+            raise TypeError(f"expected a VocoderDataset, got {type(dataset).__name__}")
+        # Every process draws the whole global batch (order and offsets), then builds its
+        # share: n processes see exactly the windows one process would with n times the batch.
+        rng = np.random.RandomState(seed)
+        order = endless_order(len(dataset), rng)
+        mine = slice(shard.rank, None, shard.world_size)
+        while True:
+            indices = [next(order) for _ in range(phase.batch_size)]
+            frames = [dataset.entries[i].n_frames for i in indices]
+            offsets = draw_offsets(frames, rng, self.config)
+            items = [dataset[i] for i in indices[mine]]
+            yield cut_windows(items, offsets[mine], self.config)
+
+    def loss(self, model: nn.Module, batch: VocoderBatch) -> StepResult:
+        loss = raw_loss(training_logits(model, batch), batch.y)
+        return StepResult(loss, {"loss": float(loss.detach())})
+
+    def clip(self, model: nn.Module) -> float:
+        return gradient_norm(unwrap(model))
+
+    def write_sample(
+        self, model: nn.Module, batch: VocoderBatch, result: StepResult, folder: Path
+    ) -> None:
+        if self.held is None:
+            log.warning("no held-out utterance (dataset() was not called): no vocoder sample")
+            return
+        network = unwrap(model)
+        mel, target = self.held
+        device = next(network.parameters()).device
+        was_training = network.training
+        c = self.config
+        generated = network.generate(
+            torch.from_numpy(mel).to(device), target=c.sample_target, overlap=c.sample_overlap
+        )
+        network.train(was_training)
+        write_wav(folder / "generated.wav", generated, c.model.sample_rate)
+        write_wav(folder / "recorded.wav", target, c.model.sample_rate)
+        plot_sample(folder / "sample.png", mel, generated, target)
+
+    def sidecar(self) -> dict[str, Any]:
+        return sidecar(self.config)

@@ -14,12 +14,14 @@ import torch
 
 from sv2tts.train.vocoder import (
     VocoderBatch,
+    VocoderRecipe,
     VocoderTrainConfig,
     collate_windows,
     gradient_norm,
     make_optimizer,
     prepare_item,
-    vocoder_loss,
+    raw_loss,
+    training_logits,
 )
 from sv2tts.vocoder import VocoderConfig, WaveRNN, load_vocoder
 
@@ -75,8 +77,8 @@ def step(
     start = {k: v.clone() for k, v in model.state_dict().items()}
     batch = collate_windows([item] * 3, np.random.RandomState(1234), config)
     optimizer = make_optimizer(model, config)
-    logits = model.forward_training(batch.x, batch.mels)
-    loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch.y)
+    logits = training_logits(model, batch)
+    loss = raw_loss(logits, batch.y)
     loss.backward()
     grads = {n: p.grad.numpy().copy() for n, p in model.named_parameters()}
     norm = gradient_norm(model)
@@ -135,13 +137,13 @@ def test_loss_is_the_reference_raw_cross_entropy(vectors: dict[str, Any], step: 
     assert step.loss == pytest.approx(vectors["info"]["loss"], rel=1e-5)
 
 
-def test_vocoder_loss_counts_a_step_and_returns_named_components(
+def test_recipe_loss_counts_a_step_and_names_its_component(
     reference_dir: Path, config: VocoderTrainConfig, step: Step
 ) -> None:
     model = load_vocoder(reference_dir / "vocoder_tiny.pt", config.model).train()
-    loss, parts = vocoder_loss(model, step.batch)
-    assert float(loss) == pytest.approx(step.loss, rel=1e-6)
-    assert parts == {"loss": pytest.approx(step.loss, rel=1e-6)}
+    result = VocoderRecipe(config).loss(model, step.batch)
+    assert float(result.loss.detach()) == pytest.approx(step.loss, rel=1e-6)
+    assert result.scalars == {"loss": pytest.approx(step.loss, rel=1e-6)}
     assert int(model.step) == 1
 
 
