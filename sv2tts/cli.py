@@ -4,6 +4,7 @@
     python -m sv2tts say --voice a.mp3|voice.npy --text "Hello." -o out.ogg|.mp3|.wav
     python -m sv2tts download
     python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
+    python -m sv2tts train synthesizer|vocoder|encoder TRAINING_SET RUN_DIR [options]
 
 Results go to stdout; errors are one line on stderr and a non-zero exit status.
 """
@@ -123,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-recording", type=Path, help="vocode this recording's mel in the GFLOP/s section"
     )
     _common(bench)
+
+    from sv2tts.train.cli import add_arguments as add_train_arguments
+
+    add_train_arguments(commands.add_parser("train", help="train or fine-tune a network"))
     return parser
 
 
@@ -309,7 +314,14 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_train(args: argparse.Namespace) -> int:
+    from sv2tts.train.cli import run_train as train
+
+    return train(args)
+
+
 COMMANDS = {"embed": run_embed, "say": run_say, "download": run_download, "bench": run_bench}
+COMMANDS["train"] = run_train
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
