@@ -43,7 +43,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -349,6 +348,8 @@ class EncoderBatch(NamedTuple):
 def plot_projection(path: Path, embeds: np.ndarray, eer: float, step_loss: float) -> None:
     """PNG: the batch's embeddings (S, U, E) projected on their first two principal axes,
     one colour per speaker (a linear, dependency-free stand-in for the reference's UMAP)."""
+    from matplotlib.figure import Figure  # a Figure draws with Agg, no display needed
+
     speakers, utterances, dims = embeds.shape
     flat = embeds.reshape(-1, dims).astype(np.float64)
     centred = flat - flat.mean(axis=0)
@@ -443,3 +444,9 @@ class EncoderRecipe:
     def sidecar(self) -> dict[str, Any]:
         """The EncoderConfig the engine's `load_voice_encoder` reads beside the checkpoint."""
         return asdict(self.config.model)
+
+
+def make_recipe(training_set: Path, overrides: Mapping[str, Any]) -> EncoderRecipe:
+    """The recipe for `python -m sv2tts train encoder`: the reference's settings overridden
+    by `overrides` (the --config json: training keys, the network's under "model")."""
+    return EncoderRecipe(EncoderTrainConfig.from_dict(overrides))

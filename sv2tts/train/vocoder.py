@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import wave
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,11 +44,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import Dataset
 
 from sv2tts.train.loop import Phase, Shard, StepResult, unwrap
+from sv2tts.train.plots import write_wav
 from sv2tts.vocoder import VocoderConfig, WaveRNN
 
 log = logging.getLogger(__name__)
@@ -318,18 +317,10 @@ def endless_order(size: int, rng: np.random.RandomState) -> Iterator[int]:
         yield from rng.permutation(size).tolist()
 
 
-def write_wav(path: Path, wav: np.ndarray, sample_rate: int) -> None:
-    """16-bit PCM mono wav (clipped to [-1, 1])."""
-    pcm = (np.clip(np.asarray(wav, dtype=np.float64), -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(pcm.tobytes())
-
-
 def plot_sample(path: Path, mel: np.ndarray, generated: np.ndarray, target: np.ndarray) -> None:
     """PNG: the held mel (/ 4), and the generated waveform over the recorded one."""
+    from matplotlib.figure import Figure  # a Figure draws with Agg, no display needed
+
     figure = Figure(figsize=(10, 6))
     top, bottom = figure.subplots(2, 1)
     top.imshow(mel, origin="lower", aspect="auto", vmin=-1, vmax=1)
@@ -417,3 +408,9 @@ class VocoderRecipe:
 
     def sidecar(self) -> dict[str, Any]:
         return sidecar(self.config)
+
+
+def make_recipe(training_set: Path, overrides: Mapping[str, Any]) -> VocoderRecipe:
+    """The recipe for `python -m sv2tts train vocoder`: the reference's settings overridden
+    by `overrides` (the --config json: training keys, the network's under "model")."""
+    return VocoderRecipe(VocoderTrainConfig.from_dict(overrides))

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.train.loop import Shard, Trainer, TrainOptions
+from sv2tts.train.cli import main
+from sv2tts.train.loop import Shard
 from sv2tts.train.vocoder import (
     VocoderDataset,
     VocoderRecipe,
@@ -112,38 +113,36 @@ def test_a_mismatched_index_line_is_refused_by_name(tmp_path: Path, training_set
         dataset[0]
 
 
-def test_a_trainer_step_sample_and_checkpoint_load_in_the_engine(
-    recipe: VocoderRecipe, training_set: Path, tmp_path: Path
+def test_train_command_writes_a_checkpoint_the_engine_loads_and_resumes_it(
+    training_set: Path, tmp_path: Path
 ) -> None:
-    torch.manual_seed(0)
-    trainer = Trainer(recipe, training_set, tmp_path, TrainOptions(max_steps=1))
-    dataset = recipe.dataset(training_set)
-    phase = recipe.phase(0)
-    batch = next(recipe.batches(dataset, phase, Shard(), seed=0))
-    before = trainer.model.fc3.weight.detach().clone()
-    result, norm = trainer.train_step(batch, phase)
-    assert np.isfinite(result.scalars["loss"]) and norm > 0
-    assert int(trainer.model.step) == 1
-    assert not torch.equal(before, trainer.model.fc3.weight)
+    torch.set_num_threads(1)
+    config = tmp_path / "config.json"
+    model = {k: v for k, v in TINY.__dict__.items()}
+    settings = {"batch_size": 4, "sample_frames": 12, "sample_target": 400, "sample_overlap": 50}
+    config.write_text(json.dumps({**settings, "model": model}))
+    run = tmp_path / "run"
+    common = ["vocoder", str(training_set), str(run), "--device", "cpu", "--no-progress"]
+    assert main([*common, "--config", str(config), "--max-steps", "2", "--sample-every", "2"]) == 0
 
-    sample = tmp_path / "sample"
-    sample.mkdir()
-    recipe.write_sample(trainer.model, batch, result, sample)
-    assert trainer.model.training
-    with wave.open(str(sample / "generated.wav")) as generated:
+    checkpoint = torch.load(run / "vocoder.pt", map_location="cpu", weights_only=True)
+    assert checkpoint["step"] == 2
+    # The reference's optimizer counts `step` (index 0, no state) before the 36 parameters.
+    n_params = len(checkpoint["model_state"]) - sum(
+        1 for k in checkpoint["model_state"] if "running_" in k or "num_batches" in k
+    )
+    assert checkpoint["optimizer_state"]["param_groups"][0]["params"] == list(range(n_params))
+    assert 0 not in checkpoint["optimizer_state"]["state"]
+    loaded = load_vocoder(
+        run / "vocoder.pt", VocoderConfig.from_dict(json.loads((run / "vocoder.json").read_text()))
+    )
+    assert int(loaded.step) == 2
+    with wave.open(str(run / "samples" / "0000002" / "generated.wav")) as generated:
         assert generated.getframerate() == 16000
         assert generated.getnframes() == (12 - 1) * 200
-    assert (sample / "sample.png").stat().st_size > 1000
+    assert (run / "samples" / "0000002" / "sample.png").stat().st_size > 1000
 
-    checkpoint = tmp_path / "vocoder.pt"
-    torch.save(
-        {
-            "model_state": trainer.model.state_dict(),
-            "optimizer_state": trainer.optimizer.state_dict(),
-        },
-        checkpoint,
-    )
-    sidecar = json.loads(json.dumps(recipe.sidecar()))
-    loaded = load_vocoder(checkpoint, VocoderConfig.from_dict(sidecar))
-    for key, value in trainer.model.state_dict().items():
-        torch.testing.assert_close(loaded.state_dict()[key], value)
+    assert main([*common, "--resume", "--max-steps", "3"]) == 0
+    resumed = torch.load(run / "vocoder.pt", map_location="cpu", weights_only=True)
+    assert resumed["step"] == 3
+    assert int(resumed["model_state"]["step"]) == 3
