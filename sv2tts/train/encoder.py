@@ -274,7 +274,10 @@ class EncoderDataset(Dataset[Speaker]):
                 empty,
             )
         if len(speakers) < 2:
-            raise ValueError(f"{self.root}: GE2E needs at least two speakers, found {speakers}")
+            raise ValueError(
+                f"{self.root}: GE2E needs at least two speakers with usable utterances, "
+                f"found {len(speakers)}"
+            )
         self.speakers: list[Speaker] = speakers
 
     def __len__(self) -> int:
