@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
@@ -173,14 +174,31 @@ class GE2EResult(NamedTuple):
     similarity: torch.Tensor  # (S, U, S)
 
 
+def gathered(embeds: torch.Tensor) -> torch.Tensor:
+    """Every process's embeddings, concatenated in rank order (this one's alone when not
+    distributed).
+
+    GE2E compares each utterance with every speaker of the batch, so under DDP each process
+    computes the loss over the whole batch. The gather's backward sums, into each process's
+    own embeddings, the gradients all processes computed for them (W times the loss's, as all
+    compute the same loss), and DDP's averaging over W processes then yields exactly the
+    gradient of one process with the whole batch; w and b get the loss's gradient everywhere.
+    """
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return embeds
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(embeds), dim=0)
+
+
 def ge2e_step(
     model: nn.Module, frames: torch.Tensor, speakers: int, config: EncoderTrainConfig
 ) -> GE2EResult:
     """The training forward and GE2E loss of a batch of partials (speakers * U, T, n_mels)
-    ordered speaker-major."""
+    ordered speaker-major; under DDP, over the speakers of all processes."""
     network = unwrap(model)
-    embeds = training_embeddings(model, frames)
-    embeds = embeds.view(speakers, -1, embeds.size(-1))
+    embeds = gathered(training_embeddings(model, frames))
+    embeds = embeds.view(-1, frames.size(0) // speakers, embeds.size(-1))
     similarity = similarity_matrix(
         embeds, network.similarity_weight, network.similarity_bias, config.norm_eps
     )
@@ -396,10 +414,14 @@ class EncoderRecipe:
         self, dataset: Dataset[Any], phase: Phase, shard: Shard, seed: int
     ) -> Iterator[EncoderBatch]:
         """Batches of phase.batch_size speakers; with several processes each takes every
-        world_size-th speaker of the same global draw, and GE2E runs over each process's
-        speakers (the softmax over a share of the batch, as DDP over GE2E does)."""
+        world_size-th speaker of the same global draw (`ge2e_step` gathers them again)."""
         if not isinstance(dataset, EncoderDataset):
             raise TypeError(f"expected an EncoderDataset, got {type(dataset).__name__}")
+        if phase.batch_size % shard.world_size:
+            raise ValueError(
+                f"{phase.batch_size} speakers per batch do not split evenly over "
+                f"{shard.world_size} processes"
+            )
         rng = np.random.RandomState(seed)
         speaker_deck = DeckSampler(len(dataset), rng)
         utterance_decks = [DeckSampler(len(s.utterances), rng) for s in dataset.speakers]

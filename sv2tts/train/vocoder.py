@@ -370,6 +370,12 @@ class VocoderRecipe:
             raise TypeError(f"expected a VocoderDataset, got {type(dataset).__name__}")
         # Every process draws the whole global batch (order and offsets), then builds its
         # share: n processes see exactly the windows one process would with n times the batch.
+        if phase.batch_size % shard.world_size:
+            # DDP averages the processes' mean losses: equal shares keep it the batch mean.
+            raise ValueError(
+                f"a batch of {phase.batch_size} does not split evenly over "
+                f"{shard.world_size} processes"
+            )
         rng = np.random.RandomState(seed)
         order = endless_order(len(dataset), rng)
         mine = slice(shard.rank, None, shard.world_size)

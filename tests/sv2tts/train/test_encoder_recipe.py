@@ -4,6 +4,7 @@ the engine loads (official layout, sidecar) and which resumes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -23,21 +24,24 @@ from sv2tts.train.encoder import (
 )
 from sv2tts.train.loop import Shard
 
-TINY = EncoderConfig(hidden_size=16, num_layers=2, embedding_size=8, partial_frames=20)
+# Embeddings wide enough that a fresh ReLU layer is not dead for every input (with 8, two
+# seeds in eight gave zero gradients).
+TINY = EncoderConfig(hidden_size=16, num_layers=2, embedding_size=32, partial_frames=20)
 
 
 @pytest.fixture(scope="module")
 def training_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four speakers (each its own mean band energy), three utterances each plus one too
-    short and one file not listed in _sources.txt."""
+    """Four speakers, three utterances each plus one too short and one file not listed in
+    _sources.txt. Each speaker has its own band pattern, whose mean is s / 4 + 0.125."""
     root = tmp_path_factory.mktemp("encoder_set")
     rng = np.random.default_rng(0)
     for s in range(4):
         folder = root / f"speaker{s}"
         folder.mkdir()
         lines = []
+        pattern = s / 4 + 0.25 * rng.random(40)
         for u, frames in enumerate([30, 45, 60, 12]):
-            data = (rng.random((frames, 40)) + s).astype(np.float32)
+            data = (pattern + 0.2 * rng.random((frames, 40))).astype(np.float32)
             np.save(folder / f"frames-u{u}.npy", data)
             lines.append(f"frames-u{u}.npy,/data/speaker{s}/u{u}.flac")
         np.save(folder / "frames-unlisted.npy", np.zeros((50, 40), np.float32))
@@ -85,12 +89,22 @@ def test_batches_are_speaker_major_partials_fixed_by_the_seed(training_set: Path
     torch.testing.assert_close(batch.frames, again.frames)
     assert len(set(batch.names)) == 3
     for row, name in enumerate(batch.names):
-        # Rows 2 s and 2 s + 1 are speaker s's, whose frames are offset by its number.
+        # Rows 2 i and 2 i + 1 are the i-th speaker's; speaker s's frames average s / 4 + 0.225.
         level = float(batch.frames[2 * row : 2 * row + 2].mean())
-        assert int(level) == int(name.removeprefix("speaker"))
+        assert int(4 * level) == int(name.removeprefix("speaker"))
+    with pytest.raises(ValueError, match="split evenly"):
+        next(recipe.batches(dataset, phase, Shard(0, 2), seed=3))
+
+
+def test_two_shards_take_alternate_speakers_of_the_same_draw(training_set: Path) -> None:
+    recipe = EncoderRecipe(dataclasses.replace(small_config(), speakers_per_batch=4))
+    dataset = recipe.dataset(training_set)
+    phase = recipe.phase(0)
+    batch = next(recipe.batches(dataset, phase, Shard(), seed=3))
     halves = [next(recipe.batches(dataset, phase, Shard(r, 2), seed=3)) for r in range(2)]
     assert halves[0].names == batch.names[0::2] and halves[1].names == batch.names[1::2]
     torch.testing.assert_close(halves[0].frames, torch.cat([batch.frames[0:2], batch.frames[4:6]]))
+    torch.testing.assert_close(halves[1].frames, torch.cat([batch.frames[2:4], batch.frames[6:8]]))
 
 
 def test_train_command_writes_a_checkpoint_the_engine_loads_and_resumes_it(
