@@ -21,7 +21,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -63,10 +63,15 @@ def encoder_batch(recipe: EncoderRecipe, rng: np.random.Generator) -> EncoderBat
     )
 
 
+class StepTime(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # CPU seconds of this process (all its threads)
+
+
 def step_times(
     recipe: Any, batch: Any, device: torch.device, steps: int, warmup: int = 1
-) -> list[float]:
-    """Seconds of each of `steps` timed optimisation steps, after `warmup` untimed ones."""
+) -> list[StepTime]:
+    """Times of each of `steps` timed optimisation steps, after `warmup` untimed ones."""
     model = recipe.build_model().to(device)
     optimizer = recipe.build_optimizer(model)
     model.train()
@@ -85,9 +90,9 @@ def step_times(
         one_step()
     times = []
     for _ in range(steps):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         one_step()
-        times.append(time.perf_counter() - started)
+        times.append(StepTime(time.perf_counter() - started, time.process_time() - cpu_started))
     return times
 
 
@@ -133,11 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.networks or NETWORKS:
         recipe, batch = makers[name]()
         times = step_times(recipe, batch, device, args.steps, args.warmup)
-        median = statistics.median(times)
-        spread = f"{min(times):.3f}-{max(times):.3f}"
+        walls = [t.wall for t in times]
+        median = statistics.median(walls)
+        cpu = statistics.median(t.cpu for t in times)
+        spread = f"{min(walls):.3f}-{max(walls):.3f}"
+        # CPU seconds tell how much of the machine the step had: on a shared machine the
+        # wall time is inflated by the other processes, the CPU time much less.
         print(
-            f"{name}: {describe(name, recipe)}: {1 / median:.3f} steps/s "
-            f"(median {median:.3f} s/step over {len(times)} steps, range {spread} s)"
+            f"{name}: {describe(name, recipe)}: {1 / median:.4f} steps/s "
+            f"(median {median:.3f} s/step over {len(times)} steps, range {spread} s; "
+            f"{cpu:.1f} CPU s/step)"
         )
     return 0
 
