@@ -65,7 +65,6 @@ class VocoderTrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     mel_divisor: float = 4.0
-    mu_law: bool = True
     # The sample written every N steps: this much of a held-out mel, generated batched.
     sample_frames: int = 200
     sample_target: int = 8000
@@ -109,13 +108,6 @@ def mu_law_labels(wav: np.ndarray, bits: int) -> np.ndarray:
     return np.floor((companded + 1.0) / 2.0 * mu + 0.5).astype(np.int64)
 
 
-def linear_labels(wav: np.ndarray, bits: int) -> np.ndarray:
-    """Labels of samples in [-1, 1] on a linear scale (mu_law=False)."""
-    levels = 2**bits - 1
-    x = np.asarray(wav, dtype=np.float64)
-    return np.clip(np.floor((x + 1.0) * levels / 2.0 + 0.5), 0, levels).astype(np.int64)
-
-
 def labels_to_inputs(labels: torch.Tensor, bits: int) -> torch.Tensor:
     """Labels mapped linearly onto [-1, 1] as float32: what the network sees as the
     previous sample (the reference does not mu-law decode them)."""
@@ -141,8 +133,7 @@ def prepare_item(
     if len(x) < frames * hop:
         raise ValueError(f"{len(wav)} samples are too few for {frames} mel frames")
     x = x[: frames * hop]
-    bits = config.model.bits
-    labels = mu_law_labels(x, bits) if config.mu_law else linear_labels(x, bits)
+    labels = mu_law_labels(x, config.model.bits)  # the engine decodes mu-law: always mu-law
     return (mel / np.float32(config.mel_divisor)).astype(np.float32), labels
 
 
