@@ -49,7 +49,7 @@ from torch.utils.data import Dataset
 
 from sv2tts.encoder import EncoderConfig, SpeakerEncoder
 from sv2tts.synthesizer import config_from_dict
-from sv2tts.train.loop import Phase, Shard, StepResult, unwrap
+from sv2tts.train.loop import Phase, Shard, StepResult, clip_gradients, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +212,7 @@ def scale_and_clip(model: SpeakerEncoder, config: EncoderTrainConfig) -> float:
     for parameter in (model.similarity_weight, model.similarity_bias):
         if parameter.grad is not None:
             parameter.grad.mul_(config.similarity_grad_scale)
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-    return float(norm)
+    return clip_gradients(model.parameters(), config.clip_norm)
 
 
 def make_optimizer(model: SpeakerEncoder, config: EncoderTrainConfig) -> torch.optim.Adam:

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from sv2tts.train.loop import Phase, Shard, StepResult, unwrap
+from sv2tts.train.loop import Phase, Shard, StepResult, clip_gradients, unwrap
 from sv2tts.train.plots import write_wav
 from sv2tts.vocoder import VocoderConfig, WaveRNN
 
@@ -282,10 +282,7 @@ def make_optimizer(model: WaveRNN, config: VocoderTrainConfig) -> torch.optim.Ad
 
 def gradient_norm(model: WaveRNN) -> float:
     """The global 2-norm of the gradients (reported; the vocoder is never clipped)."""
-    grads = [p.grad.detach().flatten() for p in model.parameters() if p.grad is not None]
-    if not grads:
-        return 0.0
-    return float(torch.cat(grads).norm())
+    return clip_gradients(model.parameters(), None)
 
 
 def sidecar(config: VocoderTrainConfig) -> dict[str, Any]:
