@@ -1,23 +1,9 @@
 """Training the speaker encoder with the GE2E loss, step for step as the SV2TTS reference does.
 
-Training set (what `python -m sv2tts preprocess encoder DATASET OUT` writes; the contract
-with the preprocessing side):
-
-    OUT/<speaker>/frames-<utterance>.npy   (T, 40) float32: the encoder's 40-band mel frames
-                                           (`sv2tts.dsp.encoder_melspectrogram` of the wav
-                                           after `sv2tts.dsp.preprocess_wav`)
-    OUT/<speaker>/_sources.txt             one line per utterance:
-                                           `frames-<utterance>.npy,<source audio path>`
-
-Only the files listed in a speaker's `_sources.txt` are read (so a half-written speaker
-folder is harmless); utterances shorter than one partial (160 frames) are left out, and so
-are speakers left with none. Speaker and utterance names are folder and file names.
-
-One batch (`sample_batch`): speakers_per_batch speakers (64), utterances_per_speaker (10)
-utterances of each, one partial of partial_frames (160) frames from each, starting at a frame
-drawn uniformly from [0, T - 160) with a numpy RandomState, speaker-major (row = speaker *
-utterances + utterance). Speakers and utterances are dealt from shuffled decks
-(`DeckSampler`): every one comes once before any comes again.
+Training set: what `python -m sv2tts preprocess encoder DATASET OUT` writes, per speaker
+the 40-band frames of each utterance, `OUT/<speaker>/frames-<utterance>.npy` (T, 40) float32
+and `OUT/<speaker>/_sources.txt`; the format and the batch sampling are in
+`sv2tts.train.encoder_data`.
 
 The loss (`ge2e_loss`): embeddings normalised by (norm + 1e-5); per speaker an inclusive
 centroid (mean of its utterances) and per utterance an exclusive one (mean of the speaker's
@@ -35,7 +21,7 @@ the released checkpoint's optimizer state loads as it is (`load_optimizer_state`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -49,11 +35,16 @@ from torch.utils.data import Dataset
 
 from sv2tts.encoder import EncoderConfig, SpeakerEncoder
 from sv2tts.synthesizer import config_from_dict
+from sv2tts.train.encoder_data import (
+    DeckSampler,
+    EncoderBatch,
+    EncoderDataset,
+    cut_partials,
+    partial_starts,
+)
 from sv2tts.train.loop import Phase, Shard, StepResult, clip_gradients, unwrap
 
 log = logging.getLogger(__name__)
-
-SOURCES = "_sources.txt"
 
 
 @dataclass(frozen=True)
@@ -231,137 +222,6 @@ def load_optimizer_state(
             group["lr"] = lr
 
 
-# --- the data ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Speaker:
-    name: str
-    utterances: tuple[Path, ...]
-    frame_counts: tuple[int, ...]
-
-
-def read_speaker(folder: Path, min_frames: int) -> tuple[Speaker | None, int]:
-    """The speaker in `folder` (None when no utterance is long enough) and how many of its
-    listed utterances were too short."""
-    listed = []
-    for number, line in enumerate((folder / SOURCES).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        name = line.split(",", 1)[0].strip()
-        if not name.endswith(".npy") or "/" in name or name.startswith("."):
-            raise ValueError(f"{folder / SOURCES}:{number}: not a frames file name: {name!r}")
-        listed.append(folder / name)
-    kept, counts, short = [], [], 0
-    for path in listed:
-        # mmap: only the header is read to learn the length.
-        frames = np.load(path, mmap_mode="r", allow_pickle=False)
-        if frames.ndim != 2:
-            raise ValueError(f"{path}: expected frames (T, n_mels), got shape {frames.shape}")
-        if frames.shape[0] <= min_frames:
-            short += 1
-            continue
-        kept.append(path)
-        counts.append(int(frames.shape[0]))
-    if not kept:
-        return None, short
-    return Speaker(folder.name, tuple(kept), tuple(counts)), short
-
-
-class EncoderDataset(Dataset[Speaker]):
-    """The speakers of an encoder training set written by `preprocess encoder`."""
-
-    def __init__(self, root: Path | str, config: EncoderTrainConfig) -> None:
-        self.root = Path(root)
-        self.config = config
-        folders = sorted(p.parent for p in self.root.glob(f"*/{SOURCES}"))
-        speakers, short, empty = [], 0, 0
-        for folder in folders:
-            speaker, too_short = read_speaker(folder, config.partial_frames)
-            short += too_short
-            if speaker is None:
-                empty += 1
-            else:
-                speakers.append(speaker)
-        if short or empty:
-            log.info(
-                "%s: %d utterances shorter than a partial and %d speakers left with none, left out",
-                root,
-                short,
-                empty,
-            )
-        if len(speakers) < 2:
-            raise ValueError(
-                f"{self.root}: GE2E needs at least two speakers with usable utterances, "
-                f"found {len(speakers)}"
-            )
-        self.speakers: list[Speaker] = speakers
-
-    def __len__(self) -> int:
-        return len(self.speakers)
-
-    def __getitem__(self, index: int) -> Speaker:
-        return self.speakers[index]
-
-    def frames(self, speaker: int, utterance: int) -> np.ndarray:
-        path = self.speakers[speaker].utterances[utterance]
-        frames = np.load(path, allow_pickle=False)
-        if frames.shape[1] != self.config.model.n_mels:
-            raise ValueError(
-                f"{path}: {frames.shape[1]} bands, the encoder takes {self.config.model.n_mels}"
-            )
-        return frames
-
-
-class DeckSampler:
-    """Deals items from a shuffled deck, reshuffled when it runs out: each item comes once
-    before any item comes twice (a batch needing more than the deck repeats some)."""
-
-    def __init__(self, size: int, rng: np.random.RandomState) -> None:
-        self.size = size
-        self.rng = rng
-        self.deck: list[int] = []
-
-    def deal(self, count: int) -> list[int]:
-        dealt = []
-        while len(dealt) < count:
-            if not self.deck:
-                self.deck = self.rng.permutation(self.size).tolist()
-            dealt.append(self.deck.pop())
-        return dealt
-
-
-def partial_starts(
-    frame_counts: Sequence[Sequence[int]], partial_frames: int, rng: np.random.RandomState
-) -> np.ndarray:
-    """Start frames (S, U) of one partial per utterance, drawn speaker-major from `rng`,
-    uniformly on [0, T - partial_frames)."""
-    return np.array(
-        [[rng.randint(0, n - partial_frames) for n in row] for row in frame_counts],
-        dtype=np.int64,
-    )
-
-
-def cut_partials(
-    utterances: Sequence[Sequence[np.ndarray]], starts: np.ndarray, partial_frames: int
-) -> np.ndarray:
-    """Partials (S * U, partial_frames, n_mels) float32, speaker-major."""
-    return np.stack(
-        [
-            frames[start : start + partial_frames]
-            for row, row_starts in zip(utterances, starts, strict=True)
-            for frames, start in zip(row, row_starts, strict=True)
-        ]
-    ).astype(np.float32)
-
-
-class EncoderBatch(NamedTuple):
-    frames: torch.Tensor  # (S * U, partial_frames, n_mels) float32, speaker-major
-    speakers: int  # S
-    starts: np.ndarray  # (S, U)
-    names: tuple[str, ...]  # the S speakers' names
-
-
 # --- the recipe ----------------------------------------------------------------------------
 
 
@@ -407,7 +267,8 @@ class EncoderRecipe:
         return Phase(lr=self.config.lr, batch_size=self.config.speakers_per_batch)
 
     def dataset(self, training_set: Path) -> EncoderDataset:
-        return EncoderDataset(training_set, self.config)
+        c = self.config
+        return EncoderDataset(training_set, c.partial_frames, c.model.n_mels)
 
     def batches(
         self, dataset: Dataset[Any], phase: Phase, shard: Shard, seed: int
