@@ -190,10 +190,14 @@ def ge2e_step(
     network = unwrap(model)
     embeds = gathered(training_embeddings(model, frames))
     embeds = embeds.view(-1, frames.size(0) // speakers, embeds.size(-1))
-    similarity = similarity_matrix(
-        embeds, network.similarity_weight, network.similarity_bias, config.norm_eps
-    )
-    loss = ge2e_loss(similarity)
+    # Under mixed precision the similarities (about 1e-3 apart in float16, then scaled by w)
+    # and the loss stay in float32.
+    with torch.autocast(embeds.device.type, enabled=False):
+        embeds = embeds.float()
+        similarity = similarity_matrix(
+            embeds, network.similarity_weight, network.similarity_bias, config.norm_eps
+        )
+        loss = ge2e_loss(similarity)
     return GE2EResult(loss, similarity_eer(similarity), embeds, similarity)
 
 
