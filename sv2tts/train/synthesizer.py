@@ -144,16 +144,17 @@ class SynthesizerTrainConfig:
 def losses(outputs: TrainingOutputs, batch: SynthesizerBatch) -> dict[str, torch.Tensor]:
     """The reference's loss components, means over the full padded tensors (no masking):
     decoder mels MSE + L1, post-net mels MSE only, stop-token binary cross-entropy."""
-    # binary_cross_entropy is refused under autocast: the losses run in float32.
-    decoder_mels = outputs.decoder_mels.float()
-    mels = outputs.mels.float()
-    parts = {
-        "m1_mse": F.mse_loss(decoder_mels, batch.mels),
-        "m1_l1": F.l1_loss(decoder_mels, batch.mels),
-        "m2_mse": F.mse_loss(mels, batch.mels),
-        "stop_bce": F.binary_cross_entropy(outputs.stop_tokens.float(), batch.stop_target),
-    }
-    parts["loss"] = (parts["m1_mse"] + parts["m1_l1"]) + parts["m2_mse"] + parts["stop_bce"]
+    # binary_cross_entropy is refused under autocast: the losses run in float32, outside it.
+    with torch.autocast(outputs.mels.device.type, enabled=False):
+        decoder_mels = outputs.decoder_mels.float()
+        mels = outputs.mels.float()
+        parts = {
+            "m1_mse": F.mse_loss(decoder_mels, batch.mels),
+            "m1_l1": F.l1_loss(decoder_mels, batch.mels),
+            "m2_mse": F.mse_loss(mels, batch.mels),
+            "stop_bce": F.binary_cross_entropy(outputs.stop_tokens.float(), batch.stop_target),
+        }
+        parts["loss"] = parts["m1_mse"] + parts["m1_l1"] + parts["m2_mse"] + parts["stop_bce"]
     return parts
 
 
