@@ -11,8 +11,9 @@ Usage (loading separated from running; the model never moves itself to a device)
     wav16k = dsp.preprocess_wav(wav, sr)
     embedding, partials = encoder.embed_utterance(wav16k)   # float32 (256,), (P, 256)
 
-`similarity_weight` and `similarity_bias` (the GE2E loss's scale and offset) are kept only
-because the published checkpoint carries them and loading is strict.
+`similarity_weight` and `similarity_bias` are the GE2E loss's scale and offset: inference
+ignores them (the published checkpoint carries them and loading is strict); training
+(`sv2tts.train.encoder`) learns them.
 """
 
 from __future__ import annotations
@@ -86,11 +87,18 @@ class SpeakerEncoder(nn.Module):
         self.similarity_weight = nn.Parameter(torch.tensor([10.0]))
         self.similarity_bias = nn.Parameter(torch.tensor([-5.0]))
 
-    def forward(self, mels: torch.Tensor) -> torch.Tensor:
-        """L2-normalised embeddings (B, embedding_size) of mel frames (B, T, n_mels)."""
+    def forward(self, mels: torch.Tensor, *, ge2e_norm: bool = False) -> torch.Tensor:
+        """L2-normalised embeddings (B, embedding_size) of mel frames (B, T, n_mels).
+
+        ge2e_norm: divide by (norm + 1e-5) as GE2E training does, instead of by the norm
+        (floored at 1e-12) as inference does; the two differ by about 1e-5 relative.
+        """
         _, (hidden, _) = self.lstm(mels)
         embeds = self.relu(self.linear(hidden[-1]))
-        return embeds / embeds.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        norm = embeds.norm(dim=1, keepdim=True)
+        if ge2e_norm:
+            return embeds / (norm + 1e-5)
+        return embeds / norm.clamp_min(1e-12)
 
     def _embed_partials(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean embedding, partial embeddings) of partials (P, frames, n_mels), all P in

@@ -158,9 +158,10 @@ class UpsampleNetwork(nn.Module):
         for scale in config.upsample_factors:
             # Each stretch is smoothed by a moving average over two scales (initially).
             self.up_layers.append(Stretch(scale))
-            self.up_layers.append(
-                nn.Conv2d(1, 1, kernel_size=(1, 2 * scale + 1), padding=(0, scale), bias=False)
-            )
+            smooth = nn.Conv2d(1, 1, kernel_size=(1, 2 * scale + 1), padding=(0, scale), bias=False)
+            # Training starts from that moving average; a checkpoint's weights replace it.
+            nn.init.constant_(smooth.weight, 1.0 / (2 * scale + 1))
+            self.up_layers.append(smooth)
 
     def forward(self, mels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         aux = self.resnet(mels).repeat_interleave(self.hop, dim=-1)
@@ -262,15 +263,26 @@ class WaveRNN(nn.Module):
         x = F.relu(self.fc2(torch.cat([x, a4], dim=1)))
         return self.fc3(x), h1, h2
 
-    def forward(self, previous: torch.Tensor, mels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, previous: torch.Tensor, mels: torch.Tensor, *, padded: bool = False
+    ) -> torch.Tensor:
         """Logits (B, L, classes) of every sample given the samples before it.
 
         previous (B, L): sample t - 1 for each t (0 for the first), in [-1, 1]; mels
-        (B, feat, frames) with L = frames * hop_length. The same arithmetic as `step_logits`, run
-        over the whole sequence at once.
+        (B, feat, frames) with L = frames * hop_length, padded here with `pad` zero frames
+        each side. padded=True (training windows): mels (B, feat, frames + 2 pad) already
+        carry their `pad` frames each side, the recording's real neighbours of the window.
+        The same arithmetic as `step_logits`, run over the whole sequence at once.
         """
         pad = self.config.pad
-        mels_up, aux = self.upsample(F.pad(mels, (pad, pad)))
+        mels_up, aux = self.upsample(mels if padded else F.pad(mels, (pad, pad)))
+        return self.conditioned_logits(previous, mels_up, aux)
+
+    def conditioned_logits(
+        self, previous: torch.Tensor, mels_up: torch.Tensor, aux: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (B, L, classes) from the previous samples (B, L) and the upsample
+        network's per-sample outputs (B, L, feat) and (B, L, res_out)."""
         a1, a2, a3, a4 = aux.chunk(4, dim=2)
         x = self.I(torch.cat([previous.unsqueeze(-1), mels_up, a1], dim=2))
         x = x + self.rnn1(x)[0]
