@@ -149,7 +149,7 @@ class BotHarness:
                 speech_seconds=12.0,
                 level_dbfs=-20.0,
                 clipped_fraction=0.0,
-                intonation_share=0.4,
+                speech_share=0.95,
             ),
         )
 

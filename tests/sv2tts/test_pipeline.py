@@ -104,7 +104,7 @@ def test_embedding_is_usable_as_an_array_and_as_json(
     data = json.loads(json.dumps(voice.as_dict()))
     assert len(data["vector"]) == 256 and data["encoder_id"] == voice.encoder_id
     assert set(data) >= {"speech_seconds", "total_seconds", "level_dbfs", "clipped_fraction"}
-    assert data["intonation_share"] == voice.recording.intonation_share
+    assert data["speech_share"] == voice.recording.speech_share
 
 
 def test_silence_is_refused_as_silent(pipeline: Pipeline) -> None:
@@ -135,8 +135,8 @@ def test_clipped_recording_is_refused_as_clipped(pipeline: Pipeline, speech: np.
 def test_recording_problems_come_in_the_order_the_user_must_fix_them() -> None:
     limits = RecordingLimits(min_speech_seconds=2.0, silent_dbfs=-55.0, max_clipped_fraction=0.01)
 
-    def stats(speech: float, level: float, clipped: float, intonation: float = 0.4) -> object:
-        return RecordingStats(5.0, speech, level, clipped, intonation)
+    def stats(speech: float, level: float, clipped: float, share: float = 0.9) -> object:
+        return RecordingStats(5.0, speech, level, clipped, share)
 
     quiet_short_clipped = stats(1.0, -70.0, 0.2, 0.0)
     assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore
