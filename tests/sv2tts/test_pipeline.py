@@ -344,3 +344,21 @@ def test_lines_made_together_are_the_lines_made_one_by_one(pipeline: Pipeline) -
         assert dsp.rms_dbfs(together) == pytest.approx(-20.0, abs=3.0)
     with pytest.raises(NothingToSay):
         pipeline.synthesize_lines(["🙂", "…"], speaker, options)
+
+
+def test_synthesis_reports_its_progress_stage_by_stage_up_to_the_end(
+    pipeline: Pipeline, speech: np.ndarray
+) -> None:
+    voice = pipeline.embed(speech)
+    told: list[tuple[str, float]] = []
+    text = "One sentence here. And a second, longer sentence after it. Then a third one."
+    wav = pipeline.synthesize(text, voice, FAST, progress=lambda s, d: told.append((s, d)))
+    assert wav.size > 0
+    stages = [stage for stage, _ in told]
+    first_vocoder = stages.index("vocoder")
+    assert set(stages[:first_vocoder]) == {"synthesizer"}
+    assert set(stages[first_vocoder:]) == {"vocoder"}
+    for stage in ("synthesizer", "vocoder"):
+        shares = [done for s, done in told if s == stage]
+        assert shares == sorted(shares) and shares[-1] == 1.0 and 0.0 < shares[0]
+    assert len([s for s in stages if s == "vocoder"]) > 2  # the sample loop reports as it goes
