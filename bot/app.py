@@ -1,8 +1,9 @@
 """The composition root: Bot, Dispatcher, storage and the queue client, built once at start.
 
 `run(settings)` is the whole bot process: long polling by default, a webhook server when
-WEBHOOK_URL is set, and two background tasks: one records what the workers report
-(bot/results.py), one sees that every request ends (bot/sweeper.py).
+WEBHOOK_URL is set, and three background tasks: one records what the workers report
+(bot/results.py), one sees that every request ends (bot/sweeper.py), one keeps the status
+messages of long requests up to date (bot/progress.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.middlewares import (
     RetryAfterMiddleware,
     UserMiddleware,
 )
+from bot.progress import StatusBoard
 from bot.queue import JobQueue, QueueTimeouts
 from bot.results import OutcomeRecorder
 from bot.settings import Settings
@@ -56,7 +58,9 @@ def build_jobs(settings: Settings) -> JobQueue:
     return JobQueue(settings.require_redis_url(), timeouts)
 
 
-def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Dispatcher:
+def build_dispatcher(
+    settings: Settings, store: Storage, jobs: JobQueue, status_board: StatusBoard | None = None
+) -> Dispatcher:
     fsm = RedisStorage(jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
     # The dependencies are the Dispatcher's workflow data: aiogram puts them in every
     # middleware's `data` and passes them to each filter and handler that names them.
@@ -67,7 +71,14 @@ def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Disp
         per_minute=settings.requests_per_minute,
         busy_seconds=settings.embed_timeout_seconds + 30,
     )
-    dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs, checks=checks)
+    dp = Dispatcher(
+        storage=fsm,
+        settings=settings,
+        store=store,
+        jobs=jobs,
+        checks=checks,
+        status_board=status_board,
+    )
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in
     # this order: access control, then the user's record.
     dp.update.outer_middleware(AccessMiddleware())
@@ -101,11 +112,13 @@ async def run(settings: Settings) -> None:
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
-        dp = build_dispatcher(settings, store, jobs)
+        board = StatusBoard(bot, store, jobs, settings)
+        dp = build_dispatcher(settings, store, jobs, board)
         await set_commands(bot)
         background = [
             asyncio.create_task(recorder.run(), name="results"),
             asyncio.create_task(sweeper.run(), name="sweeper"),
+            asyncio.create_task(board.run(), name="status"),
         ]
         if settings.webhook_url:
             await serve_webhook(bot, dp, settings)

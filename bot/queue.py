@@ -215,6 +215,11 @@ class JobQueue:
         position = await asyncio.to_thread(job.get_position)
         return None if position is None else position + 1
 
+    async def place_of(self, job_id: str) -> int | None:
+        """The job's 1-based place in the queue, None when it is not waiting there: one LPOS."""
+        found = await self.redis.lpos(self.queue.key, job_id)
+        return None if found is None else int(found) + 1
+
     async def cancel(self, job_id: str) -> Cancel:
         """Take a job back if it still can be: see worker/delivery.py for what each answer
         promises. A job taken out of the queue is purged at once."""

@@ -57,6 +57,11 @@ class Settings(RecordingLimitSettings):
         3600, ge=60, description="how long finished or failed jobs stay inspectable in Redis"
     )
     bank_page_size: int = Field(8, ge=1, le=20, description="voices per /bank page")
+    status_edit_seconds: float = Field(
+        3.0,
+        ge=1.0,
+        description="a long request's status message: shown after, and edited at most every",
+    )
 
     @field_validator("admin_ids", "allowed_user_ids", mode="before")
     @classmethod

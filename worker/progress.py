@@ -14,6 +14,10 @@ worker's recent jobs, and the time left blends two measurements: this worker's r
 seconds per character of text (an exponential moving average over its jobs, `JobPace`),
 trusted at the start, and the job's own rate so far, trusted more as it goes. Before the
 first job has finished nothing is measured: the share done is shown, the time left is not.
+
+The same thread looks for the user's cancel (one EXISTS a round): once it is there, the
+engine's next report raises `Stopped`, so a cancelled job stops making audio nobody will get
+instead of finishing it first.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from worker.api import PROGRESS_TTL, JobProgress, progress_key
+from worker.delivery import cancel_requested
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,10 @@ PACE_WEIGHT = 0.3  # of the newest job in the moving averages
 # The synthesizer's share of a job's time until this worker has measured one: the vocoder
 # is most of the work with WaveRNN on any device (README, "Speed"), Griffin-Lim or not.
 FIRST_SYNTH_SHARE = 0.25
+
+
+class Stopped(Exception):
+    """The job was cancelled while the engine worked on it."""
 
 
 class JobPace:
@@ -100,6 +109,7 @@ class ProgressReport:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis = redis
+        self.job_id = job_id
         self.key = progress_key(job_id)
         self.chars = chars
         self.pace = pace
@@ -112,11 +122,14 @@ class ProgressReport:
         self.vocoder_done = 0.0
         self.vocoder_started: float | None = None
         self.writes = 0
+        self.cancelled = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"progress-{job_id}", daemon=True)
 
     def stage(self, stage: str, done: float) -> None:
-        """The engine's callback (sv2tts.speech.Progress)."""
+        """The engine's callback (sv2tts.speech.Progress); Stopped once the job is cancelled."""
+        if self.cancelled:
+            raise Stopped(self.key)
         if stage == "synthesizer":
             self.synth_done = max(self.synth_done, min(1.0, done))
         elif stage == "vocoder":
@@ -148,6 +161,10 @@ class ProgressReport:
     def _run(self) -> None:
         last: JobProgress | None = None
         while True:
+            try:
+                self.cancelled = cancel_requested(self.redis, self.job_id)
+            except RedisError as error:
+                log.debug("cancel of %s not looked for: %s", self.job_id, error)
             now = self.current()
             if now != last:
                 self.write(now)
@@ -167,7 +184,7 @@ class ProgressReport:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=self.every + 1)
-        if kind is None:
+        if kind is None:  # a job cut short teaches nothing about the pace
             elapsed = self.clock() - self.started
             synth = None
             if self.vocoder_started is not None and elapsed > 0:

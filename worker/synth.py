@@ -38,7 +38,7 @@ from worker.engine import Engine
 from worker.failures import failed_outcome
 from worker.finish import measured_likeness, paced
 from worker.messages import note_caption
-from worker.progress import ProgressReport, resident_pace
+from worker.progress import ProgressReport, Stopped, resident_pace
 from worker.runtime import Runtime
 from worker.telegram import (
     BotApi,
@@ -179,6 +179,8 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
             try:
                 with report:
                     audio = make_audio(runtime.engine, request, runtime.watermarker, report.stage)
+            except Stopped:
+                return settle_cancelled(runtime, request, job_id, token)
             finally:
                 report.clear()
             keep_audio(redis, job_id, audio)

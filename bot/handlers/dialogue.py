@@ -18,6 +18,7 @@ from aiogram.types import Message
 
 from bot.handlers.say import text_problem_reply
 from bot.locales import Texts
+from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from bot.script import Script, parse_script
 from bot.settings import Settings
@@ -65,6 +66,7 @@ async def dialogue(
     jobs: JobQueue,
     user: User,
     texts: Texts,
+    status_board: StatusBoard | None = None,
 ) -> None:
     parsed = parse_script(command.args or "")
     if parsed is None:
@@ -111,4 +113,5 @@ async def dialogue(
         jobs=jobs,
         texts=texts,
         dialogue=Dialogue(speakers, turns),
+        status=status_board,
     )

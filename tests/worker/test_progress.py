@@ -9,7 +9,8 @@ import pytest
 from redis import Redis
 
 from worker.api import JobProgress, progress_key
-from worker.progress import JobPace, ProgressReport, seconds_left
+from worker.delivery import cancel_key
+from worker.progress import JobPace, ProgressReport, Stopped, seconds_left
 
 
 def test_the_time_left_is_unknown_until_something_was_measured() -> None:
@@ -73,3 +74,18 @@ def test_progress_from_redis_is_bounded() -> None:
     assert JobProgress.from_hash({b"percent": b"40", b"left": b"30"}) == JobProgress(40, 30)
     assert JobProgress.from_hash({"percent": "40", "left": "-1"}) == JobProgress(40, None)
     assert JobProgress.from_hash({"percent": "5", "left": "999999999"}) == JobProgress(5, 86400)
+
+
+def test_a_cancel_stops_the_engine_at_its_next_report(worker_redis_url: str) -> None:
+    redis = Redis.from_url(worker_redis_url)
+    pace = JobPace()
+    report = ProgressReport(redis, "synth-78", 100, pace, every=0.02)
+    with pytest.raises(Stopped), report:
+        report.stage("synthesizer", 0.5)
+        redis.set(cancel_key("synth-78"), 1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            report.stage("vocoder", 0.1)
+            time.sleep(0.01)
+    assert pace.expected_seconds(100) is None  # a job cut short teaches nothing
+    report.clear()
