@@ -3,7 +3,8 @@
 `run(settings)` is the whole bot process: long polling by default, a webhook server when
 WEBHOOK_URL is set, and three background tasks: one records what the workers report
 (bot/results.py), one sees that every request ends (bot/sweeper.py), one keeps the status
-messages of long requests up to date (bot/progress.py).
+messages of long requests up to date (bot/progress.py); with METRICS_PORT set, a Prometheus
+endpoint (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot import errors
 from bot.checks import CheckGate
 from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
+from bot.metrics import ServiceMetrics, serve_metrics
 from bot.middlewares import (
     AccessMiddleware,
     RetryAfterMiddleware,
@@ -104,11 +106,18 @@ async def run(settings: Settings) -> None:
     store = await Storage.open(settings.data_dir)
     jobs = build_jobs(settings)
     bot = build_bot(settings)
-    recorder = OutcomeRecorder(store, jobs, bot)
+    metrics = ServiceMetrics()
+    jobs.observer = metrics.observe_job
+    recorder = OutcomeRecorder(store, jobs, bot, metrics)
     sweeper = Sweeper(store, jobs, recorder, bot, embed_wait_seconds=settings.embed_timeout_seconds)
     background: list[asyncio.Task[None]] = []
+    metrics_runner: web.AppRunner | None = None
     try:
         await jobs.ping()
+        if settings.metrics_port:
+            metrics_runner = await serve_metrics(
+                metrics, jobs, settings.metrics_host, settings.metrics_port
+            )
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
@@ -132,6 +141,8 @@ async def run(settings: Settings) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await recorder.close()
         await bot.session.close()
         await jobs.close()

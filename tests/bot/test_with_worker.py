@@ -8,7 +8,9 @@ before."""
 from __future__ import annotations
 
 import itertools
+import socket
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +54,12 @@ def silence(dest: Path, seconds: float = 4.0) -> bytes:
     return dest.read_bytes()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="module")
 def stack(
     redis_url: str, audio_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -73,7 +81,9 @@ def stack(
             raise AssertionError(f"the worker did not get ready:\n{procs.logs()}") from None
         # Status messages after 1 s and edits every 1 s (3 s in production), so that work of
         # a few seconds shows its progress.
-        with start_bot(api, url, root / "bot-data", STATUS_EDIT_SECONDS="1") as harness:
+        with start_bot(
+            api, url, root / "bot-data", STATUS_EDIT_SECONDS="1", METRICS_PORT=str(free_port())
+        ) as harness:
             yield harness
             if not worker.running():
                 pytest.fail(f"the worker died:\n{procs.logs()}")
@@ -601,3 +611,48 @@ def test_text_sent_while_the_first_voice_is_learned_is_spoken_in_it(
     assert note.upload().data[:4] == b"OggS"
     [row] = closed_requests(stack, user)
     assert row.status == RequestStatus.done
+
+
+def scrape(stack: BotHarness) -> dict[str, float]:
+    """The bot's /metrics as {"name{labels}": value}."""
+    url = f"http://127.0.0.1:{stack.env['METRICS_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert answer.headers["Content-Type"].startswith("text/plain")
+        body = answer.read().decode()
+    values: dict[str, float] = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def test_the_metrics_endpoint_counts_a_small_run(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    before = scrape(stack)
+    user, other = stack.new_user(), stack.new_user()
+    assert "is ready and active" in register(stack, user, recordings["speech"])
+    assert "only silence" in register(stack, other, recordings["silent"])
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", "Counting this one.")
+    stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, 180, since)
+    closed_requests(stack, user)
+    after = scrape(stack)
+
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew('voiceclone_jobs_total{kind="embed",outcome="ok"}') == 1
+    assert grew('voiceclone_jobs_total{kind="embed",outcome="silent"}') == 1
+    assert grew('voiceclone_refusals_total{reason="silent"}') == 1
+    assert grew('voiceclone_jobs_total{kind="synth",outcome="ok"}') == 1
+    for histogram in ("queue_wait_seconds", "synthesis_seconds", "upload_seconds"):
+        assert grew(f"voiceclone_{histogram}_count") == 1
+        assert grew(f"voiceclone_{histogram}_sum") >= 0
+    assert grew("voiceclone_synthesis_seconds_sum") > 0
+    assert grew("voiceclone_realtime_factor_count") == 1
+    assert after["voiceclone_workers_alive"] == 1
+    assert after['voiceclone_queue_depth{kind="speech"}'] == 0
+    assert after['voiceclone_queue_depth{kind="recordings"}'] == 0
+    assert after["voiceclone_dead_letters"] == 0
