@@ -87,6 +87,7 @@ class Status:
     message_id: int | None = None
     text: str = ""
     edited_at: float = 0.0
+    recording: bool = False  # a recording being learned: its handler owns the message
 
 
 class StatusBoard:
@@ -127,6 +128,21 @@ class StatusBoard:
         if place is not None and place > 1:
             await self.show(status, texts.queue_place.format(place=place), at_once=True)
 
+    def follow_recording(
+        self,
+        request_id: int,
+        job_id: str,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        texts: Texts,
+    ) -> None:
+        """Follow a recording whose "listening" message is `message_id`: while it waits for a
+        worker, the message shows its place. Its handler untracks it before it answers."""
+        status = Status(request_id, job_id, user_id, chat_id, texts, self.clock(), message_id)
+        status.text, status.edited_at, status.recording = texts.listening, self.clock(), True
+        self.statuses[request_id] = status
+
     def untrack(self, request_id: int) -> Status | None:
         """Stop following a request; its message stays as it is (the caller's to change)."""
         return self.statuses.pop(request_id, None)
@@ -150,7 +166,10 @@ class StatusBoard:
         for status in list(self.statuses.values()):
             row = await self.store.requests.get(status.request_id)
             if row is None or row.status not in ACTIVE_STATUSES:
-                await self.close(status)
+                if status.recording:
+                    self.untrack(status.request_id)
+                else:
+                    await self.close(status)
                 continue
             text = await self.text_now(status)
             if text is not None:
@@ -160,6 +179,14 @@ class StatusBoard:
         """What the message should say now; None while there is nothing to say: taken by a
         worker that has not reported yet, being sent, or first in the queue with no message
         yet (it waits only for a worker to be free)."""
+        if status.recording:
+            try:
+                place = await self.jobs.place_of(status.job_id)
+            except RedisError as error:
+                log.debug("place of %s unknown: %s", status.job_id, error)
+                return None
+            texts = status.texts
+            return texts.listening if place is None else texts.listening_queued.format(place=place)
         try:
             found = await self.jobs.redis.hgetall(progress_key(status.job_id))
             progress = JobProgress.from_hash(found) if found else None
@@ -191,8 +218,12 @@ class StatusBoard:
             return
         if text == status.text or now - status.edited_at < self.every:
             return
+        if self.statuses.get(status.request_id) is not status:
+            return  # let go of while this round awaited: its owner writes the message now
         status.text, status.edited_at = text, now
-        markup = cancel_keyboard(status.request_id, status.user_id, status.texts)
+        markup = None
+        if not status.recording:  # a recording is cancelled with /cancel
+            markup = cancel_keyboard(status.request_id, status.user_id, status.texts)
         try:
             await self.bot.edit_message_text(
                 text, chat_id=status.chat_id, message_id=status.message_id, reply_markup=markup

@@ -179,6 +179,7 @@ class Texts:
     status_making_left: str  # {percent} {seconds}
     btn_cancel_request: str
     voice_being_learned: str  # the text will be spoken once the voice is ready
+    listening_queued: str  # {place}: a recording waiting for a free worker
 
     # "4.9" in English, "4,9" in Russian
     decimal_separator: str = "."

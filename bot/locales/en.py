@@ -310,4 +310,5 @@ TEXTS = Texts(
     voice_being_learned=(
         "Your voice is still being learned. I will say this in it as soon as it is ready."
     ),
+    listening_queued="🎧 Got your recording. Number {place} in the queue for a free worker…",
 )

@@ -314,4 +314,5 @@ TEXTS = Texts(
     status_making_left="🎙 Записываю голосовое: {percent} % · осталось около {seconds} с",
     btn_cancel_request="✖ Отменить",
     voice_being_learned="Я ещё запоминаю ваш голос. Скажу это им, как только он будет готов.",
+    listening_queued="🎧 Запись получена. {place}-я в очереди к свободному обработчику…",
 )
