@@ -164,16 +164,23 @@ class StatusBoard:
                 del self.waiting[waiting.user_id]
                 await self.speak_waiting(waiting)
         for status in list(self.statuses.values()):
-            row = await self.store.requests.get(status.request_id)
-            if row is None or row.status not in ACTIVE_STATUSES:
-                if status.recording:
-                    self.untrack(status.request_id)
-                else:
-                    await self.close(status)
-                continue
-            text = await self.text_now(status)
-            if text is not None:
-                await self.show(status, text)
+            try:
+                await self.update(status)
+            except (RedisError, TelegramAPIError, OSError) as error:  # the next round tries again
+                log.warning("status of request %s: %s", status.request_id, error)
+
+    async def update(self, status: Status) -> None:
+        """One status: closed when its request is over, else shown as it is now."""
+        row = await self.store.requests.get(status.request_id)
+        if row is None or row.status not in ACTIVE_STATUSES:
+            if status.recording:
+                self.untrack(status.request_id)
+            else:
+                await self.close(status)
+            return
+        text = await self.text_now(status)
+        if text is not None:
+            await self.show(status, text)
 
     async def text_now(self, status: Status) -> str | None:
         """What the message should say now; None while there is nothing to say: taken by a
@@ -259,6 +266,7 @@ class StatusBoard:
         self.untrack(status.request_id)
         if status.message_id is None:
             return
+        log.info("request %s is over: its status message goes", status.request_id)
         try:
             await self.bot.delete_message(status.chat_id, status.message_id)
         except TelegramAPIError as error:

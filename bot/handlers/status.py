@@ -39,6 +39,7 @@ async def cancel_pressed(
         callback_data.user_id != user.id
         or request is None
         or request.user_id != user.id
+        or request.kind != "synth"  # only speech has these buttons; recordings use /cancel
         or request.status not in ACTIVE_STATUSES
     ):
         await callback.answer(texts.nothing_to_cancel, show_alert=True)
