@@ -108,7 +108,8 @@ async def run(settings: Settings) -> None:
     bot = build_bot(settings)
     metrics = ServiceMetrics()
     jobs.observer = metrics.observe_job
-    recorder = OutcomeRecorder(store, jobs, bot, metrics)
+    board = StatusBoard(bot, store, jobs, settings)
+    recorder = OutcomeRecorder(store, jobs, bot, metrics, board)
     sweeper = Sweeper(store, jobs, recorder, bot, embed_wait_seconds=settings.embed_timeout_seconds)
     background: list[asyncio.Task[None]] = []
     metrics_runner: web.AppRunner | None = None
@@ -121,7 +122,6 @@ async def run(settings: Settings) -> None:
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
-        board = StatusBoard(bot, store, jobs, settings)
         dp = build_dispatcher(settings, store, jobs, board)
         await set_commands(bot)
         background = [

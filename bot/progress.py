@@ -211,6 +211,8 @@ class StatusBoard:
         """Send the message (`at_once`, or once the request has run `every` seconds), or edit
         it: only a changed text, at most every `every` seconds."""
         now = self.clock()
+        if self.statuses.get(status.request_id) is not status:
+            return  # let go of while this round awaited: over, or its owner writes the message
         if status.message_id is None:
             if not at_once and now - status.started < self.every:
                 return
@@ -222,11 +224,11 @@ class StatusBoard:
                 self.untrack(status.request_id)
                 return
             status.message_id, status.text, status.edited_at = sent.message_id, text, now
+            if self.statuses.get(status.request_id) is not status:
+                await self.close(status)  # it ended while the message was on its way
             return
         if text == status.text or now - status.edited_at < self.every:
             return
-        if self.statuses.get(status.request_id) is not status:
-            return  # let go of while this round awaited: its owner writes the message now
         status.text, status.edited_at = text, now
         markup = None
         if not status.recording:  # a recording is cancelled with /cancel
@@ -260,6 +262,13 @@ class StatusBoard:
             texts=waiting.texts,
             status=self,
         )
+
+    async def finish(self, request_id: int) -> None:
+        """The request's outcome is recorded: its status message goes now, not a round later
+        (bot/results.py calls this)."""
+        status = self.statuses.get(request_id)
+        if status is not None and not status.recording:
+            await self.close(status)
 
     async def close(self, status: Status) -> None:
         """The request is over: its note (or the word why not) is the answer now."""

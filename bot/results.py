@@ -30,6 +30,7 @@ from bot.queue import JobQueue
 
 if TYPE_CHECKING:
     from bot.metrics import ServiceMetrics
+    from bot.progress import StatusBoard
 from storage import Storage
 from worker.api import RESULTS_LIST, RESULTS_PROCESSING, SynthOutcome, synth_job_id
 
@@ -68,12 +69,18 @@ class OutcomeRecorder:
     """Applies outcomes to storage and clears their jobs out of Redis."""
 
     def __init__(
-        self, store: Storage, jobs: JobQueue, bot: Bot, metrics: ServiceMetrics | None = None
+        self,
+        store: Storage,
+        jobs: JobQueue,
+        bot: Bot,
+        metrics: ServiceMetrics | None = None,
+        status: StatusBoard | None = None,
     ) -> None:
         self.store = store
         self.jobs = jobs
         self.bot = bot
         self.metrics = metrics
+        self.status = status  # the request's status message goes as its outcome comes
         self.redis = aioredis.Redis.from_url(jobs.url, socket_timeout=SOCKET_TIMEOUT_SECONDS)
 
     async def close(self) -> None:
@@ -92,6 +99,8 @@ class OutcomeRecorder:
             )
         else:
             log.info("request %s was already closed; outcome noted", outcome.request_id)
+        if self.status is not None:
+            await self.status.finish(outcome.request_id)
         await self.keep_note(outcome)
         await self.jobs.purge([outcome.job_id or synth_job_id(outcome.request_id)])
         if outcome.error_code == "telegram_error" and await blocked_us(self.bot, outcome.user_id):
