@@ -495,11 +495,11 @@ def test_inline_mode_offers_a_note_made_before_by_its_file_id(
     assert stack.api.file_bytes(result["voice_file_id"]) == sent.upload().data
 
 
-# Issue 21: long work shows where it is. About 230 characters take the tiny models 5-10 s
-# on a 2-core machine: long enough for a status message (after 1 s here) and edits.
+# Issue 21: long work shows where it is. About 150 characters take the tiny models 4-5 s on
+# an idle 2-core machine: long enough for a status message (after 1 s here) and edits.
 LONG_TEXT = " ".join(
     f"Sentence number {n} is here, read slowly and clearly for the progress test."
-    for n in range(1, 4)
+    for n in range(1, 3)
 )
 
 
