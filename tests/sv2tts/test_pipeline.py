@@ -360,5 +360,5 @@ def test_synthesis_reports_its_progress_stage_by_stage_up_to_the_end(
     assert set(stages[first_vocoder:]) == {"vocoder"}
     for stage in ("synthesizer", "vocoder"):
         shares = [done for s, done in told if s == stage]
-        assert shares == sorted(shares) and shares[-1] == 1.0 and 0.0 < shares[0]
+        assert shares == sorted(shares) and shares[-1] == 1.0 and shares[0] > 0.0
     assert len([s for s in stages if s == "vocoder"]) > 2  # the sample loop reports as it goes
