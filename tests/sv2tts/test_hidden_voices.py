@@ -79,3 +79,29 @@ def test_noise_tones_and_music_over_a_phone_line_are_still_refused(
     problem = recording_problem(stats, RecordingLimits())
     assert problem is not None and problem.code == "no_speech", stats
     assert stats.speech_seconds > 2.0  # webrtcvad alone would have taken it
+
+
+def main() -> int:
+    """`python -m tests.sv2tts.test_hidden_voices`: the speech share of every hard voice made
+    from ../shared/audio and of the non-speech on the same line (README, "Bad input")."""
+    import tempfile
+
+    recordings = sorted(AUDIO.glob("*.mp3"))
+    with tempfile.TemporaryDirectory() as folder:
+        dest = Path(folder) / "made.wav"
+        for label, filters in VOICES.items():
+            shares = [
+                measure_recording(
+                    decode_audio(phone_recording(["-i", str(path)], filters, dest)), 16000
+                ).speech_share
+                for path in recordings
+            ]
+            print(f"{label}: " + " ".join(f"{share:.2f}" for share in shares))
+        for name, source in NOT_SPEECH.items():
+            data = phone_recording(["-f", "lavfi", "-i", source], f"volume=-20dB,{PHONE}", dest)
+            print(f"{name}: {measure_recording(decode_audio(data), 16000).speech_share:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
