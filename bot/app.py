@@ -1,8 +1,10 @@
 """The composition root: Bot, Dispatcher, storage and the queue client, built once at start.
 
 `run(settings)` is the whole bot process: long polling by default, a webhook server when
-WEBHOOK_URL is set, and two background tasks: one records what the workers report
-(bot/results.py), one sees that every request ends (bot/sweeper.py).
+WEBHOOK_URL is set, and three background tasks: one records what the workers report
+(bot/results.py), one sees that every request ends (bot/sweeper.py), one keeps the status
+messages of long requests up to date (bot/progress.py); with METRICS_PORT set, a Prometheus
+endpoint (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from bot.admission import limits_of
 from bot.checks import CheckGate
 from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
+from bot.metrics import ServiceMetrics, serve_metrics
 from bot.middlewares import (
     AccessMiddleware,
     RetryAfterMiddleware,
     UserMiddleware,
 )
+from bot.progress import StatusBoard
 from bot.queue import JobQueue, QueueTimeouts
 from bot.results import OutcomeRecorder
 from bot.settings import Settings
@@ -57,7 +61,9 @@ def build_jobs(settings: Settings) -> JobQueue:
     return JobQueue(settings.require_redis_url(), timeouts)
 
 
-def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Dispatcher:
+def build_dispatcher(
+    settings: Settings, store: Storage, jobs: JobQueue, status_board: StatusBoard | None = None
+) -> Dispatcher:
     fsm = RedisStorage(jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
     # The dependencies are the Dispatcher's workflow data: aiogram puts them in every
     # middleware's `data` and passes them to each filter and handler that names them.
@@ -65,7 +71,14 @@ def build_dispatcher(settings: Settings, store: Storage, jobs: JobQueue) -> Disp
     checks = CheckGate(
         jobs.redis, store, settings.bot_token.get_secret_value(), limits=limits_of(settings)
     )
-    dp = Dispatcher(storage=fsm, settings=settings, store=store, jobs=jobs, checks=checks)
+    dp = Dispatcher(
+        storage=fsm,
+        settings=settings,
+        store=store,
+        jobs=jobs,
+        checks=checks,
+        status_board=status_board,
+    )
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in
     # this order: access control, then the user's record.
     dp.update.outer_middleware(AccessMiddleware())
@@ -91,19 +104,28 @@ async def run(settings: Settings) -> None:
     store = await Storage.open(settings.data_dir)
     jobs = build_jobs(settings)
     bot = build_bot(settings)
-    recorder = OutcomeRecorder(store, jobs, bot)
+    metrics = ServiceMetrics()
+    jobs.observer = metrics.observe_job
+    board = StatusBoard(bot, store, jobs, settings)
+    recorder = OutcomeRecorder(store, jobs, bot, metrics, board)
     sweeper = Sweeper(store, jobs, recorder, bot, embed_wait_seconds=settings.embed_timeout_seconds)
     background: list[asyncio.Task[None]] = []
+    metrics_runner: web.AppRunner | None = None
     try:
         await jobs.ping()
+        if settings.metrics_port:
+            metrics_runner = await serve_metrics(
+                metrics, jobs, settings.metrics_host, settings.metrics_port
+            )
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
-        dp = build_dispatcher(settings, store, jobs)
+        dp = build_dispatcher(settings, store, jobs, board)
         await set_commands(bot)
         background = [
             asyncio.create_task(recorder.run(), name="results"),
             asyncio.create_task(sweeper.run(), name="sweeper"),
+            asyncio.create_task(board.run(), name="status"),
         ]
         if settings.webhook_url:
             await serve_webhook(bot, dp, settings)
@@ -117,6 +139,8 @@ async def run(settings: Settings) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await recorder.close()
         await bot.session.close()
         await jobs.close()

@@ -121,3 +121,11 @@ class ForwardedCb(CallbackData, prefix="w"):
     recording (bot.queue.JobQueue.put_pending), so a press acts on the presser's own only."""
 
     choice: ForwardedChoice
+
+
+class RequestCb(CallbackData, prefix="q"):
+    """Cancel a request from its status message (bot/progress.py): the request is re-read
+    and must be the presser's own and still open; `user_id` is who it was shown to."""
+
+    request_id: int
+    user_id: int

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,9 @@ class JobQueue:
         self.url = redis_url
         self.timeouts = timeouts
         self.queue = Queue(QUEUE, connection=self._sync, serializer=SERIALIZER)
+        # Told (kind, error code or None) of every recording and check the bot waited for:
+        # the metrics (bot/metrics.py).
+        self.observer: Callable[[str, str | None], None] | None = None
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -137,6 +140,7 @@ class JobQueue:
         job_id = embed_job_id(request_id)
         job = await self._enqueue_awaited(EMBED_JOB, request, job_id)
         value, code = await self._wait_and_drop(job)
+        self._observe("embed", code)
         return EmbedOutcome(_embed_result(value) if code is None else None, code)
 
     async def check(self, token: str, request: EmbedRequest) -> CheckOutcome:
@@ -147,7 +151,12 @@ class JobQueue:
         (bot/checks.py)."""
         job = await self._enqueue_awaited(CHECK_JOB, request, check_job_id(token))
         value, code = await self._wait_and_drop(job)
+        self._observe("check", code)
         return CheckOutcome(_check_result(value) if code is None else None, code)
+
+    def _observe(self, kind: str, code: str | None) -> None:
+        if self.observer is not None:
+            self.observer(kind, code)
 
     async def _enqueue_awaited(self, function: str, request: EmbedRequest, job_id: str) -> Job:
         """A short job a user waits on (a recording, a check): at the front of the queue, its
@@ -220,6 +229,11 @@ class JobQueue:
         )
         position = await asyncio.to_thread(job.get_position)
         return None if position is None else position + 1
+
+    async def place_of(self, job_id: str) -> int | None:
+        """The job's 1-based place in the queue, None when it is not waiting there: one LPOS."""
+        found = await self.redis.lpos(self.queue.key, job_id)
+        return None if found is None else int(found) + 1
 
     async def cancel(self, job_id: str) -> Cancel:
         """Take a job back if it still can be: see worker/delivery.py for what each answer

@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import redis.asyncio as aioredis
 from aiogram import Bot
@@ -27,6 +27,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from redis.exceptions import RedisError
 
 from bot.queue import JobQueue
+
+if TYPE_CHECKING:
+    from bot.metrics import ServiceMetrics
+    from bot.progress import StatusBoard
 from storage import Storage
 from worker.api import RESULTS_LIST, RESULTS_PROCESSING, SynthOutcome, synth_job_id
 
@@ -64,10 +68,19 @@ async def blocked_us(bot: Bot, user_id: int) -> bool:
 class OutcomeRecorder:
     """Applies outcomes to storage and clears their jobs out of Redis."""
 
-    def __init__(self, store: Storage, jobs: JobQueue, bot: Bot) -> None:
+    def __init__(
+        self,
+        store: Storage,
+        jobs: JobQueue,
+        bot: Bot,
+        metrics: ServiceMetrics | None = None,
+        status: StatusBoard | None = None,
+    ) -> None:
         self.store = store
         self.jobs = jobs
         self.bot = bot
+        self.metrics = metrics
+        self.status = status  # the request's status message goes as its outcome comes
         self.redis = aioredis.Redis.from_url(jobs.url, socket_timeout=SOCKET_TIMEOUT_SECONDS)
 
     async def close(self) -> None:
@@ -75,6 +88,8 @@ class OutcomeRecorder:
 
     async def record(self, outcome: SynthOutcome) -> None:
         if await self.store.requests.record_outcome(outcome):
+            if self.metrics is not None:
+                self.metrics.observe_outcome(outcome)
             log.info(
                 "request %s %s in %.1f s%s",
                 outcome.request_id,
@@ -84,6 +99,8 @@ class OutcomeRecorder:
             )
         else:
             log.info("request %s was already closed; outcome noted", outcome.request_id)
+        if self.status is not None:
+            await self.status.finish(outcome.request_id)
         await self.keep_note(outcome)
         await self.jobs.purge([outcome.job_id or synth_job_id(outcome.request_id)])
         if outcome.error_code == "telegram_error" and await blocked_us(self.bot, outcome.user_id):

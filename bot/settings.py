@@ -65,6 +65,13 @@ class Settings(RecordingLimitSettings):
         3600, ge=60, description="how long finished or failed jobs stay inspectable in Redis"
     )
     bank_page_size: int = Field(8, ge=1, le=20, description="voices per /bank page")
+    metrics_host: str = Field("127.0.0.1", description="where /metrics listens")
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics; 0: off")
+    status_edit_seconds: float = Field(
+        3.0,
+        ge=1.0,
+        description="a long request's status message: shown after, and edited at most every",
+    )
 
     @field_validator("admin_ids", "allowed_user_ids", mode="before")
     @classmethod

@@ -13,11 +13,12 @@ from redis.exceptions import RedisError
 
 from bot.admission import limits_of, refusal_text
 from bot.locales import Texts
+from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from bot.settings import Settings
 from bot.text_check import symbol_count
 from storage import Storage, User, Voice
-from worker.api import DialogueTurn, SynthRequest
+from worker.api import DialogueTurn, SynthRequest, synth_job_id
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ async def request_speech(
     dialogue: Dialogue | None = None,
     keep_note: bool = True,
     symbols: int | None = None,
+    status: StatusBoard | None = None,
 ) -> int | None:
     """Admit the request (every limit checked as its row is made, bot/admission.py) and
     enqueue its job; tell the user what happens next. `dialogue`: `text` is its script and
@@ -52,6 +54,8 @@ async def request_speech(
     inline mode offers (not a bank preview). `symbols`: what the spoken text (a dialogue's
     turns, not its names) comes to, the unit of the job's time budget, when the caller has
     counted it already (bot/handlers/say.py `checked_text`); counted here otherwise.
+    `status`: the request gets a status message with its place, progress and a Cancel button
+    while it waits and runs (bot/progress.py).
 
     Returns the request id, or None when nothing was queued (the user was told why).
     """
@@ -99,6 +103,9 @@ async def request_speech(
         ChatAction.RECORD_VOICE if user.output_format == "voice" else ChatAction.UPLOAD_DOCUMENT
     )
     await bot.send_chat_action(chat_id, action)
-    if place is not None and place > 1:
+    if status is not None:
+        job_id = synth_job_id(request_id)
+        await status.track(request_id, job_id, user.id, chat_id, texts, place)
+    elif place is not None and place > 1:
         await bot.send_message(chat_id, texts.queue_place.format(place=place))
     return request_id

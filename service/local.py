@@ -19,6 +19,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+
+from pydantic import Field
 
 from service.settings import DEFAULT_DATA_DIR, ServiceSettings, load, setup_logging
 
@@ -42,9 +45,28 @@ _PR_SET_PDEATHSIG = 1
 
 class LauncherSettings(ServiceSettings):
     """What the launcher reads: BOT_TOKEN (to stop at once without it, before starting
-    anything), REDIS_URL (or an embedded server, persisted under DATA_DIR/redis)."""
+    anything), REDIS_URL (or an embedded server, persisted under DATA_DIR/redis),
+    METRICS_PORT (0: the launcher picks one for the bot, LOCAL_METRICS_PORT if free)."""
 
     data_dir: Path = DEFAULT_DATA_DIR
+    metrics_port: int = Field(0, ge=0, le=65535)
+
+
+LOCAL_METRICS_PORT = 9464  # Prometheus's conventional exporter port, as in docker-compose.yml
+
+
+def metrics_port(wanted: int) -> int:
+    """`wanted`, or LOCAL_METRICS_PORT when that is free on loopback, or any free port."""
+    if wanted:
+        return wanted
+    for candidate in (LOCAL_METRICS_PORT, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free port for the metrics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +285,11 @@ def main() -> int:
         url = settings.redis_url
     else:
         url, redis = start_embedded_redis(settings, env)
+    port = metrics_port(settings.metrics_port)
+    log.info("metrics of the service on http://127.0.0.1:%d/metrics (Prometheus)", port)
     try:
-        supervise(children(), dict(env, REDIS_URL=url), stopping, first=redis)
+        bot_env = dict(env, REDIS_URL=url, METRICS_PORT=str(port), METRICS_HOST="127.0.0.1")
+        supervise(children(), bot_env, stopping, first=redis)
     finally:
         if redis is not None:
             redis.stop(STOP_GRACE_SECONDS)

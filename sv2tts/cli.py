@@ -176,7 +176,7 @@ def run_embed(args: argparse.Namespace) -> int:
             print(
                 f"{path}: {stats.speech_seconds:.1f} s of speech in {stats.total_seconds:.1f} s, "
                 f"{stats.level_dbfs:.1f} dBFS, {stats.clipped_fraction:.2%} clipped, "
-                f"intonation {stats.intonation_share:.2f}, encoder {voice.encoder_id}",
+                f"speech share {stats.speech_share:.2f}, encoder {voice.encoder_id}",
                 flush=True,
             )
     return EXIT_ERROR if failed else 0

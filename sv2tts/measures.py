@@ -19,4 +19,4 @@ class RecordingStats:
     speech_seconds: float  # what the voice-activity detection kept
     level_dbfs: float  # RMS level of the kept speech, re full scale (dsp.SILENCE_DBFS if none)
     clipped_fraction: float  # share of all samples at full scale (recording.CLIP_LEVEL)
-    intonation_share: float  # share of the kept speech voiced with a gliding pitch (0..1)
+    speech_share: float  # share of the kept speech a trained detector calls speech (0..1)

@@ -26,7 +26,7 @@ from sv2tts.devices import configure_cpu_threads
 from sv2tts.embedding import Vector
 from sv2tts.loading import load_speech, load_voice_encoder
 from sv2tts.recording import RecordingLimits
-from sv2tts.speech import Speech, SynthesisOptions, SynthesisResult
+from sv2tts.speech import Progress, Speech, SynthesisOptions, SynthesisResult
 from sv2tts.voices import Voice, VoiceEncoder
 from sv2tts.weights import Manifest, read_manifest, resolve_weights
 
@@ -112,9 +112,12 @@ class Pipeline:
         text: str | Sequence[str],
         voice: Vector,
         options: SynthesisOptions = SynthesisOptions(),
+        progress: Progress | None = None,
     ) -> np.ndarray:
-        """`Speech.synthesize`: float32 samples at `sample_rate`."""
-        return self.speech.synthesize(text, voice, options)
+        """`Speech.synthesize`: float32 samples at `sample_rate`; `progress` told how far."""
+        if progress is None:
+            return self.speech.synthesize(text, voice, options)
+        return self.speech.synthesize(text, voice, options, progress)
 
     def synthesize_detailed(
         self,
@@ -130,6 +133,9 @@ class Pipeline:
         texts: Sequence[str],
         voice: Vector,
         options: SynthesisOptions = SynthesisOptions(),
+        progress: Progress | None = None,
     ) -> list[np.ndarray]:
         """`Speech.synthesize_lines`: one waveform per text, the texts made together."""
-        return self.speech.synthesize_lines(texts, voice, options)
+        if progress is None:
+            return self.speech.synthesize_lines(texts, voice, options)
+        return self.speech.synthesize_lines(texts, voice, options, progress)

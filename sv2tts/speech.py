@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,6 +41,15 @@ from sv2tts.text import TextFrontend
 from sv2tts.vocoder import WaveRNN
 
 log = logging.getLogger(__name__)
+
+# Told (stage, share of that stage done) as the work goes: "synthesizer" after each length
+# batch (share of the symbols decoded), "vocoder" now and then from WaveRNN's sample loop
+# (share of its steps) and once at its end. For a progress display: it must be cheap.
+Progress = Callable[[str, float], None]
+
+
+def _quiet(stage: str, done: float) -> None:
+    """The progress of nobody watching."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +209,9 @@ def timed(device: torch.device, into: dict[str, float], stage: str) -> Iterator[
 
 
 class Vocoder(Protocol):
-    def __call__(self, mel: np.ndarray, options: SynthesisOptions) -> np.ndarray:
+    def __call__(
+        self, mel: np.ndarray, options: SynthesisOptions, progress: Progress = _quiet
+    ) -> np.ndarray:
         """The float32 waveform of one (n_mels, frames) mel spectrogram in [-4, 4]."""
         ...
 
@@ -211,8 +222,12 @@ class GriffinLimVocoder:
 
     signal: dsp.SynthSignal
 
-    def __call__(self, mel: np.ndarray, options: SynthesisOptions) -> np.ndarray:
-        return dsp.griffin_lim(mel, self.signal, seed=options.griffin_lim_seed)
+    def __call__(
+        self, mel: np.ndarray, options: SynthesisOptions, progress: Progress = _quiet
+    ) -> np.ndarray:
+        wav = dsp.griffin_lim(mel, self.signal, seed=options.griffin_lim_seed)
+        progress("vocoder", 1.0)
+        return wav
 
 
 @dataclass(frozen=True)
@@ -223,16 +238,21 @@ class WaveRNNVocoder:
     device: torch.device
     signal: dsp.SynthSignal
 
-    def __call__(self, mel: np.ndarray, options: SynthesisOptions) -> np.ndarray:
+    def __call__(
+        self, mel: np.ndarray, options: SynthesisOptions, progress: Progress = _quiet
+    ) -> np.ndarray:
         scaled = torch.from_numpy(mel / self.signal.max_abs_value).to(self.device)
         target, overlap = wavernn_folds(options, self.device)
-        return self.model.generate(
+        wav = self.model.generate(
             scaled,
             target=target,
             overlap=overlap,
             deterministic=options.deterministic,
             precision=options.wavernn_precision,
+            progress=lambda done: progress("vocoder", done),
         )
+        progress("vocoder", 1.0)
+        return wav
 
 
 # --- the speaker of text --------------------------------------------------------------------
@@ -283,17 +303,19 @@ class Speech:
         text: str | Sequence[str],
         voice: Vector,
         options: SynthesisOptions = SynthesisOptions(),
+        progress: Progress = _quiet,
     ) -> np.ndarray:
         """Speech of `text` (one string, or several spoken one after another) in the voice
         of `voice` (a `Voice` or its vector): float32 samples at `sample_rate`.
-        NothingToSay when there is no speakable text."""
-        return self.synthesize_detailed(text, voice, options).wav
+        NothingToSay when there is no speakable text. `progress` is told how far it is."""
+        return self.synthesize_detailed(text, voice, options, progress).wav
 
     def synthesize_detailed(
         self,
         text: str | Sequence[str],
         voice: Vector,
         options: SynthesisOptions = SynthesisOptions(),
+        progress: Progress = _quiet,
     ) -> SynthesisResult:
         """`synthesize`, with the sentences, the mel length and the time of each stage."""
         vocoder = self.vocoder(options)
@@ -304,14 +326,14 @@ class Speech:
                 sentences = self.sentences(text, options.max_sentence_chars)
                 sequences = [self.frontend.symbols.encode(s) for s in sentences]
             with timed(self.device, times, "synthesizer"):
-                mels = self.sentence_mels(sequences, speaker, options)
+                mels = self.sentence_mels(sequences, speaker, options, progress)
             with timed(self.device, times, "vocoder"):
                 mel = joined_mels(
                     mels,
                     pause_frames(options.pause_seconds, self.signal),
                     -self.signal.max_abs_value,
                 )
-                wav = vocoder(mel, options)
+                wav = vocoder(mel, options, progress)
             with timed(self.device, times, "finish"):
                 wav = finished_wav(wav, self.sample_rate, options.loudness_dbfs, options.pace)
         return SynthesisResult(
@@ -327,6 +349,7 @@ class Speech:
         texts: Sequence[str],
         voice: Vector,
         options: SynthesisOptions = SynthesisOptions(),
+        progress: Progress = _quiet,
     ) -> list[np.ndarray]:
         """Each of `texts` as a waveform of its own, all in the voice of `voice`, made together
         (a dialogue's lines of one speaker): the sentences of every text decoded in length
@@ -345,9 +368,9 @@ class Speech:
         floor = -self.signal.max_abs_value
         with torch.inference_mode():
             sequences = [self.frontend.symbols.encode(s) for ss in per_text for s in ss]
-            mels = iter(self.sentence_mels(sequences, speaker, options))
+            mels = iter(self.sentence_mels(sequences, speaker, options, progress))
             spoken = [joined_mels([next(mels) for _ in ss], pause, floor) for ss in per_text if ss]
-            wav = vocoder(joined_mels(spoken, gap, floor), options)
+            wav = vocoder(joined_mels(spoken, gap, floor), options, progress)
         # Text k's mel ends `gap` frames before text k+1's begins; cut in the middle of that.
         cuts, end = [], 0
         for mel in spoken[:-1]:
@@ -379,11 +402,16 @@ class Speech:
         return sentences
 
     def sentence_mels(
-        self, sequences: Sequence[Sequence[int]], speaker: np.ndarray, options: SynthesisOptions
+        self,
+        sequences: Sequence[Sequence[int]],
+        speaker: np.ndarray,
+        options: SynthesisOptions,
+        progress: Progress = _quiet,
     ) -> list[np.ndarray]:
         """One (n_mels, frames) mel per sequence, in order, decoded in length batches."""
         mels: list[np.ndarray | None] = [None] * len(sequences)
         lengths = [len(s) for s in sequences]
+        total, done = max(1, sum(lengths)), 0
         for batch in length_batches(lengths, options.max_batch, options.max_length_ratio):
             chars = torch.from_numpy(padded_batch([sequences[i] for i in batch])).to(self.device)
             speakers = torch.from_numpy(np.tile(speaker, (len(batch), 1))).to(self.device)
@@ -394,4 +422,6 @@ class Speech:
             for row, index in enumerate(batch):
                 length = max(1, int(out.lengths[row]))
                 mels[index] = found[row, :, :length]
+            done += sum(lengths[i] for i in batch)
+            progress("synthesizer", done / total)
         return [m for m in mels if m is not None]

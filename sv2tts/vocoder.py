@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -339,6 +339,7 @@ class WaveRNN(nn.Module):
         deterministic: bool = False,
         precision: Precision = "float32",
         plain: bool = False,
+        progress: Callable[[float], None] | None = None,
     ) -> list[np.ndarray]:
         """Waveforms for a batch of mel spectrograms, one float32 array each.
 
@@ -354,6 +355,7 @@ class WaveRNN(nn.Module):
             faster, but not the reference's numbers.
         plain: sample with the plain reference loop (`sample_plain`) instead of the fast
             one (`vocoder_fast.sample_sequence`): the same samples, much slower.
+        progress: told the share of the sample loop done, now and then (the fast loop only).
         """
         self.eval()
         if mels.dim() != 3 or mels.size(1) != self.config.feat_dims:
@@ -378,7 +380,9 @@ class WaveRNN(nn.Module):
         if plain:
             output = self.sample_plain(upsampled, aux, deterministic)
         else:
-            output = sample_sequence(self, upsampled, aux, deterministic, precision=precision)
+            output = sample_sequence(
+                self, upsampled, aux, deterministic, precision=precision, progress=progress
+            )
         if batched:
             output = crossfade_and_unfold(output, output.size(0) // batch, overlap)[:, :total]
         log.debug("vocoded %d x %d samples", *output.shape)
@@ -396,6 +400,7 @@ class WaveRNN(nn.Module):
         deterministic: bool = False,
         precision: Precision = "float32",
         plain: bool = False,
+        progress: Callable[[float], None] | None = None,
     ) -> np.ndarray:
         """The float32 waveform of one mel spectrogram (feat_dims, frames), already / 4.
 
@@ -409,6 +414,7 @@ class WaveRNN(nn.Module):
             deterministic=deterministic,
             precision=precision,
             plain=plain,
+            progress=progress,
         )[0]
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import torch
@@ -277,6 +278,7 @@ def sample_sequence(
     precision: Precision = "float32",
     onednn: bool | None = None,
     forced: torch.Tensor | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
     """Autoregressive sampling: (N, L) samples in [-1, 1] on the mu-law scale.
 
@@ -286,7 +288,8 @@ def sample_sequence(
     than one row). forced: (N, L) class labels fed back in place of the chosen ones (teacher
     forcing): every step then chooses from the same history, so that two precisions can be
     compared step by step, without one early difference changing all that follows. The
-    samples returned are still the chosen ones.
+    samples returned are still the chosen ones. progress: told the share of the steps done
+    after each chunk of precomputed conditioning (a few dozen calls a run, not one a step).
     """
     c = model.config
     batch, length, _ = mels.shape
@@ -327,4 +330,6 @@ def sample_sequence(
                 sample_classes(logits, uniforms[t], label)
             fed = label if forced is None else forced[:, start + t]
             previous = levels.index_select(0, fed).unsqueeze(1)
+        if progress is not None:
+            progress((start + steps) / length)
     return levels[labels.t()]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,6 +161,10 @@ def test_make_run_idles_quietly_and_a_group_terminate_stops_it_in_order(
         bot_api.send_command(FakeUser(4343, "en"), "start")
         bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 4343, timeout=30)
         time.sleep(12)  # idle: the results consumer's pops, heartbeats, sweeper rounds
+        # `make run` says where the metrics are, and they are there (issue 21).
+        [url] = re.findall(r"metrics of the service on (http://\S+/metrics)", run.output())
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert "voiceclone_workers_alive 1.0" in answer.read().decode()
 
         # Redis listens on a Unix socket in a folder only this user may enter, and on no port.
         redis_dir = tmp_path / "data" / "redis"

@@ -10,12 +10,17 @@ lease, upload mark, settle): a dialogue is a synth request whose payload has tur
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from worker.api import JobError, SynthRequest
 from worker.engine import Engine
+
+if TYPE_CHECKING:
+    from sv2tts.speech import Progress
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +53,31 @@ def joined_turns(pieces: list[np.ndarray], sample_rate: int, pause_seconds: floa
 
 
 def speak_dialogue(
-    engine: Engine, request: SynthRequest, pause_seconds: float = TURN_PAUSE_SECONDS
+    engine: Engine,
+    request: SynthRequest,
+    pause_seconds: float = TURN_PAUSE_SECONDS,
+    progress: Progress | None = None,
 ) -> np.ndarray:
-    """The whole script in its voices, at `engine.sample_rate`."""
+    """The whole script in its voices, at `engine.sample_rate`; `progress` is told how far
+    (each voice's share of the stages, one voice after another)."""
     if not request.turns:
         raise JobError("nothing_to_say", "a dialogue without turns")
     pieces: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(request.turns)
     groups = turns_by_speaker(request)
-    for speaker, indices in groups.items():
+    for number, (speaker, indices) in enumerate(groups.items()):
         texts = [request.turns[i].text for i in indices]
-        wavs = engine.speak_lines(texts, request.speakers[speaker])
+        told = None
+        if progress is not None:
+            told = functools.partial(_group_progress, progress, number, len(groups))
+        wavs = engine.speak_lines(texts, request.speakers[speaker], progress=told)
         if len(wavs) != len(indices):
             raise JobError("internal", f"{len(wavs)} waveforms for {len(indices)} lines")
         for index, wav in zip(indices, wavs, strict=True):
             pieces[index] = np.asarray(wav, dtype=np.float32)
     log.info("dialogue: %d turns in %d voices", len(request.turns), len(groups))
     return joined_turns(pieces, engine.sample_rate, pause_seconds)
+
+
+def _group_progress(progress: Progress, number: int, groups: int, stage: str, done: float) -> None:
+    """Voice `number` of `groups` is `done` through `stage`: that share of its slice."""
+    progress(stage, (number + done) / groups)

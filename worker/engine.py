@@ -17,6 +17,7 @@ from sv2tts.voices import Voice
 
 if TYPE_CHECKING:
     from sv2tts.pipeline import Pipeline
+    from sv2tts.speech import Progress
     from sv2tts.voices import VoiceEncoder
     from worker.settings import WorkerSettings
 
@@ -46,8 +47,11 @@ class Engine(Embeds, Protocol):
     encoder_id: str
     sample_rate: int  # of the waveforms `speak` returns
 
-    def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
-        """Speech of `text` in that voice; an EngineError("nothing_to_say") if none."""
+    def speak(
+        self, text: str, embedding: Sequence[float], progress: Progress | None = None
+    ) -> np.ndarray:
+        """Speech of `text` in that voice; an EngineError("nothing_to_say") if none.
+        `progress` is told how far it is (sv2tts.speech.Progress), when the engine knows."""
         ...
 
     def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
@@ -56,7 +60,9 @@ class Engine(Embeds, Protocol):
         has no direction (all zeros)."""
         ...
 
-    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+    def speak_lines(
+        self, texts: Sequence[str], embedding: Sequence[float], progress: Progress | None = None
+    ) -> list[np.ndarray]:
         """One waveform per text, all in that voice and made together (batched); an empty
         one for a text with nothing speakable, EngineError("nothing_to_say") if none has."""
         ...
@@ -75,14 +81,20 @@ class PipelineEngine:
     def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
         return self._pipeline.embed(wav, 16000, limits=limits)
 
-    def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
-        return self._pipeline.synthesize(text, np.asarray(embedding, dtype=np.float32))
+    def speak(
+        self, text: str, embedding: Sequence[float], progress: Progress | None = None
+    ) -> np.ndarray:
+        vector = np.asarray(embedding, dtype=np.float32)
+        return self._pipeline.synthesize(text, vector, progress=progress)
 
     def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
         return self._pipeline.likeness(wav, np.asarray(embedding, dtype=np.float32))
 
-    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
-        return self._pipeline.synthesize_lines(texts, np.asarray(embedding, dtype=np.float32))
+    def speak_lines(
+        self, texts: Sequence[str], embedding: Sequence[float], progress: Progress | None = None
+    ) -> list[np.ndarray]:
+        vector = np.asarray(embedding, dtype=np.float32)
+        return self._pipeline.synthesize_lines(texts, vector, progress=progress)
 
     def describe(self) -> dict[str, Any]:
         info = self._pipeline.describe()

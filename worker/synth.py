@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from worker.engine import Engine
 from worker.failures import failed_outcome
 from worker.finish import measured_likeness, paced
 from worker.messages import note_caption
+from worker.progress import ProgressReport, Stopped, resident_pace
 from worker.runtime import Runtime
 from worker.telegram import (
     BotApi,
@@ -46,6 +48,9 @@ from worker.telegram import (
     TelegramTransientError,
 )
 from worker.watermark import Watermarker
+
+if TYPE_CHECKING:
+    from sv2tts.speech import Progress
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +81,23 @@ def chat_action(telegram: BotApi, chat_id: int, every: float = CHAT_ACTION_EVERY
         ticker.join(timeout=every + 1)
 
 
-def make_audio(engine: Engine, request: SynthRequest, watermarker: Watermarker) -> EncodedAudio:
+def make_audio(
+    engine: Engine,
+    request: SynthRequest,
+    watermarker: Watermarker,
+    progress: Progress | None = None,
+) -> EncodedAudio:
     """Synthesize `request` (a dialogue's turns in their voices), finish the waveform
     (worker/finish.py): the user's pace, then the watermark, so every note carries it, then
-    the likeness of exactly what is sent; and encode it in its output format."""
+    the likeness of exactly what is sent; and encode it in its output format. `progress` is
+    told how far the engine is (worker/progress.py)."""
     if not request.text.strip():
         raise JobError("nothing_to_say", "empty text")
     started = time.perf_counter()
     if request.turns:
-        wav = speak_dialogue(engine, request)
+        wav = speak_dialogue(engine, request, progress=progress)
     else:
-        wav = engine.speak(request.text, request.embedding)
+        wav = engine.speak(request.text, request.embedding, progress=progress)
     synth_seconds = time.perf_counter() - started
     if wav.size == 0:
         raise JobError("nothing_to_say", "the synthesizer produced no audio")
@@ -164,7 +175,14 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
     with chat_action(runtime.telegram, request.chat_id):
         audio = kept_audio(redis, job_id)
         if audio is None:
-            audio = make_audio(runtime.engine, request, runtime.watermarker)
+            report = ProgressReport(redis, job_id, len(request.text), resident_pace())
+            try:
+                with report:
+                    audio = make_audio(runtime.engine, request, runtime.watermarker, report.stage)
+            except Stopped:
+                return settle_cancelled(runtime, request, job_id, token)
+            finally:
+                report.clear()
             keep_audio(redis, job_id, audio)
         else:
             log.info("job %s: sending the audio an earlier attempt made", job_id)

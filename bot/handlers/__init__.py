@@ -19,6 +19,7 @@ from bot.handlers import (
     settings_format,
     speed,
     start,
+    status,
     voices,
 )
 
@@ -32,6 +33,7 @@ def feature_routers() -> list[Router]:
     return [
         chats.router,
         say.cancel_router,
+        status.router,
         start.router,
         admin.router,
         admin.refusals,

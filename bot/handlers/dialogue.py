@@ -19,6 +19,7 @@ from aiogram.types import Message
 
 from bot.handlers.say import checked_text
 from bot.locales import Texts
+from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from bot.script import Script, parse_script
 from bot.settings import Settings
@@ -66,6 +67,7 @@ async def dialogue(
     jobs: JobQueue,
     user: User,
     texts: Texts,
+    status_board: StatusBoard | None = None,
 ) -> None:
     parsed = parse_script(command.args or "")
     if parsed is None:
@@ -121,4 +123,5 @@ async def dialogue(
         texts=texts,
         dialogue=Dialogue(speakers, turns),
         symbols=checked.symbols,
+        status=status_board,
     )

@@ -16,11 +16,12 @@ from bot.filters import OwnedVoice
 from bot.handlers.common import chat_id_of
 from bot.locales import Texts
 from bot.names import clean_voice_name
+from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from bot.samples import sample_of
 from bot.settings import Settings
 from storage import EncoderMismatchError, RequestStatus, Storage, User, Voice, VoiceLimitError
-from worker.api import EmbedRequest, EmbedResult
+from worker.api import EmbedRequest, EmbedResult, embed_job_id
 
 log = logging.getLogger(__name__)
 router = Router(name="register")
@@ -103,12 +104,15 @@ async def recording_received(
     jobs: JobQueue,
     user: User,
     texts: Texts,
+    status_board: StatusBoard | None = None,
 ) -> None:
     request = embed_request_of(message)
     if request is None:
         await message.answer(texts.not_audio_file)
         return
-    await offer_or_learn(bot, message.chat.id, settings, store, jobs, user, texts, request)
+    await offer_or_learn(
+        bot, message.chat.id, settings, store, jobs, user, texts, request, status_board
+    )
 
 
 async def offer_or_learn(
@@ -120,6 +124,7 @@ async def offer_or_learn(
     user: User,
     texts: Texts,
     request: EmbedRequest,
+    status_board: StatusBoard | None = None,
 ) -> None:
     """A recording to learn: refused over the limits or with no worker; with an own active
     voice, the question "add to it or make a new one?"; else a new voice at once."""
@@ -139,7 +144,7 @@ async def offer_or_learn(
             reply_markup=keyboards.merge_or_new(active, texts),
         )
         return
-    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, None)
+    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, None, status_board)
 
 
 # One handler, registered twice: "merge" only with the sender's own voice (OwnedVoice injects
@@ -155,6 +160,7 @@ async def merge_or_new_chosen(
     user: User,
     texts: Texts,
     voice: Voice | None = None,
+    status_board: StatusBoard | None = None,
 ) -> None:
     request = await jobs.take_pending(user.id)
     if request is None:
@@ -164,7 +170,9 @@ async def merge_or_new_chosen(
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     chat_id = chat_id_of(callback)
-    await learn_voice(bot, chat_id, settings, store, jobs, user, texts, request, voice)
+    await learn_voice(
+        bot, chat_id, settings, store, jobs, user, texts, request, voice, status_board
+    )
 
 
 async def learn_voice(
@@ -177,9 +185,11 @@ async def learn_voice(
     texts: Texts,
     request: EmbedRequest,
     merge_into: Voice | None,
+    status_board: StatusBoard | None = None,
 ) -> None:
     """Admit the recording (one at a time, the minute's budget, the voice cap), have a worker
-    make it a voice, and store it; the request row is closed whatever happens."""
+    make it a voice, and store it; the request row is closed whatever happens. While it waits
+    for a worker, `status_board` shows its place in the "listening" message."""
     admission = await store.requests.admit(
         user.id,
         merge_into.id if merge_into else None,
@@ -198,7 +208,15 @@ async def learn_voice(
     try:
         status = await bot.send_message(chat_id, texts.listening)
         await bot.send_chat_action(chat_id, ChatAction.TYPING)
-        outcome = await jobs.embed(request_id, request)
+        if status_board is not None:
+            job_id = embed_job_id(request_id)
+            board_args = (request_id, job_id, user.id, chat_id, status.message_id, texts)
+            status_board.follow_recording(*board_args)
+        try:
+            outcome = await jobs.embed(request_id, request)
+        finally:
+            if status_board is not None:
+                status_board.untrack(request_id)
         if outcome.result is None:
             failure = outcome.error_code or "internal"
             row = await store.requests.get(request_id)

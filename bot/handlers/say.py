@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.locales import Texts
+from bot.progress import StatusBoard, WaitingText
 from bot.queue import JobQueue
 from bot.settings import Settings
 from bot.speech import request_speech
@@ -117,6 +118,7 @@ async def say(
     user: User,
     texts: Texts,
     command: CommandObject | None = None,
+    status_board: StatusBoard | None = None,
 ) -> None:
     raw_text = command.args if command is not None else message.text
     text = clean_text(raw_text or "")
@@ -126,6 +128,12 @@ async def say(
         return
     voice = await store.voices.get_active(user.id)
     if voice is None:
+        if status_board is not None and await store.requests.list_active(user.id, "embed"):
+            # Their first recording is being learned: say it in that voice once it is.
+            waiting = WaitingText(user.id, message.chat.id, message.message_id, text, texts)
+            status_board.speak_when_ready(waiting)
+            await message.answer(texts.voice_being_learned)
+            return
         await message.answer(texts.no_voice)
         return
     await request_speech(
@@ -140,4 +148,5 @@ async def say(
         jobs=jobs,
         texts=texts,
         symbols=checked.symbols,
+        status=status_board,
     )

@@ -292,6 +292,13 @@ class Texts:
     inline_private: str  # the same, for someone a private deployment does not serve
     inline_description: str  # {duration}: under each note's title
 
+    # status of long work (bot/progress.py), and text sent while a voice is being learned
+    status_making: str  # {percent}
+    status_making_left: str  # {percent} {seconds}
+    btn_cancel_request: str
+    voice_being_learned: str  # the text will be spoken once the voice is ready
+    listening_queued: str  # {place}: a recording waiting for a free worker
+
     # "4.9" in English, "4,9" in Russian
     decimal_separator: str = "."
 

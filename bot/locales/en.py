@@ -327,4 +327,11 @@ TEXTS = Texts(
     inline_make_one="No voice notes yet: make one in the chat with me",
     inline_private="This bot is private",
     inline_description="🎤 {duration}",
+    status_making="🎙 Making your voice note: {percent} %",
+    status_making_left="🎙 Making your voice note: {percent} % · about {seconds} s left",
+    btn_cancel_request="✖ Cancel",
+    voice_being_learned=(
+        "Your voice is still being learned. I will say this in it as soon as it is ready."
+    ),
+    listening_queued="🎧 Got your recording. Number {place} in the queue for a free worker…",
 )

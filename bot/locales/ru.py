@@ -349,4 +349,9 @@ TEXTS = Texts(
     inline_make_one="Голосовых пока нет: сделайте их в чате со мной",
     inline_private="Это закрытый бот",
     inline_description="🎤 {duration}",
+    status_making="🎙 Записываю голосовое: {percent} %",
+    status_making_left="🎙 Записываю голосовое: {percent} % · осталось около {seconds} с",
+    btn_cancel_request="✖ Отменить",
+    voice_being_learned="Я ещё запоминаю ваш голос. Скажу это им, как только он будет готов.",
+    listening_queued="🎧 Запись получена. {place}-я в очереди к свободному обработчику…",
 )

@@ -47,6 +47,23 @@ def random_embedding(seed: int) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+def status_prefixes() -> tuple[str, ...]:
+    """How the status updates of long work begin, in every language (bot/progress.py)."""
+    from bot.locales import supported_languages, texts_for
+
+    found = []
+    for language in supported_languages():
+        texts = texts_for(language)
+        for template in (texts.listening_queued, texts.status_making, texts.queue_place):
+            found.append(template.split("{")[0])
+    # A prefix too short to tell a status from an answer ("Вы ") is left out.
+    return tuple(prefix for prefix in found if len(prefix) >= 8)
+
+
+def is_status_update(text: str) -> bool:
+    return text.startswith(status_prefixes())
+
+
 @dataclass
 class BotHarness:
     api: FakeBotAPI
@@ -104,8 +121,13 @@ class BotHarness:
         )
 
     def edited(self, user: FakeUser, since: int, timeout: float = 10.0) -> Call:
+        """The bot's first edit of a message to `user` after `since` that is an answer, not
+        a status update of work still going on (bot/progress.py)."""
         return self.api.wait_for(
-            "editMessageText", lambda c: c.params.get("chat_id") == user.id, timeout, since
+            "editMessageText",
+            lambda c: c.params.get("chat_id") == user.id and not is_status_update(c.text),
+            timeout,
+            since,
         )
 
     # ---------------------------------------------------------------------------- state
@@ -149,7 +171,7 @@ class BotHarness:
                 speech_seconds=12.0,
                 level_dbfs=-20.0,
                 clipped_fraction=0.0,
-                intonation_share=0.4,
+                speech_share=0.95,
             ),
         )
 

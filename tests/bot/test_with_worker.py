@@ -7,7 +7,10 @@ before."""
 
 from __future__ import annotations
 
+import itertools
+import socket
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +54,12 @@ def silence(dest: Path, seconds: float = 4.0) -> bytes:
     return dest.read_bytes()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="module")
 def stack(
     redis_url: str, audio_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -70,7 +79,11 @@ def stack(
                 wait_for_ready_worker(client, timeout=240, pid=worker.pid)
         except AssertionError:
             raise AssertionError(f"the worker did not get ready:\n{procs.logs()}") from None
-        with start_bot(api, url, root / "bot-data") as harness:
+        # Status messages after 1 s and edits every 1 s (3 s in production), so that work of
+        # a few seconds shows its progress.
+        with start_bot(
+            api, url, root / "bot-data", STATUS_EDIT_SECONDS="1", METRICS_PORT=str(free_port())
+        ) as harness:
             yield harness
             if not worker.running():
                 pytest.fail(f"the worker died:\n{procs.logs()}")
@@ -480,3 +493,166 @@ def test_inline_mode_offers_a_note_made_before_by_its_file_id(
     assert result["type"] == "voice" and result["title"].startswith(text)
     assert result["voice_file_id"] == sent.result["voice"]["file_id"]
     assert stack.api.file_bytes(result["voice_file_id"]) == sent.upload().data
+
+
+# Issue 21: long work shows where it is. About 150 characters take the tiny models 4-5 s on
+# an idle 2-core machine: long enough for a status message (after 1 s here) and edits.
+LONG_TEXT = " ".join(
+    f"Sentence number {n} is here, read slowly and clearly for the progress test."
+    for n in range(1, 3)
+)
+
+
+def status_calls(stack: BotHarness, user: FakeUser, since: int) -> tuple[Call, list[Call]]:
+    """The status message sent to `user` since `since` (the one with the Cancel button) and
+    the edits of it."""
+    sent = [
+        c
+        for c in stack.api.calls_of("sendMessage", since)
+        if c.params.get("chat_id") == user.id
+        and "Cancel" in str(c.params.get("reply_markup", ""))
+        and c.error is None
+    ]
+    assert len(sent) == 1, [c.text for c in sent]
+    message_id = sent[0].result["message_id"]
+    edits = [
+        c
+        for c in stack.api.calls_of("editMessageText", since)
+        if c.params.get("message_id") == message_id and c.error is None
+    ]
+    return sent[0], edits
+
+
+def test_a_long_say_shows_a_status_with_its_progress_then_the_note(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", LONG_TEXT)
+    note = stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 180, since
+    )
+    status, edits = status_calls(stack, user, since)
+    assert status.text.startswith("🎙 Making your voice note:") and "%" in status.text
+    before_note = [e for e in edits if e.at < note.at]
+    assert before_note, "the status was not edited before the note came"
+    shown = [c.text for c in [status, *before_note]]
+    assert all(a != b for a, b in itertools.pairwise(shown))  # edited only when it changed
+    percents = [int(text.split(": ")[1].split(" %")[0]) for text in shown]
+    assert percents == sorted(percents) and percents[0] < percents[-1] < 100
+    assert any("s left" in c.text for c in [status, *before_note])  # measured on the job
+    times = [c.at for c in [status, *edits]]
+    assert all(b - a >= 0.9 for a, b in itertools.pairwise(times))  # one a second here
+    deleted = stack.api.wait_for(
+        "deleteMessage",
+        lambda c: c.params.get("message_id") == status.result["message_id"],
+        30,
+        since,
+    )
+    assert deleted.at >= note.at
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.done
+
+
+def test_the_cancel_button_of_a_status_stops_that_request(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    register(stack, user, recordings["speech"])
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", LONG_TEXT)
+    status = stack.api.wait_for(
+        "sendMessage",
+        lambda c: c.params.get("chat_id") == user.id and "Cancel" in str(c.params),
+        60,
+        since,
+    )
+    # Someone else's press (a forged button of this request) changes nothing.
+    stranger = stack.new_user()
+    [(_, data)] = stack.api.buttons(stack.api.message(user.id, status.result["message_id"]))
+    refused = stack.press_data(
+        stranger, data, stack.api.message(user.id, status.result["message_id"])
+    )
+    assert "nothing to cancel" in refused.params.get("text", "").lower()
+    pressed_at = stack.api.mark()
+    stack.press(user, "✖ Cancel", stack.api.message(user.id, status.result["message_id"]))
+    cancelled = stack.api.wait_for(
+        "editMessageText",
+        lambda c: (
+            c.params.get("message_id") == status.result["message_id"] and "not be sent" in c.text
+        ),
+        30,
+        pressed_at,
+    )
+    assert cancelled.params.get("reply_markup") in (None, "", {}, "null") or "Cancel" not in str(
+        cancelled.params.get("reply_markup")
+    )
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.cancelled
+    assert not [c for c in stack.api.calls_of("sendVoice", since) if c.params["chat_id"] == user.id]
+
+
+def test_text_sent_while_the_first_voice_is_learned_is_spoken_in_it(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    user = stack.new_user()
+    file_id, _ = stack.api.add_file(recordings["speech"], file_path=f"voice/{user.id}-w.oga")
+    since = stack.api.mark()
+    stack.api.send_voice(user, file_id, duration=5)
+    assert stack.next_message(user, since, timeout=30).text.startswith("🎧")
+    asked = stack.api.mark()
+    stack.api.send_text(user, "Are you ready yet?")
+    assert "still being learned" in stack.next_message(user, asked, timeout=30).text
+    assert "is ready and active" in stack.edited(user, since, timeout=EMBED_WAIT).text
+    note = stack.api.wait_for(
+        "sendVoice", lambda c: c.params["chat_id"] == user.id and c.error is None, 180, since
+    )
+    assert note.upload().data[:4] == b"OggS"
+    [row] = closed_requests(stack, user)
+    assert row.status == RequestStatus.done
+
+
+def scrape(stack: BotHarness) -> dict[str, float]:
+    """The bot's /metrics as {"name{labels}": value}."""
+    url = f"http://127.0.0.1:{stack.env['METRICS_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert answer.headers["Content-Type"].startswith("text/plain")
+        body = answer.read().decode()
+    values: dict[str, float] = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def test_the_metrics_endpoint_counts_a_small_run(
+    stack: BotHarness, recordings: dict[str, bytes]
+) -> None:
+    before = scrape(stack)
+    user, other = stack.new_user(), stack.new_user()
+    assert "is ready and active" in register(stack, user, recordings["speech"])
+    assert "only silence" in register(stack, other, recordings["silent"])
+    since = stack.api.mark()
+    stack.api.send_command(user, "say", "Counting this one.")
+    stack.api.wait_for("sendVoice", lambda c: c.params["chat_id"] == user.id, 180, since)
+    closed_requests(stack, user)
+    after = scrape(stack)
+
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew('voiceclone_jobs_total{kind="embed",outcome="ok"}') == 1
+    assert grew('voiceclone_jobs_total{kind="embed",outcome="silent"}') == 1
+    assert grew('voiceclone_refusals_total{reason="silent"}') == 1
+    assert grew('voiceclone_jobs_total{kind="synth",outcome="ok"}') == 1
+    for histogram in ("queue_wait_seconds", "synthesis_seconds", "upload_seconds"):
+        assert grew(f"voiceclone_{histogram}_count") == 1
+        assert grew(f"voiceclone_{histogram}_sum") >= 0
+    assert grew("voiceclone_synthesis_seconds_sum") > 0
+    assert grew("voiceclone_realtime_factor_count") == 1
+    assert after["voiceclone_workers_alive"] == 1
+    assert after['voiceclone_queue_depth{kind="speech"}'] == 0
+    assert after['voiceclone_queue_depth{kind="recordings"}'] == 0
+    assert after["voiceclone_dead_letters"] == 0

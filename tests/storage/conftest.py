@@ -48,7 +48,7 @@ def make_sample(
             speech_seconds=speech_seconds,
             level_dbfs=level_dbfs,
             clipped_fraction=clipped_fraction,
-            intonation_share=0.4,
+            speech_share=0.95,
         ),
         audio=audio,
     )

@@ -214,7 +214,7 @@ def test_embed_json_reports_the_no_speech_measure_of_refused_files_too(
     refused, accepted = (json.loads(line) for line in out.splitlines())
     assert refused["file"] == str(noise) and refused["error"] == "no_speech"
     assert refused["speech_seconds"] > 3.5  # what the VAD alone would have taken
-    assert refused["intonation_share"] < 0.06 < 0.2 < accepted["intonation_share"]
+    assert refused["speech_share"] < 0.05 < 0.5 < accepted["speech_share"]
     assert "error" not in accepted and len(accepted["vector"]) == 256
 
 

@@ -25,7 +25,7 @@ from tests.fakes.hostile_audio import HostileItem, corpus_names, hostile_corpus
 
 SPEECH_SOURCE = "p240_00000.mp3"
 NO_SPEECH_ITEMS = ("white_noise", "pink_noise", "tone", "music", "melody", "drums")
-THRESHOLD = RecordingLimits().min_intonation_share
+THRESHOLD = RecordingLimits().min_speech_share
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_noise_tones_and_music_are_far_below_the_speech_threshold(
     code, stats = answer(encoder, corpus[name].data)
     assert code == "no_speech" and stats is not None
     assert stats.speech_seconds > 5.0  # the voice-activity detection alone would take it
-    assert stats.intonation_share < THRESHOLD / 2
+    assert stats.speech_share < THRESHOLD / 2
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in AUDIO.glob("*.mp3")) or ["(absent)"])
@@ -83,4 +83,4 @@ def test_every_real_recording_is_accepted_with_margin(
 ) -> None:
     code, stats = answer(encoder, (audio_dir / name).read_bytes())
     assert code is None and stats is not None
-    assert stats.intonation_share > 2 * THRESHOLD
+    assert stats.speech_share > 2 * THRESHOLD

@@ -104,7 +104,7 @@ def test_embedding_is_usable_as_an_array_and_as_json(
     data = json.loads(json.dumps(voice.as_dict()))
     assert len(data["vector"]) == 256 and data["encoder_id"] == voice.encoder_id
     assert set(data) >= {"speech_seconds", "total_seconds", "level_dbfs", "clipped_fraction"}
-    assert data["intonation_share"] == voice.recording.intonation_share
+    assert data["speech_share"] == voice.recording.speech_share
 
 
 def test_silence_is_refused_as_silent(pipeline: Pipeline) -> None:
@@ -135,8 +135,8 @@ def test_clipped_recording_is_refused_as_clipped(pipeline: Pipeline, speech: np.
 def test_recording_problems_come_in_the_order_the_user_must_fix_them() -> None:
     limits = RecordingLimits(min_speech_seconds=2.0, silent_dbfs=-55.0, max_clipped_fraction=0.01)
 
-    def stats(speech: float, level: float, clipped: float, intonation: float = 0.4) -> object:
-        return RecordingStats(5.0, speech, level, clipped, intonation)
+    def stats(speech: float, level: float, clipped: float, share: float = 0.9) -> object:
+        return RecordingStats(5.0, speech, level, clipped, share)
 
     quiet_short_clipped = stats(1.0, -70.0, 0.2, 0.0)
     assert recording_problem(quiet_short_clipped, limits).code == "silent"  # type: ignore
@@ -344,3 +344,21 @@ def test_lines_made_together_are_the_lines_made_one_by_one(pipeline: Pipeline) -
         assert dsp.rms_dbfs(together) == pytest.approx(-20.0, abs=3.0)
     with pytest.raises(NothingToSay):
         pipeline.synthesize_lines(["🙂", "…"], speaker, options)
+
+
+def test_synthesis_reports_its_progress_stage_by_stage_up_to_the_end(
+    pipeline: Pipeline, speech: np.ndarray
+) -> None:
+    voice = pipeline.embed(speech)
+    told: list[tuple[str, float]] = []
+    text = "One sentence here. And a second, longer sentence after it. Then a third one."
+    wav = pipeline.synthesize(text, voice, FAST, progress=lambda s, d: told.append((s, d)))
+    assert wav.size > 0
+    stages = [stage for stage, _ in told]
+    first_vocoder = stages.index("vocoder")
+    assert set(stages[:first_vocoder]) == {"synthesizer"}
+    assert set(stages[first_vocoder:]) == {"vocoder"}
+    for stage in ("synthesizer", "vocoder"):
+        shares = [done for s, done in told if s == stage]
+        assert shares == sorted(shares) and shares[-1] == 1.0 and shares[0] > 0.0
+    assert len([s for s in stages if s == "vocoder"]) > 2  # the sample loop reports as it goes

@@ -67,16 +67,21 @@ class ToneEngine:
         vector[0] = 1.0
         return Voice(vector=vector, encoder_id=self.encoder_id, recording=stats)
 
-    def speak(self, text: str, embedding: Sequence[float]) -> np.ndarray:
+    def speak(self, text: str, embedding: Sequence[float], progress: Any = None) -> np.ndarray:
         if self.fail_with is not None:
             raise self.fail_with
         self.spoken.append(text)
+        if progress is not None:
+            progress("synthesizer", 1.0)
+            progress("vocoder", 1.0)
         return tone(self.seconds_per_char * len(text), sample_rate=self.sample_rate)
 
     def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
         return cosine_similarity(spectral_signature(wav, self.sample_rate), embedding)
 
-    def speak_lines(self, texts: Sequence[str], embedding: Sequence[float]) -> list[np.ndarray]:
+    def speak_lines(
+        self, texts: Sequence[str], embedding: Sequence[float], progress: Any = None
+    ) -> list[np.ndarray]:
         if self.fail_with is not None:
             raise self.fail_with
         self.line_batches.append(list(texts))

@@ -91,10 +91,10 @@ def test_the_likeness_follows_the_output_not_the_request(
 ) -> None:
     # Same text, same voice: only the waveform the engine returns differs.
     same = run_synth(runtime, request(), "follow-1")
-    tone_engine.speak = lambda text, embedding: tone(2.0, 440.0)  # type: ignore[method-assign]
+    tone_engine.speak = lambda text, embedding, progress=None: tone(2.0, 440.0)  # type: ignore[method-assign]
     higher = run_synth(runtime, request(request_id=9), "follow-2")
     noise = np.random.default_rng(0).standard_normal(2 * SAMPLE_RATE).astype(np.float32) * 0.1
-    tone_engine.speak = lambda text, embedding: noise  # type: ignore[method-assign]
+    tone_engine.speak = lambda text, embedding, progress=None: noise  # type: ignore[method-assign]
     noisy = run_synth(runtime, request(request_id=10), "follow-3")
     figures = [same.likeness, higher.likeness, noisy.likeness]
     assert all(f is not None for f in figures)

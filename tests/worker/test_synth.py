@@ -123,7 +123,7 @@ def test_a_cancel_that_comes_during_synthesis_stops_the_upload(
 ) -> None:
     speak = tone_engine.speak
 
-    def speak_then_get_cancelled(text: str, embedding: object) -> object:
+    def speak_then_get_cancelled(text: str, embedding: object, progress: object = None) -> object:
         wav = speak(text, embedding)  # type: ignore[arg-type]
         assert cancel(redis_conn, "job-7") is Cancel.FLAGGED
         return wav
@@ -163,7 +163,9 @@ def test_an_execution_that_lost_its_lease_does_not_send(
 ) -> None:
     speak = tone_engine.speak
 
-    def speak_while_the_lease_passes_on(text: str, embedding: object) -> object:
+    def speak_while_the_lease_passes_on(
+        text: str, embedding: object, progress: object = None
+    ) -> object:
         wav = speak(text, embedding)  # type: ignore[arg-type]
         # This execution stalled past its lease; another worker took the job over.
         redis_conn.set(lease_key("job-11"), "other-worker:token", ex=15)
