@@ -196,7 +196,7 @@ async def test_a_bank_import_leaves_the_recording_store_to_the_live_bot(
             speech_seconds=5.0,
             level_dbfs=-20.0,
             clipped_fraction=0.0,
-            intonation_share=0.4,
+            speech_share=0.9,
         )
         return Sample(embedding=random_embedding(7), encoder_id="test", recording=stats)
 
@@ -226,7 +226,7 @@ def test_a_mix_made_while_a_recording_is_listened_to_leaves_the_voice_cap_whole(
         speech_seconds=5.0,
         level_dbfs=-20.0,
         clipped_fraction=0.0,
-        intonation_share=0.4,
+        speech_share=0.9,
     )
 
     async def nineteen(store: Storage) -> list[int]:
