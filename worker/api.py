@@ -31,6 +31,10 @@ SERIALIZER = JSONSerializer
 EMBED_JOB = "worker.jobs.embed_job"
 SYNTH_JOB = "worker.jobs.synth_job"
 CHECK_JOB = "worker.jobs.check_job"
+# The only functions a worker runs (worker/worker.py refuses any other name a job carries,
+# without importing it): JSON keeps pickles out of Redis, not code, since a job names the
+# function to call. A dialogue is a synth job with turns, not a function of its own.
+JOB_FUNCTIONS = frozenset({EMBED_JOB, SYNTH_JOB, CHECK_JOB})
 
 
 def embed_job_id(request_id: int) -> str:
