@@ -35,6 +35,7 @@ from worker.api import (
     JOB_RETRY_INTERVALS,
     JOB_RETRY_MAX,
     QUEUE,
+    RESULTS_DEAD_COUNT,
     SERIALIZER,
     SYNTH_JOB,
     CheckResult,
@@ -234,10 +235,20 @@ class JobQueue:
         return None if status is None else status.decode()
 
     async def settled_outcome(self, job_id: str) -> SynthOutcome | None:
-        return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)
+        """The job's settled outcome; None when there is none or it cannot be read (the
+        sweeper then treats the request as one whose job is gone)."""
+        try:
+            return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)
+        except (ValueError, TypeError, AttributeError) as error:
+            log.error("job %s: its settled outcome is unreadable (%s)", job_id, error)
+            return None
 
     async def purge_pending(self) -> int:
         return await asyncio.to_thread(delivery.purge_pending, self._sync)
+
+    async def unreadable_outcomes(self) -> int:
+        """How many outcomes the bot could not read and set aside (bot/results.py)."""
+        return int(await self.redis.get(RESULTS_DEAD_COUNT) or 0)
 
     async def queue_lengths(self) -> tuple[int, int]:
         """(recordings and checks, speech requests) waiting in the queue."""

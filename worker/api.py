@@ -56,6 +56,11 @@ def check_job_id(token: str) -> str:
 # and only then removes it, so an outcome survives a bot that dies halfway.
 RESULTS_LIST = "voiceclone:synth-results"
 RESULTS_PROCESSING = "voiceclone:synth-results:processing"
+# An outcome the bot cannot read (not JSON, not an outcome, wrong types) is set aside here
+# (the latest RESULTS_DEAD_KEPT, as found) and counted, so one bad entry never stops the rest.
+RESULTS_DEAD = "voiceclone:synth-results:dead"
+RESULTS_DEAD_COUNT = "voiceclone:synth-results:dead:count"
+RESULTS_DEAD_KEPT = 100
 
 # Retry policy for both jobs, for the bot to pass as `Retry(max=..., interval=...)`. The worker
 # spends it only on failures that prove nothing reached the user (Telegram 429/5xx, a refused

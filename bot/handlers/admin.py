@@ -61,6 +61,7 @@ async def stats(message: Message, store: Storage, jobs: JobQueue, texts: Texts) 
             embed_queue=embed_queue,
             synth_queue=synth_queue,
             workers=await jobs.workers_ready(),
+            unreadable_outcomes=await jobs.unreadable_outcomes(),
         )
     )
 

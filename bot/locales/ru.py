@@ -251,7 +251,8 @@ TEXTS = Texts(
         "Запросы: {requests}, с ошибкой: {failed} ({failure_rate:.0%})\n"
         "Медиана синтеза: {median_synth}, медиана ожидания: {median_queue}\n"
         "Медиана сходства: {median_likeness}\n"
-        "Очереди: embed {embed_queue}, synth {synth_queue}; готовых воркеров: {workers}"
+        "Очереди: embed {embed_queue}, synth {synth_queue}; готовых воркеров: {workers}\n"
+        "Нечитаемых результатов отложено: {unreadable_outcomes}"
     ),
     fallback="Пришлите голосовое, чтобы я запомнил голос, или текст, чтобы я его произнёс. /help",
     unsupported_message=(
