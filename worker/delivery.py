@@ -44,6 +44,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.queue import Queue
+from rq.results import Result
 
 from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome
 
@@ -291,7 +292,9 @@ PURGE_PENDING = PREFIX + "purge-pending"  # job ids whose purge waits for a work
 
 def purge(redis: Redis, job_id: str) -> bool:
     """Remove what Redis holds of a job whose request is over: the job with its payload (the
-    user's text and voice) and its result, and every delivery key.
+    user's text and voice), its results (RQ 2 keeps them in a stream of their own, which
+    `Job.delete` leaves behind: an embed job's holds the embedding and the recording), and
+    every delivery key.
 
     A job that a worker still holds keeps everything (its settled mark is what stops a rerun
     from sending twice, its cancel flag what stops the send): the job id goes into
@@ -318,6 +321,7 @@ def purge(redis: Redis, job_id: str) -> bool:
         cancel_key(job_id),
         lost_key(job_id),
         lease_key(job_id),
+        Result.get_key(job_id),
     )
     redis.srem(PURGE_PENDING, job_id)
     return True
