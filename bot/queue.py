@@ -25,7 +25,7 @@ from rq import Queue, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from worker import delivery, presence
+from worker import delivery, presence, revocation
 from worker.api import (
     CHECK_JOB,
     EMBED_JOB,
@@ -228,6 +228,18 @@ class JobQueue:
         """Clear finished jobs out of Redis (those a worker still holds: later, by the sweeper)."""
         ids = list(job_ids)
         await asyncio.to_thread(lambda: [delivery.purge(self._sync, job_id) for job_id in ids])
+
+    async def mark_forgotten(self, user_id: int, created_at: float) -> None:
+        """Void every job made for the user's row created at `created_at`: worker/revocation.py."""
+        await asyncio.to_thread(revocation.mark_forgotten, self._sync, user_id, created_at)
+
+    async def revoke_voices(self, voice_ids: Iterable[int], *, owner_id: int | None = None) -> None:
+        """Stop jobs speaking with `voice_ids` (all but `owner_id`'s, if given)."""
+        ids = list(voice_ids)
+        await asyncio.to_thread(revocation.revoke_voices, self._sync, ids, owner_id=owner_id)
+
+    async def restore_voice(self, voice_id: int, owner_id: int) -> None:
+        await asyncio.to_thread(revocation.restore_voice, self._sync, voice_id, owner_id)
 
     async def job_status(self, job_id: str) -> str | None:
         """RQ's status of the job, None when it is not in Redis."""

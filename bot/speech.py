@@ -61,6 +61,7 @@ async def request_speech(
         await bot.send_message(chat_id, refusal_text(admission.refusal, settings, texts))
         return None
     request_id = admission.request_id
+    speakers = dialogue.speakers if dialogue else [voice]
     request = SynthRequest(
         request_id=request_id,
         user_id=user.id,
@@ -75,6 +76,8 @@ async def request_speech(
         pace=user.pace,
         speakers=[[float(x) for x in v.embedding] for v in dialogue.speakers] if dialogue else [],
         turns=list(dialogue.turns) if dialogue else [],
+        user_since=user.created_at.timestamp(),
+        voice_ids=[i for v in speakers for i in await store.mixes.lineage(v.id)],
     )
     if keep_note:
         await store.notes.expect(request_id, user.id, text)

@@ -188,6 +188,7 @@ ERROR_CODES = (
     "delivery_unknown",  # Telegram did not confirm the upload; it may or may not have arrived
     "lost",  # the job vanished from Redis (its data was lost); nothing can run it again
     "cancelled",  # the user cancelled it (or asked to be forgotten) before it was sent
+    "voice_gone",  # a voice it speaks with was deleted or withdrawn meanwhile
 )
 
 
@@ -219,6 +220,10 @@ class SynthRequest:
     # is then the whole script and `embedding` its first voice. Empty for /say.
     speakers: list[list[float]] = field(default_factory=list)
     turns: list[DialogueTurn] = field(default_factory=list)
+    # What can void the job before it is sent (worker/revocation.py): the created_at (storage's
+    # clock) of the user row it was made for, and the ids of the voices it speaks with.
+    user_since: float = 0.0
+    voice_ids: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -46,7 +46,8 @@ from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.results import Result
 
-from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome
+from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome, SynthRequest
+from worker.revocation import VOID_CHECK, void_args, void_keys
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +100,24 @@ _DROP_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# KEYS: settled, cancel, lease, upload; ARGV[1] token, ARGV[2] mark ttl
-_BEGIN_UPLOAD = """
+# KEYS: settled, cancel, lease, upload, then the request's void marks (worker/revocation.py);
+# ARGV[1] token, ARGV[2] mark ttl, ARGV[3..4] the void check's arguments
+_BEGIN_UPLOAD = (
+    VOID_CHECK
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'settled' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'cancelled' end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 'fenced' end
+if #KEYS > 4 then
+  local void = void_reason(5, 3)
+  if void then return void end
+end
 local before = redis.call('GET', KEYS[4])
 redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2])
 if before then return 'again' end
 return 'first'
 """
+)
 # KEYS: settled, results, audio, upload, cancel, lease; ARGV[1] outcome, ARGV[2] ttl,
 # ARGV[3] token that must hold the lease ('' = settle whoever holds it).
 _SETTLE = """
@@ -138,6 +147,8 @@ class Upload(StrEnum):
     SETTLED = "settled"  # another execution finished the job
     CANCELLED = "cancelled"
     FENCED = "fenced"  # this execution lost its lease: another worker has the job
+    FORGOTTEN = "forgotten"  # its user asked to be forgotten (worker/revocation.py)
+    VOICE_GONE = "voice_gone"  # a voice it speaks with was revoked (worker/revocation.py)
 
 
 class Cancel(StrEnum):
@@ -198,9 +209,19 @@ class JobLease:
             self._drop(keys=[lease_key(job_id)], args=[token])
 
 
-def begin_upload(redis: Redis, job_id: str, token: str) -> Upload:
+def begin_upload(
+    redis: Redis, job_id: str, token: str, request: SynthRequest | None = None
+) -> Upload:
+    """Mark the upload as begun if this execution may send: it holds the lease, the job is
+    neither settled nor cancelled, and (given `request`) nothing voids it. One step, so that a
+    /cancel, a /forget or a voice taken back either comes before the mark and stops the send,
+    or comes after it and finds the upload under way."""
     keys = [settled_key(job_id), cancel_key(job_id), lease_key(job_id), upload_key(job_id)]
-    found = redis.register_script(_BEGIN_UPLOAD)(keys=keys, args=[token, MARK_TTL])
+    args: list[str | int] = [token, MARK_TTL]
+    if request is not None:
+        keys += void_keys(request)
+        args += void_args(request)
+    found = redis.register_script(_BEGIN_UPLOAD)(keys=keys, args=args)
     return Upload(found.decode() if isinstance(found, bytes) else found)
 
 

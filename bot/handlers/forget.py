@@ -43,8 +43,13 @@ async def forget(
         log.info("user %s pressed the /forget button of user %s", user.id, callback_data.user_id)
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    # Redis first: what is queued is taken back, what runs is stopped before it is sent, and
-    # the jobs of every request on record (text, voice, results) are cleared out.
+    # Redis first. The marks come before anything else: a /say admitted a moment ago, whose
+    # job reaches the queue only after this purge, is void all the same (worker/revocation.py),
+    # and so are others' jobs speaking with this user's voices. Then what is queued is taken
+    # back, what runs is stopped before it is sent, and the jobs of every request on record
+    # (text, voice, results) are cleared out.
+    await jobs.mark_forgotten(user.id, user.created_at.timestamp())
+    await jobs.revoke_voices([v.id for v in await store.voices.list_owned(user.id)])
     await cancel_requests(store, jobs, user.id)
     job_ids = [job_id for rid in await store.requests.ids_of(user.id) for job_id in job_ids_of(rid)]
     checking = await checks.forget(user.id)  # a running check's job holds their file id
