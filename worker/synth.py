@@ -193,7 +193,8 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
         except JobTimeoutException as error:
             # The job's time ran out while the note was on its way: it may have arrived, so
             # the user hears "may not have arrived", never "took too long, gave up".
-            raise TelegramUnconfirmed(f"the job timed out mid-upload: {error}") from error
+            method = "sendAudio" if request.output_format == "mp3" else "sendVoice"
+            raise TelegramUnconfirmed(method, f"the job timed out mid-upload ({error})") from error
     outcome = success_outcome(request, audio, started, sent, job_id, state is Upload.AGAIN)
     if not settle(redis, job_id, outcome):
         log.warning("job %s was settled meanwhile by another run", job_id)
