@@ -12,7 +12,9 @@ once, one runs).
 The keys name the user by a keyed hash, not by id: like the request rows of the last minute,
 the per-minute budget outlives `/forget` until it expires (forgetting must not reset a
 limit), and holds nothing that names the user meanwhile. `/forget` takes back a running
-check (its job holds the user's file id) and frees the one-at-a-time slot.
+check (its job holds the user's file id) and frees the one-at-a-time slot. A check whose wait
+timed out while a worker still runs its job keeps the slot until the worker lets go of it:
+"one at a time" counts the work, not the wait.
 """
 
 from __future__ import annotations
@@ -25,12 +27,21 @@ from enum import StrEnum
 
 import redis.asyncio as aioredis
 
+from worker.api import EMBED_JOB_TIMEOUT, check_job_id
+from worker.delivery import lease_key
+
 PREFIX = "voiceclone:bot:check:"
 WINDOW_SECONDS = 60
 
-# KEYS: busy, window; ARGV: token, now (s), window (s), per minute, busy ttl (s)
+# KEYS: busy, window; ARGV: token, now (s), window (s), per minute, busy ttl (s), the prefix
+# of a check job's lease key. A slot `held:<token>` (see _RELEASE) is free once that check's
+# job holds no lease any more.
 _ADMIT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'busy' end
+local busy = redis.call('GET', KEYS[1])
+if busy then
+  if string.sub(busy, 1, 5) ~= 'held:' then return 'busy' end
+  if redis.call('EXISTS', ARGV[6] .. string.sub(busy, 6)) == 1 then return 'busy' end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]))
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 'rate' end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
@@ -38,11 +49,18 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
 return 'ok'
 """
-# KEYS: busy; ARGV: token
+# KEYS: busy, the check job's lease; ARGV: token, hold ttl (s). The bot stops waiting; if a
+# worker still runs the check (the wait timed out), the slot stays taken until it lets go.
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('SET', KEYS[1], 'held:' .. ARGV[1], 'EX', ARGV[2])
+  return -1
+end
+return redis.call('DEL', KEYS[1])
 """
+# The most a check job can still run after the bot stopped waiting: its own time limit.
+HOLD_SECONDS = EMBED_JOB_TIMEOUT + 30
 
 
 class CheckRefusal(StrEnum):
@@ -88,6 +106,7 @@ class CheckGate:
             WINDOW_SECONDS,
             self.per_minute,
             self.busy_seconds,
+            lease_key(check_job_id("")),
         )
         found = answer.decode() if isinstance(answer, bytes) else str(answer)
         if found == "ok":
@@ -95,12 +114,15 @@ class CheckGate:
         return CheckTicket("", CheckRefusal(found))
 
     async def release(self, user_id: int, token: str) -> None:
-        await self._redis.eval(_RELEASE, 1, self.busy_key(user_id), token)
+        """The bot is done with the check; its slot frees now, or once a worker that still
+        runs its job lets go of it."""
+        lease = lease_key(check_job_id(token))
+        await self._redis.eval(_RELEASE, 2, self.busy_key(user_id), lease, token, HOLD_SECONDS)
 
     async def running(self, user_id: int) -> str | None:
         """The token of the user's running check, if one runs (for `/forget`)."""
         raw = await self._redis.get(self.busy_key(user_id))
-        return None if raw is None else raw.decode()
+        return None if raw is None else raw.decode().removeprefix("held:")
 
     async def forget(self, user_id: int) -> str | None:
         """Free the user's one-at-a-time slot; the token of the check that held it."""
