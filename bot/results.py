@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -61,7 +60,9 @@ def _is_id(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """Any JSON number, NaN included: storage keeps a figure it cannot use as NULL (a likeness
+    of NaN is "not measured"), so only a value of another type makes an outcome unreadable."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _optional(check: Callable[[object], bool]) -> Callable[[object], bool]:
