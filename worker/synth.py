@@ -174,7 +174,7 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
             keep_audio(redis, job_id, audio)
         else:
             log.info("job %s: sending the audio an earlier attempt made", job_id)
-        state = begin_upload(redis, job_id, token, request)
+        state = begin_upload(redis, job_id, token, request, lease_seconds=runtime.lease.seconds)
         if state is Upload.SETTLED:
             return settled_outcome(redis, job_id) or failed_outcome(request, "internal", job_id)
         if state is Upload.CANCELLED:

@@ -307,3 +307,24 @@ def test_a_job_timeout_during_the_upload_says_may_not_have_arrived_not_gave_up(
     assert outcome.error_code == "delivery_unknown"
     [told] = bot_api.calls_of("sendMessage")
     assert "did not confirm" in told.params["text"]
+
+
+def test_a_lease_that_lapsed_with_nobody_else_holding_it_is_taken_again_and_the_note_sent(
+    resident_worker: ResidentWorker,
+    redis_conn: Redis,
+    bot_api: FakeBotAPI,
+    tone_engine: ToneEngine,
+) -> None:
+    """Redis away longer than the lease's TTL (its keys expire meanwhile): when it is back, no
+    other worker holds the job, so this one still sends it, once."""
+    job = enqueue_synth(redis_conn)
+    speak = tone_engine.speak
+
+    def speak_while_the_lease_lapses(text: str, embedding: object) -> object:
+        redis_conn.delete(lease_key(job.id))
+        return speak(text, embedding)  # type: ignore[arg-type]
+
+    tone_engine.speak = speak_while_the_lease_lapses  # type: ignore[method-assign]
+    resident_worker.work(burst=True)
+    assert len(bot_api.calls_of("sendVoice")) == 1
+    assert [o.ok for o in outcomes(redis_conn)] == [True]
