@@ -229,9 +229,10 @@ class JobQueue:
         ids = list(job_ids)
         await asyncio.to_thread(lambda: [delivery.purge(self._sync, job_id) for job_id in ids])
 
-    async def mark_forgotten(self, user_id: int, created_at: float) -> None:
-        """Void every job made for the user's row created at `created_at`: worker/revocation.py."""
-        await asyncio.to_thread(revocation.mark_forgotten, self._sync, user_id, created_at)
+    async def mark_forgotten(self, mark: str, created_at: float) -> None:
+        """Void every job made for the user row created at `created_at` (worker/revocation.py;
+        `mark` is the user's `forgotten_key`)."""
+        await asyncio.to_thread(revocation.mark_forgotten, self._sync, mark, created_at)
 
     async def revoke_voices(self, voice_ids: Iterable[int], *, owner_id: int | None = None) -> None:
         """Stop jobs speaking with `voice_ids` (all but `owner_id`'s, if given)."""

@@ -17,6 +17,7 @@ from bot.queue import JobQueue
 from bot.settings import Settings
 from storage import Storage, User, Voice
 from worker.api import DialogueTurn, SynthRequest
+from worker.revocation import forgotten_key
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ async def request_speech(
         speakers=[[float(x) for x in v.embedding] for v in dialogue.speakers] if dialogue else [],
         turns=list(dialogue.turns) if dialogue else [],
         user_since=user.created_at.timestamp(),
+        forget_mark=forgotten_key(user.id, settings.bot_token.get_secret_value()),
         voice_ids=[i for v in speakers for i in await store.mixes.lineage(v.id)],
     )
     if keep_note:

@@ -224,6 +224,7 @@ class SynthRequest:
     # clock) of the user row it was made for, and the ids of the voices it speaks with.
     user_since: float = 0.0
     voice_ids: list[int] = field(default_factory=list)
+    forget_mark: str = ""  # the name of the user's forget mark (revocation.forgotten_key)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

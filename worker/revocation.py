@@ -4,12 +4,15 @@ The bot writes these marks; the worker reads them before it synthesizes and agai
 upload's fenced step (worker/delivery.py, `begin_upload`), so whatever the order of events,
 nothing is sent once a mark is written.
 
-- `forgotten:<user>`: the `created_at` (storage's clock, Unix seconds) of the newest user row
-  that `/forget` deleted. A job carries the `created_at` of the row it was made for
-  (`SynthRequest.user_since`); it is void if that is not later than the mark. A request
-  admitted before the forget, whatever moment it reaches the queue, carries an older row's
-  time; the same person coming back later gets a new row, and their new requests run. The
-  mark is the user's, not a job's: purging a job's keys leaves it.
+- `forgotten:<keyed hash of the user id>`: the `created_at` (storage's clock, Unix seconds) of
+  the newest user row that `/forget` deleted. The key names the user by a hash keyed with the
+  bot token (as bot/checks.py does), so that nothing left after `/forget` names them; the bot
+  computes it and the job carries it (`SynthRequest.forget_mark`). A job also carries the
+  `created_at` of the row it was made for (`SynthRequest.user_since`); it is void if that is
+  not later than the mark. A request admitted before the forget, whatever moment it reaches
+  the queue, carries an older row's time; the same person coming back later gets a new row,
+  and their new requests run. The mark is the user's, not a job's: purging a job's keys
+  leaves it.
 - `revoked-voice:<voice>`: a voice that jobs may no longer speak with. `*` when nobody may
   (the voice was deleted, or its owner forgotten); the owner's id when only its owner still
   may (withdrawn from the bank). A job carries the ids of the voices it speaks with
@@ -25,6 +28,7 @@ Light on purpose (redis only): the bot imports it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 
@@ -64,8 +68,15 @@ end
 """
 
 
-def forgotten_key(user_id: int) -> str:
-    return f"{PREFIX}forgotten:{user_id}"
+FORGOTTEN_PREFIX = f"{PREFIX}forgotten:"
+_NEVER_WRITTEN = f"{FORGOTTEN_PREFIX}-"  # what a job without a (valid) mark name checks
+
+
+def forgotten_key(user_id: int, secret: str) -> str:
+    """The name of the user's forget mark: a hash of their id keyed with `secret` (the token)."""
+    key = hashlib.sha256(f"forget-mark:{secret}".encode()).digest()
+    digest = hashlib.blake2b(str(user_id).encode(), key=key, digest_size=16).hexdigest()
+    return FORGOTTEN_PREFIX + digest
 
 
 def revoked_voice_key(voice_id: int) -> str:
@@ -74,7 +85,11 @@ def revoked_voice_key(voice_id: int) -> str:
 
 def void_keys(request: SynthRequest) -> list[str]:
     """The marks that can void `request`, in VOID_CHECK's order."""
-    return [forgotten_key(request.user_id), *(revoked_voice_key(v) for v in request.voice_ids)]
+    mark = request.forget_mark
+    mark = (
+        mark if mark.startswith(FORGOTTEN_PREFIX) and mark != FORGOTTEN_PREFIX else _NEVER_WRITTEN
+    )
+    return [mark, *(revoked_voice_key(v) for v in request.voice_ids)]
 
 
 def void_args(request: SynthRequest) -> list[str]:
@@ -90,9 +105,10 @@ def void_reason(redis: Redis, request: SynthRequest) -> str | None:
     return found.decode() if isinstance(found, bytes) else str(found)
 
 
-def mark_forgotten(redis: Redis, user_id: int, created_at: float) -> None:
-    """Void every job made for the user's row created at `created_at` (or an older one)."""
-    redis.register_script(_FORGET)(keys=[forgotten_key(user_id)], args=[repr(created_at), MARK_TTL])
+def mark_forgotten(redis: Redis, mark: str, created_at: float) -> None:
+    """Void every job made for the user row created at `created_at` (or an older one) of the
+    user whose mark is named `mark` (`forgotten_key`)."""
+    redis.register_script(_FORGET)(keys=[mark], args=[repr(created_at), MARK_TTL])
 
 
 def revoke_voices(redis: Redis, voice_ids: Iterable[int], *, owner_id: int | None = None) -> None:

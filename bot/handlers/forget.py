@@ -16,8 +16,10 @@ from bot.handlers.common import show_screen
 from bot.handlers.say import cancel_requests
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.settings import Settings
 from storage import Storage, User
 from worker.api import check_job_id, embed_job_id, synth_job_id
+from worker.revocation import forgotten_key
 
 log = logging.getLogger(__name__)
 router = Router(name="forget")
@@ -36,6 +38,7 @@ async def forget(
     store: Storage,
     jobs: JobQueue,
     checks: CheckGate,
+    settings: Settings,
     user: User,
     texts: Texts,
 ) -> None:
@@ -48,7 +51,8 @@ async def forget(
     # and so are others' jobs speaking with this user's voices. Then what is queued is taken
     # back, what runs is stopped before it is sent, and the jobs of every request on record
     # (text, voice, results) are cleared out.
-    await jobs.mark_forgotten(user.id, user.created_at.timestamp())
+    mark = forgotten_key(user.id, settings.bot_token.get_secret_value())
+    await jobs.mark_forgotten(mark, user.created_at.timestamp())
     await jobs.revoke_voices([v.id for v in await store.voices.list_owned(user.id)])
     await cancel_requests(store, jobs, user.id)
     job_ids = [job_id for rid in await store.requests.ids_of(user.id) for job_id in job_ids_of(rid)]

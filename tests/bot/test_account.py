@@ -29,7 +29,8 @@ def test_forget_asks_then_deletes_everything(bot: BotHarness) -> None:
     assert voice_id not in {v.id for v in page.voices}
     # The marks that stop whatever is still on its way (worker/revocation.py) outlive the purge.
     with bot.redis() as client:
-        assert client.exists(forgotten_key(user.id))
+        assert client.exists(forgotten_key(user.id, bot.api.token))
+        assert not [k for k in client.scan_iter() if str(user.id).encode() in k]
         assert client.get(revoked_voice_key(voice_id)) == b"*"
 
 

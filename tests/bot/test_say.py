@@ -11,6 +11,7 @@ from storage import RequestStatus
 from tests.bot.conftest import BotHarness
 from tests.fakes.botapi import FakeUser
 from worker.api import RESULTS_LIST, SynthOutcome, SynthRequest
+from worker.revocation import forgotten_key
 
 
 def jobs_of(bot: BotHarness, user: FakeUser) -> list[SynthRequest]:
@@ -55,6 +56,7 @@ def test_say_queues_a_job_with_everything_the_worker_needs(
     user_row = bot.db(lambda s: s.users.get(speaker.id))
     assert user_row is not None and request.user_since == user_row.created_at.timestamp()
     assert request.voice_ids == [voice.id]
+    assert request.forget_mark == forgotten_key(speaker.id, bot.api.token)
     cancel_all(bot, speaker)
 
 

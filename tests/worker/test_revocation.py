@@ -33,6 +33,8 @@ from worker.worker import ResidentWorker
 USER, OTHER = 6161, 6262
 CREATED = 1_700_000_000.25  # the user row's created_at
 VOICE = 41
+SECRET = "123:token"
+MARK = forgotten_key(USER, SECRET)
 
 
 @pytest.fixture
@@ -59,6 +61,7 @@ def enqueue(
         enqueued_at=time.time(),
         user_since=since,
         voice_ids=[VOICE] if voices is None else voices,
+        forget_mark=forgotten_key(user_id, SECRET),
     )
     queue = Queue(QUEUE, connection=redis, serializer=SERIALIZER)
     return queue.enqueue(SYNTH_JOB, request.to_dict(), job_id="synth-7", result_ttl=0)
@@ -83,7 +86,7 @@ def forget_during_synthesis(engine: ToneEngine, redis: Redis) -> None:
 
     def speak_then_forget(text: str, embedding: Any) -> np.ndarray:
         wav = speak(text, embedding)
-        mark_forgotten(redis, USER, CREATED)
+        mark_forgotten(redis, MARK, CREATED)
         return wav
 
     engine.speak = speak_then_forget  # type: ignore[method-assign]
@@ -93,7 +96,7 @@ def forget_just_before_upload(monkeypatch: pytest.MonkeyPatch, redis: Redis) -> 
     begin = worker.synth.begin_upload
 
     def forget_then_begin(*args: Any, **kwargs: Any) -> Any:
-        mark_forgotten(redis, USER, CREATED)
+        mark_forgotten(redis, MARK, CREATED)
         return begin(*args, **kwargs)
 
     monkeypatch.setattr(worker.synth, "begin_upload", forget_then_begin)
@@ -111,8 +114,8 @@ def test_a_forgotten_user_gets_nothing_whenever_the_forget_comes(
     moment: str,
 ) -> None:
     steps: dict[str, Callable[[], None]] = {
-        "before-enqueue": lambda: mark_forgotten(redis_conn, USER, CREATED),
-        "after-enqueue": lambda: mark_forgotten(redis_conn, USER, CREATED),
+        "before-enqueue": lambda: mark_forgotten(redis_conn, MARK, CREATED),
+        "after-enqueue": lambda: mark_forgotten(redis_conn, MARK, CREATED),
         "during-synthesis": lambda: forget_during_synthesis(tone_engine, redis_conn),
         "just-before-upload": lambda: forget_just_before_upload(monkeypatch, redis_conn),
     }
@@ -134,11 +137,11 @@ def test_a_forgotten_user_gets_nothing_whenever_the_forget_comes(
 def test_the_forget_mark_outlives_the_purge_and_the_user_coming_back_is_served(
     resident_worker: ResidentWorker, redis_conn: Redis, bot_api: FakeBotAPI
 ) -> None:
-    mark_forgotten(redis_conn, USER, CREATED)
+    mark_forgotten(redis_conn, MARK, CREATED)
     enqueue(redis_conn)
     assert purge(redis_conn, "synth-7")  # the bot clears the job out ...
-    assert redis_conn.exists(forgotten_key(USER))  # ... the mark stays
-    mark_forgotten(redis_conn, USER, CREATED - 100)  # an older row's forget moves nothing
+    assert redis_conn.exists(MARK)  # ... the mark stays
+    mark_forgotten(redis_conn, MARK, CREATED - 100)  # an older row's forget moves nothing
     enqueue(redis_conn, since=CREATED)  # a request of the forgotten row, enqueued late
     resident_worker.work(burst=True)
     assert nothing_reached(bot_api, USER)
