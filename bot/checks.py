@@ -13,6 +13,9 @@ The per-minute budget of checks is kept apart from the requests' one, in Redis, 
 not by id: like the request rows of the last minute, the budget outlives `/forget` until it
 expires (forgetting must not reset a limit), and holds nothing that names the user meanwhile.
 `/forget` takes back a running check (its job holds the user's file id) and frees its slot.
+A check whose wait timed out while a worker still runs its job keeps its slot (and its share
+of the global cap) until the worker lets go of the job's lease, or its time limit has passed:
+"one at a time" counts the work, not the wait.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from storage import AdmissionLimits, Refusal, Storage
+from worker.api import EMBED_JOB_TIMEOUT, check_job_id
+from worker.delivery import lease_key
 
 PREFIX = "voiceclone:bot:check:"
 WINDOW_SECONDS = 60
+# The most a check job can still run after the bot stopped waiting: its own time limit.
+HOLD_SECONDS = EMBED_JOB_TIMEOUT + 30
 
 # KEYS: window; ARGV: token, now (s), window (s), per minute
 _SPEND = """
@@ -62,6 +69,9 @@ class CheckGate:
         self._store = store
         self._key = hashlib.sha256(f"check-gate:{secret}".encode()).digest()
         self.limits = limits
+        # Checks the bot stopped waiting for while a worker still held their job:
+        # token -> the time after which the slot goes whatever the lease says.
+        self._held: dict[str, float] = {}
 
     @property
     def per_minute(self) -> int:
@@ -75,6 +85,7 @@ class CheckGate:
 
     async def admit(self, user_id: int) -> CheckTicket:
         token = secrets.token_hex(8)
+        await self._free_let_go()
         refusal = await self._store.requests.admit_check(user_id, token, self.limits)
         if refusal is not None:
             checking = refusal is Refusal.busy and await self.running(user_id) is not None
@@ -99,7 +110,21 @@ class CheckGate:
         return CheckTicket(token)
 
     async def release(self, user_id: int, token: str) -> None:
+        """The bot is done with the check; its slot frees now, or once the worker that still
+        runs its job lets go of it (checked at the next admission)."""
+        if await self._redis.exists(lease_key(check_job_id(token))):
+            self._held[token] = time.monotonic() + HOLD_SECONDS
+            return
         await self._store.requests.end_check(token)
+
+    async def _free_let_go(self) -> None:
+        """End the held checks whose job no worker holds any more (or held too long)."""
+        now = time.monotonic()
+        for token, deadline in list(self._held.items()):
+            if now < deadline and await self._redis.exists(lease_key(check_job_id(token))):
+                continue
+            del self._held[token]
+            await self._store.requests.end_check(token)
 
     async def running(self, user_id: int) -> str | None:
         """The token of the user's running check, if one runs (for `/forget`)."""
@@ -108,4 +133,6 @@ class CheckGate:
     async def forget(self, user_id: int) -> str | None:
         """Free the user's slot; the token of the check that held it."""
         tokens = await self._store.requests.end_checks_of(user_id)
+        for token in tokens:
+            self._held.pop(token, None)
         return tokens[0] if tokens else None

@@ -25,7 +25,7 @@ from rq import Queue, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from worker import delivery, presence
+from worker import delivery, presence, revocation
 from worker.api import (
     CHECK_JOB,
     EMBED_JOB,
@@ -35,6 +35,7 @@ from worker.api import (
     JOB_RETRY_INTERVALS,
     JOB_RETRY_MAX,
     QUEUE,
+    RESULTS_DEAD_COUNT,
     SERIALIZER,
     SYNTH_JOB,
     CheckResult,
@@ -248,16 +249,39 @@ class JobQueue:
         ids = list(job_ids)
         await asyncio.to_thread(lambda: [delivery.purge(self._sync, job_id) for job_id in ids])
 
+    async def mark_forgotten(self, mark: str, created_at: float) -> None:
+        """Void every job made for the user row created at `created_at` (worker/revocation.py;
+        `mark` is the user's `forgotten_key`)."""
+        await asyncio.to_thread(revocation.mark_forgotten, self._sync, mark, created_at)
+
+    async def revoke_voices(self, voice_ids: Iterable[int], *, owner_id: int | None = None) -> None:
+        """Stop jobs speaking with `voice_ids` (all but `owner_id`'s, if given)."""
+        ids = list(voice_ids)
+        await asyncio.to_thread(revocation.revoke_voices, self._sync, ids, owner_id=owner_id)
+
+    async def restore_voice(self, voice_id: int, owner_id: int) -> None:
+        await asyncio.to_thread(revocation.restore_voice, self._sync, voice_id, owner_id)
+
     async def job_status(self, job_id: str) -> str | None:
         """RQ's status of the job, None when it is not in Redis."""
         status = await self.redis.hget(Job.key_for(job_id), "status")
         return None if status is None else status.decode()
 
     async def settled_outcome(self, job_id: str) -> SynthOutcome | None:
-        return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)
+        """The job's settled outcome; None when there is none or it cannot be read (the
+        sweeper then treats the request as one whose job is gone)."""
+        try:
+            return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)
+        except (ValueError, TypeError, AttributeError) as error:
+            log.error("job %s: its settled outcome is unreadable (%s)", job_id, error)
+            return None
 
     async def purge_pending(self) -> int:
         return await asyncio.to_thread(delivery.purge_pending, self._sync)
+
+    async def unreadable_outcomes(self) -> int:
+        """How many outcomes the bot could not read and set aside (bot/results.py)."""
+        return int(await self.redis.get(RESULTS_DEAD_COUNT) or 0)
 
     async def queue_lengths(self) -> tuple[int, int]:
         """(recordings and checks, speech requests) waiting in the queue."""

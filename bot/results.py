@@ -7,9 +7,14 @@ the sweeper's next round) and records it then; recording is idempotent (only an 
 moves on), so once more is harmless.
 
 The loop survives every error: a Redis that went away, a database that is busy, an outcome
-that cannot be read. Its blocking pop waits POP_TIMEOUT_SECONDS on a client whose socket
-timeout is longer (redis-py's default of 5 s would cut a 5 s pop, log a false alarm and could
-drop the outcome popped at that moment).
+that cannot be read. An unreadable outcome (not JSON, not an object, a field missing or of the
+wrong type: a worker of another version, a bug, or someone writing into Redis) is moved to
+RESULTS_DEAD and counted (admins see the count in /stats); it would fail the same way at
+every try, so keeping it in RESULTS_PROCESSING would stop every sweep behind it.
+
+The loop's blocking pop waits POP_TIMEOUT_SECONDS on a client whose socket timeout is longer
+(redis-py's default of 5 s would cut a 5 s pop, log a false alarm and could drop the outcome
+popped at that moment).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis.asyncio as aioredis
 from aiogram import Bot
@@ -32,7 +38,16 @@ if TYPE_CHECKING:
     from bot.metrics import ServiceMetrics
     from bot.progress import StatusBoard
 from storage import Storage
-from worker.api import RESULTS_LIST, RESULTS_PROCESSING, SynthOutcome, synth_job_id
+from storage.models import MAX_ERROR_CODE_CHARS
+from worker.api import (
+    RESULTS_DEAD,
+    RESULTS_DEAD_COUNT,
+    RESULTS_DEAD_KEPT,
+    RESULTS_LIST,
+    RESULTS_PROCESSING,
+    SynthOutcome,
+    synth_job_id,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,14 +55,63 @@ T = TypeVar("T")
 POP_TIMEOUT_SECONDS = 2
 SOCKET_TIMEOUT_SECONDS = POP_TIMEOUT_SECONDS + 8
 REDIS_RETRY_SECONDS = 2.0
+DEAD_KEPT_BYTES = 4096  # of each unreadable outcome set aside: enough to see what it was
+MAX_ID = 2**63 - 1  # SQLite's integers: a larger id would raise in the database, every time
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def _is_number(value: object) -> bool:
+    """Any JSON number, NaN included: storage keeps a figure it cannot use as NULL (a likeness
+    of NaN is "not measured"), so only a value of another type makes an outcome unreadable."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _optional(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+# Each field of SynthOutcome and what its value must be for storage to take it.
+_FIELD_CHECKS: dict[str, Callable[[object], bool]] = {
+    "request_id": _is_id,
+    "user_id": _is_id,
+    "ok": lambda value: isinstance(value, bool),
+    "error_code": _optional(lambda v: isinstance(v, str) and 0 < len(v) <= MAX_ERROR_CODE_CHARS),
+    "queue_seconds": _is_number,
+    "synth_seconds": _is_number,
+    "audio_seconds": _is_number,
+    "total_seconds": _is_number,
+    "sent_message_id": _optional(_is_id),
+    "job_id": _is_text,
+    "sent_again": lambda value: isinstance(value, bool),
+    "likeness": _optional(_is_number),
+    "file_id": _optional(_is_text),
+    "file_kind": _optional(_is_text),
+}
+assert set(_FIELD_CHECKS) == {f.name for f in fields(SynthOutcome)}, "a field without a check"
 
 
 def parse_outcome(raw: bytes | str) -> SynthOutcome | None:
+    """The outcome in `raw`, or None (logged) when it is not one storage can record."""
     try:
-        return SynthOutcome.from_dict(json.loads(raw))
-    except (ValueError, TypeError) as error:
-        log.error("dropping an unreadable synth outcome (%s): %.200r", error, raw)
+        data: Any = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
+        outcome = SynthOutcome.from_dict(data)
+    except (ValueError, TypeError) as error:  # UnicodeDecodeError and JSON's are ValueErrors
+        log.error("unreadable synth outcome (%s): %.200r", error, raw)
         return None
+    wrong = [name for name, ok in _FIELD_CHECKS.items() if not ok(getattr(outcome, name))]
+    if wrong:
+        log.error("unreadable synth outcome (bad %s): %.200r", ", ".join(wrong), raw)
+        return None
+    return outcome
 
 
 async def blocked_us(bot: Bot, user_id: int) -> bool:
@@ -117,11 +181,22 @@ class OutcomeRecorder:
             await self.store.notes.drop(outcome.request_id)
 
     async def handle(self, raw: bytes) -> None:
-        """Record one outcome taken from the list, then let go of it."""
+        """Record one outcome taken from the list, then let go of it; an unreadable one is set
+        aside and counted instead."""
         outcome = parse_outcome(raw)
-        if outcome is not None:
-            await self.record(outcome)
+        if outcome is None:
+            await self.set_aside(raw)
+            return
+        await self.record(outcome)
         await self.redis.lrem(RESULTS_PROCESSING, 1, raw)
+
+    async def set_aside(self, raw: bytes) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(RESULTS_DEAD, raw[:DEAD_KEPT_BYTES])
+            pipe.ltrim(RESULTS_DEAD, 0, RESULTS_DEAD_KEPT - 1)
+            pipe.incr(RESULTS_DEAD_COUNT)
+            pipe.lrem(RESULTS_PROCESSING, 1, raw)
+            await pipe.execute()
 
     async def handle_leftovers(self) -> int:
         """Outcomes taken by an earlier run (or round) and not let go of: record them now."""

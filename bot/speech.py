@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.text_check import symbol_count
 from storage import Storage, User, Voice
 from worker.api import DialogueTurn, SynthRequest, synth_job_id
+from worker.revocation import forgotten_key
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ async def request_speech(
         # What will be spoken, not the names of a dialogue's voices.
         spoken = "\n".join(turn.text for turn in dialogue.turns) if dialogue else text
         symbols = symbol_count(spoken)
+    speakers = dialogue.speakers if dialogue else [voice]
     request = SynthRequest(
         request_id=request_id,
         user_id=user.id,
@@ -87,6 +89,9 @@ async def request_speech(
         pace=user.pace,
         speakers=[[float(x) for x in v.embedding] for v in dialogue.speakers] if dialogue else [],
         turns=list(dialogue.turns) if dialogue else [],
+        user_since=user.created_at.timestamp(),
+        forget_mark=forgotten_key(user.id, settings.bot_token.get_secret_value()),
+        voice_ids=[i for v in speakers for i in await store.mixes.lineage(v.id)],
     )
     if keep_note:
         await store.notes.expect(request_id, user.id, text)

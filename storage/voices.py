@@ -23,6 +23,7 @@ from storage.embedding import (
     embedding_to_blob,
     merged_embedding,
 )
+from storage.lineage import delete_voice, drop_mixes_of
 from storage.models import BankPage, Sample, Voice, validate_voice_name
 from storage.recordings import Recordings
 
@@ -422,11 +423,11 @@ class Voices:
                 "UPDATE users SET active_voice_id = NULL WHERE active_voice_id = ? AND id != ?",
                 (voice_id, owner_id),
             )
+            await drop_mixes_of(tx, self._recordings, [voice_id], keep_owner=owner_id)
         return bool(changed)
 
     async def _delete(self, tx: Tx, voice_id: int) -> None:
-        keys = await self._recordings.keys_of_voice(tx, voice_id)
-        # Foreign keys do the rest: recordings cascade, active voices and request links
-        # become NULL.
-        await tx.execute("DELETE FROM voices WHERE id = ?", (voice_id,))
-        self._recordings.remove_orphans_after_commit(tx, keys)
+        row = await tx.fetch_one("SELECT owner_id FROM voices WHERE id = ?", (voice_id,))
+        owner = None if row is None else row["owner_id"]
+        await drop_mixes_of(tx, self._recordings, [voice_id], keep_owner=owner)
+        await delete_voice(tx, self._recordings, voice_id)

@@ -1,6 +1,6 @@
 """The arrows between the folders run one way (ARCHITECTURE.md), read from the code itself.
 
-    bot ──▶ worker's public API (api, delivery, presence) ──▶ sv2tts
+    bot ──▶ worker's public API (api, delivery, presence, revocation) ──▶ sv2tts
      │                                                        ▲
      ▼                                                        │
     storage ───────────────────────────────────────────────────┘  (its light types only)
@@ -32,7 +32,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 }
 # What of the worker the bot's process may load: the contract and its light helpers. The
 # offline `bank-import` command reuses the worker's own embedding code, loaded inside it.
-BOT_MAY_LOAD_FROM_WORKER = ("worker.api", "worker.delivery", "worker.presence")
+BOT_MAY_LOAD_FROM_WORKER = (
+    "worker.api",
+    "worker.delivery",
+    "worker.presence",
+    "worker.revocation",
+)
 BOT_OFFLINE_TOOLS = ("bot/bank_import.py",)
 MAX_LINES = 450
 # A network in one file (nanoGPT's rule) and the text rule tables may be longer.

@@ -31,6 +31,10 @@ SERIALIZER = JSONSerializer
 EMBED_JOB = "worker.jobs.embed_job"
 SYNTH_JOB = "worker.jobs.synth_job"
 CHECK_JOB = "worker.jobs.check_job"
+# The only functions a worker runs (worker/worker.py refuses any other name a job carries,
+# without importing it): JSON keeps pickles out of Redis, not code, since a job names the
+# function to call. A dialogue is a synth job with turns, not a function of its own.
+JOB_FUNCTIONS = frozenset({EMBED_JOB, SYNTH_JOB, CHECK_JOB})
 
 
 def embed_job_id(request_id: int) -> str:
@@ -52,6 +56,11 @@ def check_job_id(token: str) -> str:
 # and only then removes it, so an outcome survives a bot that dies halfway.
 RESULTS_LIST = "voiceclone:synth-results"
 RESULTS_PROCESSING = "voiceclone:synth-results:processing"
+# An outcome the bot cannot read (not JSON, not an outcome, wrong types) is set aside here
+# (the latest RESULTS_DEAD_KEPT, as found) and counted, so one bad entry never stops the rest.
+RESULTS_DEAD = "voiceclone:synth-results:dead"
+RESULTS_DEAD_COUNT = "voiceclone:synth-results:dead:count"
+RESULTS_DEAD_KEPT = 100
 
 # Retry policy for both jobs, for the bot to pass as `Retry(max=..., interval=...)`. The worker
 # spends it only on failures that prove nothing reached the user (Telegram 429/5xx, a refused
@@ -179,6 +188,7 @@ ERROR_CODES = (
     "delivery_unknown",  # Telegram did not confirm the upload; it may or may not have arrived
     "lost",  # the job vanished from Redis (its data was lost); nothing can run it again
     "cancelled",  # the user cancelled it (or asked to be forgotten) before it was sent
+    "voice_gone",  # a voice it speaks with was deleted or withdrawn meanwhile
 )
 
 
@@ -210,6 +220,11 @@ class SynthRequest:
     # is then the whole script and `embedding` its first voice. Empty for /say.
     speakers: list[list[float]] = field(default_factory=list)
     turns: list[DialogueTurn] = field(default_factory=list)
+    # What can void the job before it is sent (worker/revocation.py): the created_at (storage's
+    # clock) of the user row it was made for, and the ids of the voices it speaks with.
+    user_since: float = 0.0
+    voice_ids: list[int] = field(default_factory=list)
+    forget_mark: str = ""  # the name of the user's forget mark (revocation.forgotten_key)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -44,8 +44,10 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.queue import Queue
+from rq.results import Result
 
-from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome
+from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome, SynthRequest
+from worker.revocation import VOID_CHECK, void_args, void_keys
 
 log = logging.getLogger(__name__)
 
@@ -88,30 +90,48 @@ def lost_key(job_id: str) -> str:
 
 # KEYS[1] lease; ARGV[1] token, ARGV[2] ttl ms
 _TAKE_LEASE = "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0"
+# A lease that lapsed with nobody else holding it (Redis was away longer than its TTL, or this
+# worker stalled) is taken again: a run that had taken the job over would hold it. Whatever
+# recovery put back meanwhile finds it held and leaves it, or finds the job settled.
 _REFRESH_LEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not holder then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0 end
 return 0
 """
 _DROP_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# KEYS: settled, cancel, lease, upload; ARGV[1] token, ARGV[2] mark ttl
-_BEGIN_UPLOAD = """
+# KEYS: settled, cancel, lease, upload, then the request's void marks (worker/revocation.py);
+# ARGV[1] token, ARGV[2] mark ttl, ARGV[3] lease ttl ms (0: a lapsed lease is not taken
+# again), ARGV[4..5] the void check's arguments
+_BEGIN_UPLOAD = (
+    VOID_CHECK
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'settled' end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'cancelled' end
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 'fenced' end
+local holder = redis.call('GET', KEYS[3])
+if not holder and tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[3])
+  holder = ARGV[1]
+end
+if holder ~= ARGV[1] then return 'fenced' end
+if #KEYS > 4 then
+  local void = void_reason(5, 4)
+  if void then return void end
+end
 local before = redis.call('GET', KEYS[4])
 redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2])
 if before then return 'again' end
 return 'first'
 """
+)
 # KEYS: settled, results, audio, upload, cancel, lease; ARGV[1] outcome, ARGV[2] ttl,
 # ARGV[3] token that must hold the lease ('' = settle whoever holds it).
 _SETTLE = """
-if ARGV[3] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[3] then return -1 end
+local holder = redis.call('GET', KEYS[6])
+if ARGV[3] ~= '' and holder and holder ~= ARGV[3] then return -1 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   redis.call('RPUSH', KEYS[2], ARGV[1])
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
@@ -137,6 +157,8 @@ class Upload(StrEnum):
     SETTLED = "settled"  # another execution finished the job
     CANCELLED = "cancelled"
     FENCED = "fenced"  # this execution lost its lease: another worker has the job
+    FORGOTTEN = "forgotten"  # its user asked to be forgotten (worker/revocation.py)
+    VOICE_GONE = "voice_gone"  # a voice it speaks with was revoked (worker/revocation.py)
 
 
 class Cancel(StrEnum):
@@ -197,9 +219,25 @@ class JobLease:
             self._drop(keys=[lease_key(job_id)], args=[token])
 
 
-def begin_upload(redis: Redis, job_id: str, token: str) -> Upload:
+def begin_upload(
+    redis: Redis,
+    job_id: str,
+    token: str,
+    request: SynthRequest | None = None,
+    *,
+    lease_seconds: float = 0.0,
+) -> Upload:
+    """Mark the upload as begun if this execution may send: it holds the lease (or, given
+    `lease_seconds`, takes again one that lapsed with nobody else holding it), the job is
+    neither settled nor cancelled, and (given `request`) nothing voids it. One step, so that a
+    /cancel, a /forget or a voice taken back either comes before the mark and stops the send,
+    or comes after it and finds the upload under way."""
     keys = [settled_key(job_id), cancel_key(job_id), lease_key(job_id), upload_key(job_id)]
-    found = redis.register_script(_BEGIN_UPLOAD)(keys=keys, args=[token, MARK_TTL])
+    args: list[str | int] = [token, MARK_TTL, int(lease_seconds * 1000)]
+    if request is not None:
+        keys += void_keys(request)
+        args += void_args(request)
+    found = redis.register_script(_BEGIN_UPLOAD)(keys=keys, args=args)
     return Upload(found.decode() if isinstance(found, bytes) else found)
 
 
@@ -221,7 +259,8 @@ def cancel_requested(redis: Redis, job_id: str) -> bool:
 
 def settle(redis: Redis, job_id: str, outcome: SynthOutcome, *, token: str | None = None) -> bool:
     """Record `outcome` as the job's answer and hand it to the bot; False if the job was settled
-    before, or if `token` is given and no longer holds the lease (someone else has the job)."""
+    before, or if `token` is given and another execution holds the lease (it has the job; a
+    lease that lapsed with nobody holding it does not stop the settle)."""
     keys = [
         settled_key(job_id),
         RESULTS_LIST,
@@ -291,7 +330,9 @@ PURGE_PENDING = PREFIX + "purge-pending"  # job ids whose purge waits for a work
 
 def purge(redis: Redis, job_id: str) -> bool:
     """Remove what Redis holds of a job whose request is over: the job with its payload (the
-    user's text and voice) and its result, and every delivery key.
+    user's text and voice), its results (RQ 2 keeps them in a stream of their own, which
+    `Job.delete` leaves behind: an embed job's holds the embedding and the recording), and
+    every delivery key.
 
     A job that a worker still holds keeps everything (its settled mark is what stops a rerun
     from sending twice, its cancel flag what stops the send): the job id goes into
@@ -318,6 +359,7 @@ def purge(redis: Redis, job_id: str) -> bool:
         cancel_key(job_id),
         lost_key(job_id),
         lease_key(job_id),
+        Result.get_key(job_id),
     )
     redis.srem(PURGE_PENDING, job_id)
     return True

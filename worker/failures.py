@@ -18,6 +18,7 @@ import time
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
@@ -25,6 +26,7 @@ from rq.timeouts import JobTimeoutException
 from worker.api import ERROR_CODES, JobError, SynthOutcome, SynthRequest
 from worker.delivery import settle
 from worker.messages import apology
+from worker.revocation import void_reason
 from worker.telegram import BotApi, TelegramError, TelegramTransientError, TelegramUnconfirmed
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,14 @@ def error_code(error: BaseException) -> str:
     return "internal"
 
 
+def _forgotten(redis: Redis, request: SynthRequest) -> bool:
+    try:
+        return void_reason(redis, request) == "forgotten"
+    except RedisError as error:
+        log.warning("could not check whether user %s was forgotten: %s", request.user_id, error)
+        return False
+
+
 def failed_outcome(request: SynthRequest, code: str, job_id: str = "") -> SynthOutcome:
     waited = time.time() - request.enqueued_at if request.enqueued_at else 0.0
     return SynthOutcome(
@@ -79,8 +89,8 @@ def settle_failed_synth(
     if not settle(redis, job_id, failed_outcome(request, code, job_id), token=token):
         log.info("job %s: settled elsewhere; nothing more to tell", job_id)
         return False
-    if code == "cancelled":
-        return True
+    if code == "cancelled" or _forgotten(redis, request):
+        return True  # told when they cancelled; a forgotten user hears nothing more
     try:
         telegram.send_message(
             request.chat_id, apology(code, request.language), request.reply_to_message_id

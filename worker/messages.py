@@ -18,6 +18,8 @@ _APOLOGIES: dict[str, dict[str, str]] = {
         "arrived, send the text again.",
         "lost": "Sorry, your request was lost in a restart of the service. Please send it again.",
         "cancelled": "Sorry, that request was cancelled.",
+        "voice_gone": "Sorry, that voice is no longer available: its owner deleted it or "
+        "took it back. Pick another one in /voices or /bank.",
     },
     "ru": {
         "nothing_to_say": "Извините, в этом тексте нечего произнести вслух.",
@@ -29,6 +31,8 @@ _APOLOGIES: dict[str, dict[str, str]] = {
         "пришло, отправьте текст ещё раз.",
         "lost": "Извините, ваш запрос потерялся при перезапуске сервиса. Отправьте его ещё раз.",
         "cancelled": "Извините, этот запрос отменён.",
+        "voice_gone": "Извините, этого голоса больше нет: владелец удалил его или убрал из "
+        "общего доступа. Выберите другой в /voices или /bank.",
     },
 }
 

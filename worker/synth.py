@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rq.timeouts import JobTimeoutException
 
 from sv2tts.audio import encode_mp3, encode_ogg_opus
 from worker.api import JobError, SynthOutcome, SynthRequest
@@ -35,10 +36,11 @@ from worker.delivery import (
 )
 from worker.dialogue import speak_dialogue
 from worker.engine import Engine
-from worker.failures import failed_outcome
+from worker.failures import failed_outcome, settle_failed_synth
 from worker.finish import measured_likeness, paced
 from worker.messages import note_caption
 from worker.progress import ProgressReport, Stopped, resident_pace
+from worker.revocation import void_reason
 from worker.runtime import Runtime
 from worker.telegram import (
     BotApi,
@@ -46,6 +48,7 @@ from worker.telegram import (
     TelegramError,
     TelegramPermanentError,
     TelegramTransientError,
+    TelegramUnconfirmed,
 )
 from worker.watermark import Watermarker
 
@@ -169,6 +172,9 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
     redis = runtime.redis
     if cancel_requested(redis, job_id):
         return settle_cancelled(runtime, request, job_id, token)
+    void = void_reason(redis, request)
+    if void is not None:  # checked again in begin_upload, for whatever happens meanwhile
+        return settle_void(runtime, request, job_id, token, void)
     if redis.exists(lost_key(job_id)):
         raise JobError("internal", "the job lost its worker more often than it may be retried")
     started = time.time()
@@ -186,11 +192,13 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
             keep_audio(redis, job_id, audio)
         else:
             log.info("job %s: sending the audio an earlier attempt made", job_id)
-        state = begin_upload(redis, job_id, token)
+        state = begin_upload(redis, job_id, token, request, lease_seconds=runtime.lease.seconds)
         if state is Upload.SETTLED:
             return settled_outcome(redis, job_id) or failed_outcome(request, "internal", job_id)
         if state is Upload.CANCELLED:
             return settle_cancelled(runtime, request, job_id, token)
+        if state in (Upload.FORGOTTEN, Upload.VOICE_GONE):
+            return settle_void(runtime, request, job_id, token, str(state))
         if state is Upload.FENCED:
             raise LeaseLost(f"job {job_id}: the lease passed to another worker before the upload")
         if state is Upload.AGAIN:
@@ -200,6 +208,11 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
         except (TelegramTransientError, TelegramPermanentError):
             clear_upload_mark(redis, job_id, token)  # Telegram answered: nothing was sent
             raise
+        except JobTimeoutException as error:
+            # The job's time ran out while the note was on its way: it may have arrived, so
+            # the user hears "may not have arrived", never "took too long, gave up".
+            method = "sendAudio" if request.output_format == "mp3" else "sendVoice"
+            raise TelegramUnconfirmed(method, f"the job timed out mid-upload ({error})") from error
     outcome = success_outcome(request, audio, started, sent, job_id, state is Upload.AGAIN)
     if not settle(redis, job_id, outcome):
         log.warning("job %s was settled meanwhile by another run", job_id)
@@ -212,6 +225,21 @@ def _run_leased(runtime: Runtime, request: SynthRequest, job_id: str, token: str
         audio.synth_seconds,
     )
     return outcome
+
+
+def settle_void(
+    runtime: Runtime, request: SynthRequest, job_id: str, token: str, reason: str
+) -> SynthOutcome:
+    """Settle a job that nothing may answer any more: its user was forgotten (nothing is sent
+    to them, not even an apology) or a voice it speaks with was taken back (the user is told)."""
+    if reason == "forgotten":
+        log.info("job %s: its user asked to be forgotten; not sending it", job_id)
+        outcome = failed_outcome(request, "cancelled", job_id)
+        settle(runtime.redis, job_id, outcome, token=token)
+        return outcome
+    log.info("job %s: a voice it speaks with was taken back; not sending it", job_id)
+    settle_failed_synth(runtime.redis, runtime.telegram, job_id, request, reason, token=token)
+    return failed_outcome(request, reason, job_id)
 
 
 def settle_cancelled(

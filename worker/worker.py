@@ -38,7 +38,7 @@ from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
 from worker import presence
-from worker.api import ERROR_CODE_META, SERIALIZER, SYNTH_JOB, SynthRequest
+from worker.api import ERROR_CODE_META, JOB_FUNCTIONS, SERIALIZER, SYNTH_JOB, SynthRequest
 from worker.delivery import LeaseLost, lease_key, upload_key
 from worker.failures import error_code, is_transient, settle_failed_synth
 from worker.recovery import DEFAULT_RELEASE_AFTER, recover_orphans
@@ -47,6 +47,9 @@ from worker.runtime import Runtime
 log = logging.getLogger(__name__)
 
 PROMOTE_LOCK = "voiceclone:retry-promotion-lock"
+PUBSUB_POLL_SECONDS = 1.0
+# Job hash fields that name more functions for RQ to import and call; none of our jobs has them.
+CALLBACK_FIELDS = ("success_callback_name", "failure_callback_name", "stopped_callback_name")
 
 # KEYS: lease, upload mark, intermediate list, started registry, queue, job hash
 # ARGV: token, job id
@@ -86,7 +89,23 @@ class ResidentWorker(SimpleWorker):
         self.stop_asked = False  # RQ's loop also ends when Redis goes away; this tells which
         self.push_exc_handler(self.apply_failure_policy)
 
+    def subscribe(self) -> None:
+        """RQ's command channel, listened to as RQ does but with a 1 s poll: redis-py 8's
+        `PubSubWorkerThread.stop()` waits for the poll in progress, so RQ's 60 s poll held
+        every worker's stop (and every start-over after Redis went away) up to a minute."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_POLL_SECONDS,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
+
     def execute_job(self, job: Job, queue: Queue) -> None:
+        refusal = foreign_call(job)
+        if refusal is not None:
+            self.refuse(job, queue, refusal)
+            return
         # The lease is taken before RQ registers the job as started and dropped after RQ has
         # finished with it, so a taken job without a lease always means a dead worker.
         if self.lease.take(job.id) is None:
@@ -99,6 +118,18 @@ class ResidentWorker(SimpleWorker):
             super().execute_job(job, queue)
         finally:
             self.lease.drop()
+
+    def refuse(self, job: Job, queue: Queue, refusal: str) -> None:
+        """Drop a job that is not one of ours, unrun: only someone who can write to Redis puts
+        one there, so it is logged as the attack it is, once (the job is gone after)."""
+        log.warning(
+            "job %s refused: %s; someone wrote it into Redis. Deleted unrun.", job.id, refusal
+        )
+        try:
+            self.connection.lrem(queue.intermediate_queue_key, 0, job.id)
+            job.delete()
+        except RedisError as error:
+            log.warning("could not delete the refused job %s: %s", job.id, error)
 
     def apply_failure_policy(
         self,
@@ -197,6 +228,25 @@ class ResidentWorker(SimpleWorker):
         presence.withdraw_quietly(self.connection, self.name)
         logging.shutdown()
         os._exit(0)
+
+
+def foreign_call(job: Job) -> str | None:
+    """Why `job` is not a call of one of our job functions (worker.api.JOB_FUNCTIONS), or None
+    when it is. Reads the job's JSON and hash only: nothing it names is imported. Data that is
+    not JSON passes here and fails in RQ's own path, still unread (RQ's JSONSerializer)."""
+    try:
+        name, instance = job.func_name, job.instance
+    except DeserializationError:
+        return None
+    if not isinstance(name, str) or name not in JOB_FUNCTIONS:
+        return f"it names the function {str(name)[:200]!r}"
+    if instance is not None:
+        return "it names an instance to call a method of"
+    named = job.connection.hmget(job.key, list(CALLBACK_FIELDS))
+    callbacks = [field for field, value in zip(CALLBACK_FIELDS, named, strict=True) if value]
+    if callbacks:
+        return f"it names callbacks ({', '.join(callbacks)})"
+    return None
 
 
 class Housekeeper(threading.Thread):

@@ -61,6 +61,7 @@ async def stats(message: Message, store: Storage, jobs: JobQueue, texts: Texts) 
             embed_queue=embed_queue,
             synth_queue=synth_queue,
             workers=await jobs.workers_ready(),
+            unreadable_outcomes=await jobs.unreadable_outcomes(),
         )
     )
 
@@ -70,6 +71,7 @@ async def remove_bank_voice(
     callback: CallbackQuery,
     callback_data: BankCb,
     store: Storage,
+    jobs: JobQueue,
     settings: Settings,
     user: User,
     texts: Texts,
@@ -80,6 +82,8 @@ async def remove_bank_voice(
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("admin %s removed voice %s from the bank", user.id, voice.id)
+    # Others' queued jobs with it stop (a curated voice, deleted, stops for everyone).
+    await jobs.revoke_voices([voice.id], owner_id=voice.owner_id)
     text, markup = await bank_screen(store, callback_data.page, settings, texts, is_admin=True)
     await show_screen(callback, text, markup)
     await callback.answer(texts.bank_removed.format(name=voice.name))

@@ -16,8 +16,10 @@ from bot.handlers.common import show_screen
 from bot.handlers.say import cancel_requests
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.settings import Settings
 from storage import Storage, User
 from worker.api import check_job_id, embed_job_id, synth_job_id
+from worker.revocation import forgotten_key
 
 log = logging.getLogger(__name__)
 router = Router(name="forget")
@@ -36,6 +38,7 @@ async def forget(
     store: Storage,
     jobs: JobQueue,
     checks: CheckGate,
+    settings: Settings,
     user: User,
     texts: Texts,
 ) -> None:
@@ -43,8 +46,14 @@ async def forget(
         log.info("user %s pressed the /forget button of user %s", user.id, callback_data.user_id)
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    # Redis first: what is queued is taken back, what runs is stopped before it is sent, and
-    # the jobs of every request on record (text, voice, results) are cleared out.
+    # Redis first. The marks come before anything else: a /say admitted a moment ago, whose
+    # job reaches the queue only after this purge, is void all the same (worker/revocation.py),
+    # and so are others' jobs speaking with this user's voices. Then what is queued is taken
+    # back, what runs is stopped before it is sent, and the jobs of every request on record
+    # (text, voice, results) are cleared out.
+    mark = forgotten_key(user.id, settings.bot_token.get_secret_value())
+    await jobs.mark_forgotten(mark, user.created_at.timestamp())
+    await jobs.revoke_voices([v.id for v in await store.voices.list_owned(user.id)])
     await cancel_requests(store, jobs, user.id)
     job_ids = [job_id for rid in await store.requests.ids_of(user.id) for job_id in job_ids_of(rid)]
     checking = await checks.forget(user.id)  # a running check's job holds their file id

@@ -21,6 +21,7 @@ from bot.filters import OwnedVoice
 from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
 from bot.names import VoiceNameError, clean_voice_name
+from bot.queue import JobQueue
 from storage import MAX_VOICE_NAME_CHARS, Mix, MixSource, Storage, User, Voice
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,12 @@ async def confirm_publish(callback: CallbackQuery, voice: Voice, texts: Texts) -
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.publish_yes))
 async def publish(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+    callback: CallbackQuery,
+    callback_data: VoiceCb,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
 ) -> None:
     # Storage publishes only a voice of this owner: None is a foreign or deleted id.
     voice = await store.voices.publish(user.id, callback_data.voice_id)
@@ -174,13 +180,19 @@ async def publish(
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     log.info("user %s published voice %s", user.id, voice.id)
+    await jobs.restore_voice(voice.id, user.id)  # others may speak with it again
     await refresh_card(callback, store, voice, texts)
     await callback.answer(texts.published.format(name=voice.name))
 
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.withdraw))
 async def withdraw(
-    callback: CallbackQuery, callback_data: VoiceCb, store: Storage, user: User, texts: Texts
+    callback: CallbackQuery,
+    callback_data: VoiceCb,
+    store: Storage,
+    jobs: JobQueue,
+    user: User,
+    texts: Texts,
 ) -> None:
     # Storage withdraws only a voice of this owner: None is a foreign or deleted id.
     voice = await store.voices.withdraw(user.id, callback_data.voice_id)
@@ -190,6 +202,7 @@ async def withdraw(
         )
         await callback.answer(texts.voice_gone, show_alert=True)
         return
+    await jobs.revoke_voices([voice.id], owner_id=user.id)  # others' queued jobs stop
     await refresh_card(callback, store, voice, texts)
     await callback.answer(texts.withdrawn.format(name=voice.name))
 
@@ -203,11 +216,12 @@ async def confirm_delete(callback: CallbackQuery, voice: Voice, texts: Texts) ->
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete_yes), OwnedVoice())
 async def delete(
-    callback: CallbackQuery, voice: Voice, store: Storage, user: User, texts: Texts
+    callback: CallbackQuery, voice: Voice, store: Storage, jobs: JobQueue, user: User, texts: Texts
 ) -> None:
     if not await store.voices.delete(user.id, voice.id):  # deleted since the filter
         await callback.answer(texts.voice_gone, show_alert=True)
         return
+    await jobs.revoke_voices([voice.id], owner_id=user.id)  # others' queued jobs stop
     log.info("user %s deleted voice %s", user.id, voice.id)
     text, markup = await voice_list_screen(store, user.id, texts)
     await show_screen(callback, f"{texts.deleted.format(name=voice.name)}\n\n{text}", markup)

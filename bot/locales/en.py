@@ -262,7 +262,8 @@ TEXTS = Texts(
         "Requests: {requests}, failed: {failed} ({failure_rate:.0%})\n"
         "Median synthesis: {median_synth}, median wait: {median_queue}\n"
         "Median likeness: {median_likeness}\n"
-        "Queues: embed {embed_queue}, synth {synth_queue}; workers ready: {workers}"
+        "Queues: embed {embed_queue}, synth {synth_queue}; workers ready: {workers}\n"
+        "Unreadable outcomes set aside: {unreadable_outcomes}"
     ),
     fallback="Send me a voice message to learn a voice, or text to speak it. /help",
     unsupported_message=(

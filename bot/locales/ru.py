@@ -282,7 +282,8 @@ TEXTS = Texts(
         "Медиана синтеза: {median_synth}, медиана ожидания: {median_queue}\n"
         "Медиана сходства: {median_likeness}\n"
         "Очереди: новые голоса — {embed_queue}, озвучка — {synth_queue}; обработчики на связи: "
-        "{workers}"
+        "{workers}\n"
+        "Нечитаемых результатов отложено: {unreadable_outcomes}"
     ),
     fallback="Пришлите голосовое, чтобы я запомнил голос, или текст, чтобы я его озвучил. /help",
     unsupported_message=(

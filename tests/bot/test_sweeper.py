@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import string
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 from redis import Redis
 
+from bot.locales import Texts
+from bot.locales.en import TEXTS as EN
+from bot.locales.ru import TEXTS as RU
 from bot.queue import JobQueue, QueueTimeouts
 from bot.results import OutcomeRecorder
 from bot.sweeper import (
@@ -25,6 +29,7 @@ from storage import RequestStatus, Storage
 from tests.storage.conftest import FakeClock
 from worker.api import (
     QUEUE,
+    RESULTS_DEAD,
     RESULTS_LIST,
     RESULTS_PROCESSING,
     SERIALIZER,
@@ -184,6 +189,52 @@ async def test_the_results_consumer_survives_bad_outcomes_and_goes_on(rig: Rig) 
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+UNREADABLE_OUTCOMES = [
+    b"null",
+    b"this is not JSON",
+    b"\xff\xfe not even text",
+    b"[1, 2, 3]",
+    b'"a string"',
+    json.dumps({"request_id": 1}).encode(),  # fields missing
+    json.dumps({**SynthOutcome(1, USER, ok=True).to_dict(), "request_id": "1"}).encode(),
+    json.dumps({**SynthOutcome(1, USER, ok=True).to_dict(), "ok": "yes"}).encode(),
+    json.dumps({**SynthOutcome(1, USER, ok=False).to_dict(), "error_code": ["x"]}).encode(),
+    json.dumps({**SynthOutcome(10**30, USER, ok=True).to_dict()}).encode(),  # past SQLite's ints
+]
+
+
+async def test_unreadable_outcomes_are_set_aside_counted_and_the_sweep_goes_on(rig: Rig) -> None:
+    vanished = await rig.open_request()  # its job is gone: the sweep must get to it
+    rig.redis.set(settled_key(f"synth-{vanished}"), b"null")  # and what it left is garbage
+    recorded = await rig.open_request()
+    good = json.dumps(SynthOutcome(recorded, USER, ok=True, job_id="x").to_dict()).encode()
+    # Taken off the results list by a consumer that could not record them.
+    rig.redis.rpush(RESULTS_PROCESSING, *UNREADABLE_OUTCOMES, good)
+    rig.clock.advance(LOOK_AFTER_SECONDS + 1)
+    for _ in range(2):
+        await rig.sweeper.sweep()
+    assert await rig.status(recorded) == RequestStatus.done
+    assert await rig.status(vanished) == RequestStatus.failed
+    assert rig.redis.llen(RESULTS_PROCESSING) == 0
+    assert sorted(rig.redis.lrange(RESULTS_DEAD, 0, -1)) == sorted(UNREADABLE_OUTCOMES)
+    assert await rig.jobs.unreadable_outcomes() == len(UNREADABLE_OUTCOMES)
+    later = await rig.open_request()  # and outcomes after them are recorded as ever
+    rig.redis.rpush(RESULTS_LIST, b"null", json.dumps(SynthOutcome(later, USER, ok=True).to_dict()))
+    for _ in range(2):
+        raw = await rig.recorder.take()
+        assert raw is not None
+        await rig.recorder.handle(raw)
+    assert await rig.status(later) == RequestStatus.done
+    assert await rig.jobs.unreadable_outcomes() == len(UNREADABLE_OUTCOMES) + 1
+
+
+@pytest.mark.parametrize("texts", [EN, RU], ids=["en", "ru"])
+def test_admin_stats_show_the_unreadable_outcomes(texts: Texts) -> None:
+    figures = {name: 0 for _, name, _, _ in string.Formatter().parse(texts.stats) if name}
+    shown = texts.stats.format(**{**figures, "unreadable_outcomes": 73, "failure_rate": 0.0})
+    assert "73" in shown.splitlines()[-1]
 
 
 async def test_the_results_consumer_outlives_a_failing_database(

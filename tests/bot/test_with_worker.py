@@ -7,10 +7,12 @@ before."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import socket
 import subprocess
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,12 +274,41 @@ def redis_holding(stack: BotHarness, needles: list[bytes]) -> list[str]:
                 values = list(client.smembers(key))
             elif kind == b"zset":
                 values = client.zrange(key, 0, -1)
-            else:  # streams (RQ's results): their entries as text
-                values = [repr(client.xrange(key)).encode()]
+            else:  # streams (RQ's results): each entry's fields, the return value decoded
+                values = [
+                    value
+                    for _, entry in client.xrange(key)
+                    for value in (*entry.values(), *stream_payloads(entry))
+                ]
             blob = key + b"\0" + b"\0".join(values)
             if any(needle in blob for needle in needles):
                 found.append(key.decode())
     return found
+
+
+def stream_payloads(entry: dict[bytes, bytes]) -> list[bytes]:
+    """What an RQ result entry hides from a plain search: its return value (base64 of the
+    JSON) and its traceback (zlib, then base64)."""
+    found = []
+    if entry.get(b"return_value"):
+        found.append(base64.b64decode(entry[b"return_value"]))
+    if entry.get(b"exc_string"):
+        found.append(zlib.decompress(base64.b64decode(entry[b"exc_string"])))
+    return found
+
+
+def recording_needles(stack: BotHarness, user: FakeUser) -> list[bytes]:
+    """The user's recordings as Redis could hold them: a piece of each, raw and in base64 (as
+    in an embed job's result, which holds the decoded recording beside the embedding)."""
+
+    async def recordings_of(store: Storage) -> list[bytes]:
+        [voice] = await store.voices.list_owned(user.id)
+        return [
+            await store.recordings.read(r) for r in await store.recordings.list_for_voice(voice.id)
+        ]
+
+    pieces = [ogg[300:360] for ogg in stack.db(recordings_of)]  # 3-byte aligned: base64 matches
+    return pieces + [base64.b64encode(piece) for piece in pieces]
 
 
 def test_after_forget_redis_holds_nothing_of_the_user(
@@ -309,6 +340,17 @@ def test_after_forget_redis_holds_nothing_of_the_user(
     stack.next_message(user, since)
     needles = [str(user.id).encode(), secret.encode(), failing.encode(), pending_file.encode()]
     assert redis_holding(stack, needles), "the test would find nothing even before /forget"
+    # An embed job's result (RQ keeps it in a stream beside the job, two minutes) holds the
+    # recording and the embedding: adding a recording to the voice leaves one, as /forget comes.
+    since = stack.api.mark()
+    stack.press(user, "Add to")
+    stack.edited(user, since, timeout=EMBED_WAIT)
+    needles += recording_needles(stack, user)
+    pending_file, _ = stack.api.add_file(recordings["short"])  # and one waits for a decision
+    since = stack.api.mark()
+    stack.api.send_voice(user, pending_file, duration=5)
+    stack.next_message(user, since)
+    needles.append(pending_file.encode())
 
     stack.send(user, "/forget")
     since = stack.api.mark()

@@ -126,24 +126,60 @@ async def test_bad_shares_and_names_are_errors(two_users: Storage) -> None:
         await two_users.mixes.create(OWNER, a.id, b.id, 0.5, "", max_voices=LIMIT)
 
 
-async def test_provenance_stops_naming_a_source_that_is_gone_or_withdrawn(
-    two_users: Storage,
-) -> None:
+async def mix_of_bank_voice(two_users: Storage) -> tuple[int, int, int]:
+    """OWNER's mix of their own voice and OTHER's public one, and a mix of that mix made by
+    OTHER: (bank voice id, mix id, mix-of-mix id)."""
     own = await two_users.voices.create(OWNER, "mine", make_sample(15))
     bank = await two_users.voices.create(OTHER, "Grandma Zina", make_sample(16))
     await two_users.voices.publish(OTHER, bank.id)
     made = await two_users.mixes.create(OWNER, own.id, bank.id, 0.5, "m", max_voices=LIMIT)
     assert made.voice is not None
+    await two_users.voices.publish(OWNER, made.voice.id)
+    third = await two_users.voices.create(OTHER, "third", make_sample(17))
+    again = await two_users.mixes.create(
+        OTHER, third.id, made.voice.id, 0.5, "mm", max_voices=LIMIT
+    )
+    assert again.voice is not None
+    assert await two_users.mixes.lineage(again.voice.id) == [
+        again.voice.id,
+        third.id,
+        made.voice.id,
+        own.id,
+        bank.id,
+    ]
+    return bank.id, made.voice.id, again.voice.id
+
+
+@pytest.mark.parametrize("taken_back", ["withdrawn", "deleted", "forgotten", "removed-by-admin"])
+async def test_a_mix_of_another_users_voice_goes_when_that_voice_is_taken_back(
+    two_users: Storage, taken_back: str
+) -> None:
+    bank, mix, mix_of_mix = await mix_of_bank_voice(two_users)
+    if taken_back == "withdrawn":
+        await two_users.voices.withdraw(OTHER, bank)
+    elif taken_back == "deleted":
+        assert await two_users.voices.delete(OTHER, bank)
+    elif taken_back == "forgotten":
+        await two_users.forget(OTHER)
+    else:
+        assert await two_users.voices.remove_from_bank(bank)
+    assert await two_users.voices.get_unchecked(mix) is None
+    assert await two_users.voices.get_unchecked(mix_of_mix) is None  # it held the voice too
+
+
+async def test_a_mix_of_ones_own_voices_stays_when_a_source_is_withdrawn_or_deleted(
+    two_users: Storage,
+) -> None:
+    first = await two_users.voices.create(OWNER, "one", make_sample(21))
+    second = await two_users.voices.create(OWNER, "two", make_sample(22))
+    await two_users.voices.publish(OWNER, first.id)
+    made = await two_users.mixes.create(OWNER, first.id, second.id, 0.5, "m", max_voices=LIMIT)
+    assert made.voice is not None
     embedding = made.voice.embedding.copy()
-
-    await two_users.voices.withdraw(OTHER, bank.id)
+    await two_users.voices.withdraw(OWNER, first.id)
+    assert await two_users.voices.delete(OWNER, second.id)
     mix = await two_users.mixes.of(made.voice.id, OWNER)
-    assert mix is not None and mix.second == type(mix.second)(bank.id, None)
-    assert mix.first.name == "mine"
-
-    await two_users.forget(OTHER)  # their voice is deleted: the mix no longer names it
-    mix = await two_users.mixes.of(made.voice.id, OWNER)
-    assert mix is not None and (mix.second.voice_id, mix.second.name) == (None, None)
+    assert mix is not None and mix.first.name == "one" and mix.second.voice_id is None
     kept = await two_users.voices.get_owned(OWNER, made.voice.id)
     assert kept is not None and kept.embedding.tobytes() == embedding.tobytes()
 

@@ -280,3 +280,51 @@ def test_an_upload_without_an_answer_is_not_retried_and_the_user_is_told(
     assert outcome.error_code == "delivery_unknown"
     [told] = bot_api.calls_of("sendMessage")
     assert "did not confirm" in told.params["text"]
+
+
+def test_a_job_timeout_during_the_upload_says_may_not_have_arrived_not_gave_up(
+    resident_worker: ResidentWorker,
+    redis_conn: Redis,
+    bot_api: FakeBotAPI,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    the_queue(redis_conn).enqueue(SYNTH_JOB, synth_request())  # warm: imports, first encode
+    resident_worker.work(burst=True)
+    redis_conn.delete(RESULTS_LIST)
+    send_voice = runtime.telegram.send_voice
+
+    def slow_send_voice(*args: object, **kwargs: object) -> object:
+        time.sleep(4)  # the job's time runs out while the note is on its way
+        return send_voice(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime.telegram, "send_voice", slow_send_voice)
+    request = {**synth_request(), "request_id": 10}
+    job = the_queue(redis_conn).enqueue(SYNTH_JOB, request, job_timeout=3)
+    resident_worker.work(burst=True)
+    assert job.get_status(refresh=True) == JobStatus.FAILED
+    [outcome] = outcomes(redis_conn)
+    assert outcome.error_code == "delivery_unknown"
+    [told] = bot_api.calls_of("sendMessage")
+    assert "did not confirm" in told.params["text"]
+
+
+def test_a_lease_that_lapsed_with_nobody_else_holding_it_is_taken_again_and_the_note_sent(
+    resident_worker: ResidentWorker,
+    redis_conn: Redis,
+    bot_api: FakeBotAPI,
+    tone_engine: ToneEngine,
+) -> None:
+    """Redis away longer than the lease's TTL (its keys expire meanwhile): when it is back, no
+    other worker holds the job, so this one still sends it, once."""
+    job = enqueue_synth(redis_conn)
+    speak = tone_engine.speak
+
+    def speak_while_the_lease_lapses(text: str, embedding: object) -> object:
+        redis_conn.delete(lease_key(job.id))
+        return speak(text, embedding)  # type: ignore[arg-type]
+
+    tone_engine.speak = speak_while_the_lease_lapses  # type: ignore[method-assign]
+    resident_worker.work(burst=True)
+    assert len(bot_api.calls_of("sendVoice")) == 1
+    assert [o.ok for o in outcomes(redis_conn)] == [True]
