@@ -4,6 +4,7 @@
     python -m sv2tts say --voice a.mp3|voice.npy --text "Hello." -o out.ogg|.mp3|.wav
     python -m sv2tts download
     python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
+    python -m sv2tts preprocess synthesizer|vocoder|encoder DATASET OUT [...]  (sv2tts.train)
 
 Results go to stdout; errors are one line on stderr and a non-zero exit status.
 """
@@ -123,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-recording", type=Path, help="vocode this recording's mel in the GFLOP/s section"
     )
     _common(bench)
+    # Training's commands parse their own arguments (sv2tts.train), imported only when run.
+    preprocess = commands.add_parser(
+        "preprocess", help="datasets in, training sets out", add_help=False
+    )
+    preprocess.add_argument("args", nargs=argparse.REMAINDER)
+    preprocess.set_defaults(verbose=False)
     return parser
 
 
@@ -309,7 +316,19 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"embed": run_embed, "say": run_say, "download": run_download, "bench": run_bench}
+def run_preprocess(args: argparse.Namespace) -> int:
+    from sv2tts.train.preprocess.cli import main as preprocess_main
+
+    return preprocess_main(args.args)
+
+
+COMMANDS = {
+    "embed": run_embed,
+    "say": run_say,
+    "download": run_download,
+    "bench": run_bench,
+    "preprocess": run_preprocess,
+}
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
