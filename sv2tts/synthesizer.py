@@ -7,11 +7,12 @@ cells and projects `r` mel frames and a stop token per step. A CBHG post-net ref
 mel spectrogram at the end.
 
 The module and parameter names follow the public checkpoints exactly, so that
-`load_synthesizer` reads them strictly (see `sv2tts.checkpoint`). Inference only: there is no
-training loop here, and the model never moves itself to a device (the caller does `.to()`).
+`load_synthesizer` reads them strictly (see `sv2tts.checkpoint`). `Tacotron.generate` is
+inference; `Tacotron.forward` is the teacher-forced training pass (the loop that drives it is
+`sv2tts.train`). The model never moves itself to a device (the caller does `.to()`).
 
-Public API: `SynthesizerConfig`, `Tacotron.generate`, `Synthesis`, `trimmed_lengths`,
-`load_synthesizer`.
+Public API: `SynthesizerConfig`, `Tacotron.generate`, `Tacotron.forward`, `Synthesis`,
+`TrainingOutputs`, `trimmed_lengths`, `load_synthesizer`.
 """
 
 from __future__ import annotations
@@ -282,6 +283,12 @@ class StepWeights(NamedTuple):
     lstm2: FusedLSTMWeights
 
 
+def zoned_out(previous: torch.Tensor, new: torch.Tensor, p: float) -> torch.Tensor:
+    """Zoneout: each unit keeps its `previous` value with probability p, else takes `new`."""
+    keep = torch.empty_like(previous).bernoulli_(p)
+    return previous * keep + new * (1.0 - keep)
+
+
 class Decoder(nn.Module):
     """One autoregressive step: pre-net, attention GRU, attention, residual LSTMs, projections."""
 
@@ -327,8 +334,14 @@ class Decoder(nn.Module):
         char_mask: torch.Tensor,
         weights: StepWeights,
         dropout: bool,
+        zoneout: float = 0.0,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, DecoderState]:
-        """(frames (B, n_mels, r), alignment (B, T), stop logit (B,), next state)."""
+        """(frames (B, n_mels, r), alignment (B, T), stop logit (B,), next state).
+
+        zoneout: in training, the probability that each unit of both residual LSTMs' hidden
+        states keeps its previous value instead of the new one (the cell state is always
+        the new one); 0 at inference.
+        """
         prenet_out = self.prenet(prenet_in, dropout)
         attn_hidden = self.attn_rnn(torch.cat([state.context, prenet_out], 1), state.attn_hidden)
         scores = self.attn_net(encoder_seq_proj, attn_hidden, state.cumulative_attention, char_mask)
@@ -336,8 +349,12 @@ class Decoder(nn.Module):
 
         x = self.rnn_input(torch.cat([context, attn_hidden], 1))
         rnn1_hidden, rnn1_cell = weights.lstm1.step(x, state.rnn1_hidden, state.rnn1_cell)
+        if zoneout > 0.0:
+            rnn1_hidden = zoned_out(state.rnn1_hidden, rnn1_hidden, zoneout)
         x = x + rnn1_hidden
         rnn2_hidden, rnn2_cell = weights.lstm2.step(x, state.rnn2_hidden, state.rnn2_cell)
+        if zoneout > 0.0:
+            rnn2_hidden = zoned_out(state.rnn2_hidden, rnn2_hidden, zoneout)
         x = x + rnn2_hidden
 
         frames = torch.mm(x, weights.mel).view(x.size(0), self.n_mels, -1)
@@ -352,6 +369,20 @@ class Decoder(nn.Module):
             state.cumulative_attention + scores,
         )
         return frames, scores, stop_logit, next_state
+
+
+class TrainingOutputs(NamedTuple):
+    """What the teacher-forced `Tacotron.forward` returns (all with gradients).
+
+    decoder_mels: (B, n_mels, frames) before the post-net; mels: (B, n_mels, frames) after
+    the post-net; alignments: (B, steps, T) attention weights; stop_tokens: (B, frames) stop
+    probabilities, each decoder step's value repeated for its r frames.
+    """
+
+    decoder_mels: torch.Tensor
+    mels: torch.Tensor
+    alignments: torch.Tensor
+    stop_tokens: torch.Tensor
 
 
 class Synthesis(NamedTuple):
@@ -448,6 +479,64 @@ class Tacotron(nn.Module):
             rnn2_cell=zeros(batch, c.lstm_dims),
             context=zeros(batch, c.encoder_dims + c.speaker_embedding_size),
             cumulative_attention=zeros(batch, chars),
+        )
+
+    def forward(
+        self,
+        chars: torch.Tensor,
+        mels: torch.Tensor,
+        speaker_embeddings: torch.Tensor,
+        *,
+        dropout: bool = True,
+        zoneout: float = 0.1,
+    ) -> TrainingOutputs:
+        """The teacher-forced training pass over padded target mels, as Tacotron trains.
+
+        chars: (B, T) int64 symbol ids padded with 0; mels: (B, n_mels, frames) targets,
+        frames a multiple of the reduction factor r (`decoder.r`); speaker_embeddings:
+        (B, speaker_embedding_size). Decoder step i is fed target frame r*i - 1 (the last
+        frame of the previous group; a zero frame at step 0), padded frames like real ones.
+        dropout: pre-net dropout (the reference applies it always); zoneout: the decoder
+        LSTMs' zoneout probability, applied only while the module is in training mode.
+        Counts the step: the `step` buffer is incremented (in training mode).
+        """
+        if self.training:
+            self.step += 1
+        batch, _, frames = mels.shape
+        r = self.reduction_factor
+        if frames % r:
+            raise ValueError(f"{frames} target frames are not a multiple of r={r}")
+        encoder_seq = self.encode(chars, speaker_embeddings, dropout)
+        encoder_seq_proj = self.encoder_proj(encoder_seq)
+        char_mask = (chars != 0).to(encoder_seq.dtype)
+        weights = self.decoder.step_weights(r)
+        zoneout = zoneout if self.training else 0.0
+
+        state = self.initial_state(batch, chars.size(1), encoder_seq)
+        prenet_in = mels.new_zeros(batch, self.config.n_mels)  # the <GO> frame
+        decoder_mels, alignments, stop_tokens = [], [], []
+        for start in range(0, frames, r):
+            if start > 0:
+                prenet_in = mels[:, :, start - 1]
+            step_frames, scores, stop_logit, state = self.decoder(
+                prenet_in,
+                state,
+                encoder_seq,
+                encoder_seq_proj,
+                char_mask,
+                weights,
+                dropout,
+                zoneout,
+            )
+            decoder_mels.append(step_frames)
+            alignments.append(scores)
+            stop_tokens.append(torch.sigmoid(stop_logit).unsqueeze(1).expand(-1, r))
+        decoder_out = torch.cat(decoder_mels, dim=2)
+        return TrainingOutputs(
+            decoder_mels=decoder_out,
+            mels=self.postnet_mels(decoder_out),
+            alignments=torch.stack(alignments, dim=1),
+            stop_tokens=torch.cat(stop_tokens, dim=1),
         )
 
     @torch.inference_mode()
