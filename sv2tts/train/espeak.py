@@ -376,11 +376,14 @@ def make_corpus(
     speakers: Sequence[str | EspeakVoice] = ENGLISH_SPEAKERS,
     layout: Layout = "plain",
     seed: int = 0,
+    first: int = 0,
 ) -> list[tuple[str, str, str]]:
     """Write `count` utterances spoken by `speakers` in turn (16-bit wav, 16 kHz) as a
     dataset in `layout`; returns (utterance id, speaker name, text) of each.
 
     The language of each speaker's sentences is its voice's language ("en", "ru").
+    Utterance i (from `first`) says sentence i of `make_sentences(first + count, seed)`, so
+    two corpora of the same seed with disjoint ranges share no sentence (a held-out set).
     "ljspeech" needs exactly one speaker."""
     voices = [EspeakVoice(s) if isinstance(s, str) else s for s in speakers]
     if not voices:
@@ -390,10 +393,10 @@ def make_corpus(
     out = Path(out_dir)
     by_language: dict[str, list[str]] = {}
     for language in {voice.language for voice in voices}:
-        by_language[language] = make_sentences(count, language=language, seed=seed)  # type: ignore[arg-type]
+        by_language[language] = make_sentences(first + count, language=language, seed=seed)  # type: ignore[arg-type]
     written: list[tuple[str, str, str]] = []
     metadata: list[str] = []
-    for i in range(count):
+    for i in range(first, first + count):
         voice = voices[i % len(voices)]
         text = by_language[voice.language][i]
         speaker = voice.name.replace("+", "_")
