@@ -8,7 +8,8 @@ utterance's files itself (so that only small records cross between processes):
   then the engine's mel (`sv2tts.dsp.melspectrogram`); the speaker embedding of that audio
   (the encoder's own preprocessing first: -30 dBFS, VAD); the symbol ids of the text.
   Writes `audio/audio-ID.npy`, `mels/mel-ID.npy` (80, T), `embeds/embed-ID.npy` (256,).
-- `process_vocoder`: the same audio and mel; writes `audio/ID.npy`, `mels/ID.npy`.
+- `process_vocoder`: the same audio and mel; writes `audio/ID.npy`, `mels/ID.npy` (for a GTA
+  set: `mels_gt/ID.npy` and `embeds/ID.npy`, the GTA mel comes later, see `gta`).
 - `process_encoder`: the encoder's preprocessing and its 40-band frames; writes
   `<speaker>/frames-ID.npy` (T, 40).
 
@@ -157,14 +158,31 @@ def process_synthesizer(
     )
 
 
-def process_vocoder(utterance: Utterance, out_dir: Path, config: PreprocessConfig) -> Outcome:
-    """One vocoder training entry of ground-truth mel and audio."""
+def process_vocoder(
+    utterance: Utterance,
+    out_dir: Path,
+    config: PreprocessConfig,
+    gta: tuple[TextFrontend, Any] | None = None,
+) -> Outcome:
+    """One vocoder training entry of ground-truth mel and audio. With `gta` (the GTA
+    synthesizer's front end and the speaker encoder) also the symbol ids and the embedding
+    that the GTA pass needs, and the ground-truth mel goes to `mels_gt/` instead."""
+    ids: tuple[int, ...] = ()
+    if gta is not None:
+        ids = tuple(gta[0].encode(utterance.text))
+        if len(ids) <= 1:
+            log.warning("%s: no text the symbol set can spell, skipped", utterance.audio)
+            return _skip(utterance, "no_text")
     result = _audio_and_mel(utterance, config)
     if isinstance(result, Outcome):
         return result
     wav, mel = result
     _save(out_dir / "audio" / f"{utterance.id}.npy", wav.astype(np.float32))
-    _save(out_dir / "mels" / f"{utterance.id}.npy", mel.astype(np.float32))
+    if gta is None:
+        _save(out_dir / "mels" / f"{utterance.id}.npy", mel.astype(np.float32))
+    else:
+        _save(out_dir / "mels_gt" / f"{utterance.id}.npy", mel.astype(np.float32))
+        _save(out_dir / "embeds" / f"{utterance.id}.npy", np.asarray(gta[1](wav), np.float32))
     return Outcome(
         utterance.id,
         utterance.speaker,
@@ -172,6 +190,7 @@ def process_vocoder(utterance: Utterance, out_dir: Path, config: PreprocessConfi
         n_samples=len(wav),
         n_frames=mel.shape[1],
         text=utterance.text,
+        ids=ids,
     )
 
 

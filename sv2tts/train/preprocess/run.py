@@ -9,7 +9,8 @@ Per network, `OUT` holds (formats documented in `sv2tts.train.synthesizer`,
   (`audio-ID.npy|mel-ID.npy|embed-ID.npy|n_samples|n_frames|text|ids`), `audio/`, `mels/`,
   `embeds/`;
 - vocoder: `dataset.json`, `train.txt` (`ID|n_samples|n_frames`), `audio/ID.npy`,
-  `mels/ID.npy` (ground truth) and, with `gta`, `mels_gta/ID.npy` and `train_gta.txt`;
+  `mels/ID.npy` (ground truth; with `gta` the synthesizer's GTA mel, the ground truth then in
+  `mels_gt/ID.npy` and the embeddings in `embeds/ID.npy`);
 - encoder: `<speaker>/frames-ID.npy` and `<speaker>/_sources.txt` (`frames-ID.npy,AUDIO`).
 
 and for all three `processed.jsonl` (one record per utterance judged: kept, or skipped and
@@ -69,6 +70,7 @@ class Job:
     frontend: TextFrontend
     config: PreprocessConfig
     weights_dir: Path
+    gta: bool = False  # vocoder: ids and embeddings too, for the GTA pass
 
 
 @dataclass
@@ -100,7 +102,7 @@ def _init_worker(job: Job) -> None:
     """Per process: the job, one torch thread, and for the synthesizer the speaker encoder."""
     global _worker_job, _worker_embed
     _worker_job = job
-    if job.net == "synthesizer":
+    if job.net == "synthesizer" or job.gta:
         import torch
 
         from sv2tts.loading import load_voice_encoder
@@ -125,7 +127,8 @@ def _process(utterance: Utterance) -> Outcome:
                 utterance, job.out_dir, job.frontend, _worker_embed, job.config
             )
         if job.net == "vocoder":
-            return process_vocoder(utterance, job.out_dir, job.config)
+            gta = (job.frontend, _worker_embed) if job.gta else None
+            return process_vocoder(utterance, job.out_dir, job.config, gta)
         return process_encoder(utterance, job.out_dir, job.config)
     except Exception as error:  # one bad file must not end a run of thousands
         log.warning("%s: %s: %s, skipped", utterance.audio, type(error).__name__, error)
@@ -162,8 +165,9 @@ def read_ledger(out_dir: Path) -> dict[str, Outcome]:
     return records
 
 
-def output_files(net: Net, out_dir: Path, outcome: Outcome) -> list[Path]:
-    """The files a kept utterance has in the training set."""
+def output_files(net: Net, out_dir: Path, outcome: Outcome, gta: bool = False) -> list[Path]:
+    """The files a kept utterance has in the training set (for a GTA set: before the GTA
+    pass, which `gta.write_gta` resumes by itself)."""
     if net == "synthesizer":
         return [
             out_dir / "audio" / f"audio-{outcome.id}.npy",
@@ -171,15 +175,16 @@ def output_files(net: Net, out_dir: Path, outcome: Outcome) -> list[Path]:
             out_dir / "embeds" / f"embed-{outcome.id}.npy",
         ]
     if net == "vocoder":
-        return [out_dir / "audio" / f"{outcome.id}.npy", out_dir / "mels" / f"{outcome.id}.npy"]
+        mels = ["mels_gt", "embeds"] if gta else ["mels"]
+        return [out_dir / folder / f"{outcome.id}.npy" for folder in ("audio", *mels)]
     return [out_dir / safe_id(outcome.speaker) / f"frames-{outcome.id}.npy"]
 
 
-def is_done(net: Net, out_dir: Path, outcome: Outcome | None) -> bool:
+def is_done(net: Net, out_dir: Path, outcome: Outcome | None, gta: bool = False) -> bool:
     if outcome is None:
         return False
     if outcome.kept:
-        return all(path.is_file() for path in output_files(net, out_dir, outcome))
+        return all(path.is_file() for path in output_files(net, out_dir, outcome, gta))
     return outcome.reason in _FINAL_REASONS
 
 
@@ -223,7 +228,9 @@ def write_index(net: Net, out_dir: Path, kept: Iterable[Outcome], utterances: di
         ]
         _write_lines(out_dir / TRAIN_TXT, lines)
     elif net == "vocoder":
-        _write_lines(out_dir / TRAIN_TXT, [f"{o.id}|{o.n_samples}|{o.n_frames}" for o in kept])
+        # A GTA set lists only what the GTA pass has written.
+        ready = [o for o in kept if (out_dir / "mels" / f"{o.id}.npy").is_file()]
+        _write_lines(out_dir / TRAIN_TXT, [f"{o.id}|{o.n_samples}|{o.n_frames}" for o in ready])
     else:
         by_speaker: dict[str, list[str]] = {}
         for o in kept:
@@ -274,18 +281,27 @@ def preprocess(
     fmt = fmt or detect_format(dataset)
     utterances = read_dataset(dataset, fmt)
     out_dir.mkdir(parents=True, exist_ok=True)
-    frontend, language = named_frontend(symbols)
+    if gta is not None:
+        from sv2tts.train.preprocess.gta import gta_frontend
+
+        # The ids are the GTA synthesizer's: its own symbols and cleaners.
+        frontend, language = gta_frontend(Path(gta))
+    else:
+        frontend, language = named_frontend(symbols)
     if net != "encoder":
-        _check_or_write_dataset_json(out_dir, dataset_json(frontend, language, config))
+        description = dataset_json(frontend, language, config)
+        if gta is not None:
+            description["gta"] = str(Path(gta).resolve())
+        _check_or_write_dataset_json(out_dir, description)
 
     records = read_ledger(out_dir)
     by_id = {u.id: u for u in utterances}
-    todo = [u for u in utterances if not is_done(net, out_dir, records.get(u.id))]
+    todo = [u for u in utterances if not is_done(net, out_dir, records.get(u.id), gta is not None)]
     already = len(utterances) - len(todo)
     log.info(
         "%s: %d utterances, %d already done, %d to do", out_dir, len(utterances), already, len(todo)
     )
-    job = Job(net, out_dir, frontend, config, Path(weights_dir))
+    job = Job(net, out_dir, frontend, config, Path(weights_dir), gta=gta is not None)
     with (out_dir / LEDGER).open("a", encoding="utf-8") as ledger:
         bar = tqdm(
             _outcomes(job, todo, workers),
@@ -301,15 +317,15 @@ def preprocess(
 
     current = [records[u.id] for u in utterances if u.id in records]
     kept = [o for o in current if o.kept]
-    write_index(net, out_dir, kept, by_id)
-    skipped = Counter(o.reason for o in current if not o.kept)
     gta_note = None
     extra: dict[str, Any] = {}
     if gta is not None:
         from sv2tts.train.preprocess.gta import write_gta
 
-        extra = write_gta(Path(gta), out_dir, kept, by_id, job)
+        extra = write_gta(Path(gta), out_dir, kept)
         gta_note = str(gta)
+    write_index(net, out_dir, kept, by_id)
+    skipped = Counter(o.reason for o in current if not o.kept)
     summary = Summary(
         net=net,
         dataset=str(dataset),

@@ -230,3 +230,52 @@ def test_unknown_symbol_set_is_refused_and_a_sidecar_json_names_one(tmp_path: Pa
     frontend, language = named_frontend(str(sidecar))
     assert language == "ru" and frontend.num_symbols == len(symbols)
     assert frontend.symbols.decode(frontend.encode("Привет, мир.")) == "привет, мир."
+
+
+def test_gta_mels_are_the_synthesizers_teacher_forced_output_at_true_length(
+    librispeech: Path, reference_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    import torch
+
+    from sv2tts.synthesizer import SynthesizerConfig, load_synthesizer
+    from sv2tts.train.synthesizer import SynthesizerItem, collate
+
+    checkpoint = tmp_path / "synthesizer.pt"
+    shutil.copy(reference_dir / "synthesizer_tiny.pt", checkpoint)
+    shutil.copy(reference_dir / "synthesizer_tiny.json", tmp_path / "synthesizer.json")
+    out = tmp_path / "voc"
+    summary = preprocess("vocoder", librispeech, out, gta=checkpoint)
+    assert (summary.kept, summary.extra["gta_written"]) == (4, 4)
+    assert json.loads((out / "dataset.json").read_text())["gta"] == str(checkpoint.resolve())
+    ids = [line.split("|")[0] for line in (out / "train.txt").read_text().splitlines()]
+    assert len(ids) == 4
+
+    # The same batch (sorted by length, as the GTA pass orders it) through the model's
+    # training forward, with the pass's seed for the pre-net dropout.
+    texts = {u.id: u.text for u in read_dataset(librispeech)}
+    truth = {i: np.load(out / "mels_gt" / f"{i}.npy") for i in ids}
+    order = sorted(ids, key=lambda i: truth[i].shape[1])
+    frontend = default_text_frontend()
+    items = [
+        SynthesizerItem(
+            np.asarray(frontend.encode(texts[i]), dtype=np.int64),
+            truth[i],
+            np.load(out / "embeds" / f"{i}.npy"),
+        )
+        for i in order
+    ]
+    config = json.loads((tmp_path / "synthesizer.json").read_text())
+    model = load_synthesizer(checkpoint, SynthesizerConfig.from_dict(config))
+    batch = collate(items, r=model.reduction_factor)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        expected = model(batch.chars, batch.mels, batch.embeds, dropout=True, zoneout=0.0).mels
+    for row, i in enumerate(order):
+        gta = np.load(out / "mels" / f"{i}.npy")
+        assert gta.shape == truth[i].shape
+        np.testing.assert_allclose(gta, expected[row, :, : truth[i].shape[1]].numpy(), atol=1e-5)
+        assert not np.allclose(gta, truth[i], atol=0.1)
+    # Done is done: a re-run writes no GTA mel again.
+    assert preprocess("vocoder", librispeech, out, gta=checkpoint).extra["gta_written"] == 0
