@@ -5,6 +5,7 @@
     python -m sv2tts download
     python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
     python -m sv2tts preprocess synthesizer|vocoder|encoder DATASET OUT [...]  (sv2tts.train)
+    python -m sv2tts train synthesizer|vocoder|encoder TRAINING_SET RUN_DIR [options]
 
 Results go to stdout; errors are one line on stderr and a non-zero exit status.
 """
@@ -124,12 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-recording", type=Path, help="vocode this recording's mel in the GFLOP/s section"
     )
     _common(bench)
-    # Training's commands parse their own arguments (sv2tts.train), imported only when run.
+    # preprocess parses its own arguments (sv2tts.train.preprocess.cli), imported only when
+    # run: its modules pull in librosa, which no other command needs at parse time.
     preprocess = commands.add_parser(
         "preprocess", help="datasets in, training sets out", add_help=False
     )
     preprocess.add_argument("args", nargs=argparse.REMAINDER)
     preprocess.set_defaults(verbose=False)
+
+    from sv2tts.train.cli import add_arguments as add_train_arguments
+
+    add_train_arguments(commands.add_parser("train", help="train or fine-tune a network"))
     return parser
 
 
@@ -322,6 +328,12 @@ def run_preprocess(args: argparse.Namespace) -> int:
     return preprocess_main(args.args)
 
 
+def run_train(args: argparse.Namespace) -> int:
+    from sv2tts.train.cli import run_train as train
+
+    return train(args)
+
+
 COMMANDS = {
     "embed": run_embed,
     "say": run_say,
@@ -329,6 +341,7 @@ COMMANDS = {
     "bench": run_bench,
     "preprocess": run_preprocess,
 }
+COMMANDS["train"] = run_train
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -358,7 +371,12 @@ def _message(error: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "preprocess":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:  # options before preprocess's positionals (argparse leaves them out of REMAINDER)
+        args.args = [*unknown, *args.args]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -10,6 +10,10 @@ A checkpoint with a sidecar config beside it (`synthesizer.json` next to `synthe
 a custom model: it is loaded with that config and not checked against the manifest, which
 only describes the official files.
 
+A weights directory may hold only some of the three files (a training run's folder holds
+just the network it trains): a file it lacks is taken from the default weights directory
+(`$SV2TTS_WEIGHTS_DIR`, else `pretrained/`), and the encoder, failing that, from resemblyzer.
+
 Hashing 370 MB takes a second or more on a slow disk at every worker start, so the sha256 of
 each file is remembered in a small stamp file (`.sha256-cache.json`) in the weights
 directory, keyed by the file's size and modification time: if either changes, the file is
@@ -229,6 +233,14 @@ def resolve_weights(
         log.info("%s: custom model (config %s), not checked against the manifest", path, sidecar)
         return ResolvedWeights(component, path, cached_sha256(path), sidecar)
     bundled = False
+    default_dir = Path(os.environ.get("SV2TTS_WEIGHTS_DIR") or DEFAULT_WEIGHTS_DIR)
+    if (
+        not path.is_file()
+        and (default_dir / spec.file).is_file()
+        and default_dir.resolve() != weights_dir.resolve()
+    ):
+        log.info("%s absent: taking %s from %s", path, spec.file, default_dir)
+        return resolve_weights(default_dir, component, manifest)
     if not path.is_file():
         fallback = bundled_encoder_path() if component == "encoder" else None
         if fallback is None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,43 +159,84 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def ignore_sigint(_worker_id: int = 0) -> None:
+    """A DataLoader `worker_init_fn`: Ctrl-C is the main process's to handle (it saves and
+    stops); a worker killed by it would break the batch being built."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """How to run a recipe (not what it trains: that is the recipe's config).
 
-    max_steps: stop after this step (None: train until interrupted); every_*: intervals in
-    steps of checkpoints, samples and logged scalars; device: "cpu", "cuda", "cuda:N";
-    amp: mixed precision (CUDA only); seed: batch sampling and fresh weights.
+    max_steps: stop at this step (None: at the end of the recipe's schedule, or never);
+    checkpoint_every / sample_every / log_every: intervals in steps (0: never; a checkpoint
+    is also written at the end); backup_every: also keep a copy of the checkpoint under
+    checkpoints/ at these steps (0: never); device: "cpu", "cuda", "cuda:N"; amp: mixed
+    precision (float16 autocast and gradient scaling, CUDA only); seed: fresh weights,
+    dropout and batch order; init: start from this checkpoint's weights (fine-tuning);
+    resume: continue from RUN_DIR/NAME.pt (weights, optimizer, step); progress: show a bar.
     """
 
     max_steps: int | None = None
     checkpoint_every: int = 1000
-    sample_every: int = 1000
+    sample_every: int = 500
     log_every: int = 10
+    backup_every: int = 25_000
     device: str = "cpu"
     amp: bool = False
     seed: int = 0
+    init: Path | None = None
+    resume: bool = False
+    progress: bool = True
+    tensorboard: bool = True
 
 
 class Trainer:
     """Runs a `Recipe` on a training set into a run folder.
 
-    The run folder holds `NAME.pt` + `NAME.json` (the latest checkpoint, loadable by the
-    engine), `checkpoints/NAME_STEP.pt`, `samples/STEP/`, `logs/` (TensorBoard and
-    `scalars.csv`).
+    RUN_DIR/NAME.pt + NAME.json: the latest checkpoint and its sidecar (what `python -m
+    sv2tts say --weights-dir RUN_DIR` loads); RUN_DIR/checkpoints/NAME_STEP.pt: backups;
+    RUN_DIR/samples/STEP/: samples; RUN_DIR/logs/: TensorBoard and scalars.csv;
+    RUN_DIR/train_config.json: the recipe's config and the options of the run.
     """
 
     def __init__(
         self, recipe: Recipe, training_set: Path, run_dir: Path, options: TrainOptions
     ) -> None:
+        from sv2tts.train import distributed
+
         self.recipe = recipe
         self.training_set = Path(training_set)
         self.run_dir = Path(run_dir)
         self.options = options
-        self.device = torch.device(options.device)
-        self.model = recipe.build_model().to(self.device)
-        self.optimizer = recipe.build_optimizer(self.model)
+        self.context = distributed.start(options.device)
+        self.device = self.context.device
+        if options.amp and self.device.type != "cuda":
+            raise ValueError("--amp (float16 mixed precision) needs a CUDA device")
+        torch.manual_seed(options.seed)
+        network = recipe.build_model()
         self.step = 0
+        self.interrupted = False
+        if options.init is not None and options.resume:
+            raise ValueError("--init starts a new run from a checkpoint; --resume continues one")
+        if options.init is not None:
+            from sv2tts.train.checkpoints import init_from
+
+            symbols = recipe.sidecar().get("symbols")
+            init_from(Path(options.init), network, symbols)
+        network.to(self.device)
+        self.optimizer = recipe.build_optimizer(network)
+        if options.resume:
+            from sv2tts.train.checkpoints import resume
+
+            self.step = resume(self.checkpoint_path, network, self.optimizer)
+        self.model = distributed.wrap(network, self.context)
+        self.scaler = torch.amp.GradScaler("cuda") if options.amp else None
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / f"{self.recipe.name}.pt"
 
     def train_step(self, batch: Any, phase: Phase) -> tuple[StepResult, float]:
         """One optimisation step on a device-resident batch: (result, pre-clip grad norm)."""
@@ -201,9 +244,116 @@ class Trainer:
             group["lr"] = phase.lr
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        result = self.recipe.loss(self.model, batch)
-        result.loss.backward()
-        grad_norm = self.recipe.clip(self.model)
-        self.optimizer.step()
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.options.amp):
+            result = self.recipe.loss(self.model, batch)
+        if self.scaler is not None:
+            self.scaler.scale(result.loss).backward()
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = self.recipe.clip(self.model)
+            # A step whose gradients overflowed in float16 is skipped by the scaler.
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            result.loss.backward()
+            grad_norm = self.recipe.clip(self.model)
+            self.optimizer.step()
         self.step += 1
         return result, grad_norm
+
+    def save(self) -> None:
+        """The latest checkpoint (rank 0 only), and a backup at backup steps."""
+        if not self.context.is_main:
+            return
+        from sv2tts.train.checkpoints import save_checkpoint
+
+        sidecar = self.recipe.sidecar()
+        save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.step, sidecar)
+        every = self.options.backup_every
+        if every and self.step % every == 0:
+            backup = self.run_dir / "checkpoints" / f"{self.recipe.name}_{self.step:07d}.pt"
+            save_checkpoint(backup, self.model, self.optimizer, self.step, sidecar)
+
+    def _on_sigint(self, _signum: int, _frame: Any) -> None:
+        if self.interrupted:  # a second Ctrl-C: stop now, without saving
+            raise KeyboardInterrupt
+        log.warning("interrupted: saving a checkpoint after this step (Ctrl-C again to abort)")
+        self.interrupted = True
+
+    def _due(self, every: int) -> bool:
+        return every > 0 and self.step % every == 0
+
+    def run(self) -> int:
+        """Train until max_steps, the end of the schedule, or Ctrl-C; save; the last step."""
+        from sv2tts.train import distributed
+        from sv2tts.train.logs import RunLog, progress_bar
+
+        options = self.options
+        shard = Shard(self.context.rank, self.context.world_size)
+        dataset = self.recipe.dataset(self.training_set)
+        main = self.context.is_main
+        run_log = RunLog(self.run_dir / "logs", options.tensorboard) if main else None
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        end = self._end_step()
+        bar = progress_bar(self.step, end, options.progress and main)
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        # Dropout after a resume must not replay the first run's masks.
+        torch.manual_seed(options.seed + self.step + 1)
+        phase: Phase | None = None
+        batches: Iterator[Any] = iter(())
+        started, started_step = time.monotonic(), self.step
+        try:
+            while end is None or self.step < end:
+                current = self.recipe.phase(self.step)
+                if current.end_step is not None and self.step >= current.end_step:
+                    break  # past the schedule's last phase
+                if current != phase:
+                    phase = current
+                    log.info("step %d: %s", self.step, phase)
+                    batches = self.recipe.batches(dataset, phase, shard, options.seed + self.step)
+                batch = to_device(next(batches), self.device)
+                result, grad_norm = self.train_step(batch, phase)
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(result.loss.detach()):.4f}")
+                if run_log is not None and self._due(options.log_every):
+                    rate = (self.step - started_step) / max(time.monotonic() - started, 1e-9)
+                    run_log.scalars(
+                        self.step,
+                        {
+                            **result.scalars,
+                            "grad_norm": grad_norm,
+                            "lr": phase.lr,
+                            "steps_per_s": rate,
+                        },
+                    )
+                if main and self._due(options.sample_every):
+                    folder = self.run_dir / "samples" / f"{self.step:07d}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    self.recipe.write_sample(self.model, batch, result, folder)
+                if distributed.any_process(self.interrupted, self.context):
+                    break
+                if self._due(options.checkpoint_every):
+                    self.save()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            bar.close()
+            if run_log is not None:
+                run_log.close()
+        self.save()
+        log.info("stopped at step %d%s", self.step, " (interrupted)" if self.interrupted else "")
+        return self.step
+
+    def _end_step(self) -> int | None:
+        """The step the run ends at: max_steps, else the end of the schedule if it has one."""
+        if self.options.max_steps is not None:
+            return self.options.max_steps
+        step = self.step
+        # Walk the phases to the last one (the recipe's schedule is finite or endless).
+        for _ in range(1000):
+            phase = self.recipe.phase(step)
+            if phase.end_step is None:
+                return None
+            if phase.end_step <= step:
+                return step
+            step = phase.end_step
+        return None
