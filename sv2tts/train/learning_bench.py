@@ -51,6 +51,7 @@ import numpy as np
 import torch
 
 from sv2tts.synthesizer import SynthesizerConfig, Tacotron
+from sv2tts.train.checkpoints import save_checkpoint
 from sv2tts.train.espeak import make_corpus
 from sv2tts.train.loop import Phase, Shard, Trainer, TrainOptions
 from sv2tts.train.preprocess.run import preprocess
@@ -243,16 +244,11 @@ def mean_frame(training_set: Path) -> np.ndarray:
     return np.asarray(total, dtype=np.float64) / frames
 
 
-def save_checkpoint(trainer: Trainer, recipe: SynthesizerRecipe, run_dir: Path) -> Path:
-    """`synthesizer.pt` (official format) and `synthesizer.json` (its sidecar) in `run_dir`."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+def save_run_checkpoint(trainer: Trainer, recipe: SynthesizerRecipe, run_dir: Path) -> Path:
+    """`synthesizer.pt` (official format) and `synthesizer.json` (its sidecar) in `run_dir`:
+    what `python -m sv2tts say --weights-dir RUN_DIR` loads."""
     path = run_dir / "synthesizer.pt"
-    state = {
-        "model_state": trainer.model.state_dict(),
-        "optimizer_state": trainer.optimizer.state_dict(),
-    }
-    torch.save(state, path)
-    path.with_suffix(".json").write_text(json.dumps(recipe.sidecar(), indent=1) + "\n")
+    save_checkpoint(path, trainer.model, trainer.optimizer, trainer.step, recipe.sidecar())
     return path
 
 
@@ -279,8 +275,18 @@ def train(
     held, frame = read_held_out(held_out), mean_frame(training_set)
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    evaluations = [{"step": 0, **evaluate(trainer.model, held, config.r, frame)}]
-    log.info("step 0: %s", evaluations[-1])
+    evaluations: list[dict[str, float]] = []
+
+    def measure(step: int) -> None:
+        # Written at every evaluation, so that a run cut short still has its figures.
+        evaluations.append({"step": step, **evaluate(trainer.model, held, config.r, frame)})
+        log.info("step %d: %s", step, evaluations[-1])
+        with (run_dir / "evaluations.csv").open("w", newline="") as stream:
+            table = csv.DictWriter(stream, fieldnames=list(evaluations[0]))
+            table.writeheader()
+            table.writerows(evaluations)
+
+    measure(0)
     rows: list[dict[str, float]] = []
     started = time.perf_counter()
     with (run_dir / "losses.csv").open("w", newline="") as stream:
@@ -296,14 +302,10 @@ def train(
             stream.flush()
             rows.append(row)
             if step % config.eval_every == 0 or step == config.steps:
-                evaluations.append({"step": step, **evaluate(trainer.model, held, config.r, frame)})
-                log.info("step %d: loss %.3f, %s", step, row["loss"], evaluations[-1])
+                measure(step)
+                save_run_checkpoint(trainer, recipe, run_dir)
     seconds = time.perf_counter() - started
-    checkpoint = save_checkpoint(trainer, recipe, run_dir)
-    with (run_dir / "evaluations.csv").open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(evaluations[0]))
-        writer.writeheader()
-        writer.writerows(evaluations)
+    checkpoint = save_run_checkpoint(trainer, recipe, run_dir)
     window = max(1, min(50, len(rows) // 10))
     report = {
         "config": asdict(config),
