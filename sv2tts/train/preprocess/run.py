@@ -47,7 +47,7 @@ from sv2tts.train.preprocess.process import (
     process_synthesizer,
     process_vocoder,
 )
-from sv2tts.train.preprocess.symbols import named_frontend
+from sv2tts.train.preprocess.symbols import named_frontend, with_stress
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class Job:
     net: Net
     out_dir: Path
     frontend: TextFrontend
+    language: str
     config: PreprocessConfig
     weights_dir: Path
     gta: bool = False  # vocoder: ids and embeddings too, for the GTA pass
@@ -95,13 +96,16 @@ class Summary:
 # --- workers --------------------------------------------------------------------------------
 
 _worker_job: Job | None = None
+_worker_frontend: TextFrontend | None = None
 _worker_embed: Callable[[Any], Any] | None = None
 
 
 def _init_worker(job: Job) -> None:
-    """Per process: the job, one torch thread, and for the synthesizer the speaker encoder."""
-    global _worker_job, _worker_embed
+    """Per process: the job, one torch thread, for the synthesizer the speaker encoder, and
+    for Russian text the stress model."""
+    global _worker_job, _worker_embed, _worker_frontend
     _worker_job = job
+    _worker_frontend = with_stress(job.frontend, job.language)
     if job.net == "synthesizer" or job.gta:
         import torch
 
@@ -118,16 +122,14 @@ def _init_worker(job: Job) -> None:
 
 
 def _process(utterance: Utterance) -> Outcome:
-    job = _worker_job
-    assert job is not None, "_init_worker runs first"
+    job, frontend = _worker_job, _worker_frontend
+    assert job is not None and frontend is not None, "_init_worker runs first"
     try:
         if job.net == "synthesizer":
             assert _worker_embed is not None
-            return process_synthesizer(
-                utterance, job.out_dir, job.frontend, _worker_embed, job.config
-            )
+            return process_synthesizer(utterance, job.out_dir, frontend, _worker_embed, job.config)
         if job.net == "vocoder":
-            gta = (job.frontend, _worker_embed) if job.gta else None
+            gta = (frontend, _worker_embed) if job.gta else None
             return process_vocoder(utterance, job.out_dir, job.config, gta)
         return process_encoder(utterance, job.out_dir, job.config)
     except Exception as error:  # one bad file must not end a run of thousands
@@ -301,7 +303,7 @@ def preprocess(
     log.info(
         "%s: %d utterances, %d already done, %d to do", out_dir, len(utterances), already, len(todo)
     )
-    job = Job(net, out_dir, frontend, config, Path(weights_dir), gta=gta is not None)
+    job = Job(net, out_dir, frontend, language, config, Path(weights_dir), gta=gta is not None)
     with (out_dir / LEDGER).open("a", encoding="utf-8") as ledger:
         bar = tqdm(
             _outcomes(job, todo, workers),

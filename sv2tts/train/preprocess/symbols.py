@@ -4,11 +4,15 @@
     frontend, language = named_frontend("path/to/synthesizer.json")  # symbols + cleaners there
 
 The names come from the engine's text package (`sv2tts.text`), which owns the symbol sets:
-"english" is its default front end; any other name is looked up in a registry of named sets
-that `sv2tts.text.symbols` provides (`SYMBOL_SETS`, or a `named_symbol_set(name)` function,
-which return a sidecar-like mapping or a `TextFrontend`), so that a set added there (the
-Russian stressed set) is usable here without a change to this module. A path to a json file
-is read like a checkpoint's sidecar (`symbols`, `cleaners`, `language`).
+"english" is its default front end; any other name is asked of `sv2tts.text.frontend_named`
+(the registered sets with their cleaners and language, e.g. "russian") or, failing that, of
+a registry in `sv2tts.text.symbols` (`SYMBOL_SETS`, `symbol_set_named`), so that a set added
+there is usable here without a change to this module. A path to a json file is read like a
+checkpoint's sidecar (`symbols`, `cleaners`, `language`).
+
+`with_stress(frontend)`: a Russian front end with the engine's shared stress model attached
+(where `sv2tts.text.stress` provides one), so that training text is stressed as inference
+text will be; it loads a model, so workers call it once each.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sv2tts.text
 from sv2tts.text import TextFrontend, default_text_frontend, frontend_from_config, symbols
 from sv2tts.text.symbols import TextFrontendError
 
@@ -25,9 +30,14 @@ DEFAULT_SYMBOLS_NAME = "english"
 
 
 def _from_registry(name: str) -> Any:
-    lookup = getattr(symbols, "named_symbol_set", None)
-    if callable(lookup):
-        return lookup(name)
+    for owner, function in (
+        (sv2tts.text, "frontend_named"),
+        (symbols, "symbol_set_named"),
+        (symbols, "named_symbol_set"),
+    ):
+        lookup = getattr(owner, function, None)
+        if callable(lookup):
+            return lookup(name)
     registry = getattr(symbols, "SYMBOL_SETS", None)
     if isinstance(registry, Mapping) and name in registry:
         return registry[name]
@@ -59,6 +69,8 @@ def named_frontend(name: str) -> tuple[TextFrontend, str]:
         raise TextFrontendError(f"unknown symbol set {name!r}: {error}") from error
     if isinstance(found, TextFrontend):
         return found, _language_of(found, getattr(found, "language", None))
+    if found is not None and hasattr(found, "encode") and hasattr(found, "cleaners"):
+        return found, _language_of(found, getattr(found, "language", None))
     if isinstance(found, Mapping):
         frontend = frontend_from_config(
             {k: found[k] for k in ("symbols", "cleaners") if k in found}
@@ -71,3 +83,15 @@ def named_frontend(name: str) -> tuple[TextFrontend, str]:
         f"unknown symbol set {name!r}: use {DEFAULT_SYMBOLS_NAME!r}, a name sv2tts.text knows, "
         "or a json file with 'symbols' and 'cleaners'"
     )
+
+
+def with_stress(frontend: TextFrontend, language: str) -> TextFrontend:
+    """`frontend` with the engine's shared stress model, for Russian; else as it is."""
+    attach = getattr(frontend, "with_stresser", None)
+    if language != "ru" or not callable(attach):
+        return frontend
+    try:
+        from sv2tts.text.stress import shared_stresser  # type: ignore[attr-defined]
+    except ImportError:
+        return frontend
+    return attach(shared_stresser())
