@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from sv2tts.synthesizer import SynthesizerConfig, Tacotron
-from sv2tts.train.checkpoints import save_checkpoint
+from sv2tts.train.checkpoints import resume, save_checkpoint
 from sv2tts.train.espeak import make_corpus
 from sv2tts.train.loop import Phase, Shard, Trainer, TrainOptions
 from sv2tts.train.preprocess.run import preprocess
@@ -244,6 +244,15 @@ def mean_frame(training_set: Path) -> np.ndarray:
     return np.asarray(total, dtype=np.float64) / frames
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def _numbers(row: dict[str, str]) -> dict[str, float]:
+    return {key: int(value) if key == "step" else float(value) for key, value in row.items()}
+
+
 def save_run_checkpoint(trainer: Trainer, recipe: SynthesizerRecipe, run_dir: Path) -> Path:
     """`synthesizer.pt` (official format) and `synthesizer.json` (its sidecar) in `run_dir`:
     what `python -m sv2tts say --weights-dir RUN_DIR` loads."""
@@ -257,8 +266,12 @@ def train(
     held_out: Path,
     run_dir: Path,
     config: BenchConfig,
+    resume_run: bool = False,
 ) -> dict[str, Any]:
-    """Train and measure; writes losses.csv, evaluations.csv, report.json, the checkpoint."""
+    """Train and measure; writes losses.csv, evaluations.csv, report.json, the checkpoint.
+
+    `resume_run`: go on from the checkpoint in `run_dir` (its weights, optimizer state and
+    step; fresh batches) up to `config.steps`, appending to the csv files."""
     torch.manual_seed(config.seed)
     info = TrainingSetInfo.read(training_set)
     model_config = SynthesizerConfig.from_dict({**config.model, "num_chars": len(info.symbols)})
@@ -271,11 +284,17 @@ def train(
     trainer = Trainer(recipe, training_set, run_dir, TrainOptions(device="cpu", seed=config.seed))
     dataset = recipe.dataset(training_set)
     phase: Phase = recipe.phase(0)
-    batches = recipe.batches(dataset, phase, Shard(), config.seed)
     held, frame = read_held_out(held_out), mean_frame(training_set)
 
     run_dir.mkdir(parents=True, exist_ok=True)
     evaluations: list[dict[str, float]] = []
+    rows: list[dict[str, float]] = []
+    if resume_run:
+        trainer.step = resume(run_dir / "synthesizer.pt", trainer.model, trainer.optimizer)
+        evaluations = [_numbers(row) for row in _read_csv(run_dir / "evaluations.csv")]
+        rows = [_numbers(row) for row in _read_csv(run_dir / "losses.csv")][: trainer.step]
+    first_step = trainer.step + 1
+    batches = recipe.batches(dataset, phase, Shard(), config.seed + trainer.step)
 
     def measure(step: int) -> None:
         # Written at every evaluation, so that a run cut short still has its figures.
@@ -286,15 +305,19 @@ def train(
             table.writeheader()
             table.writerows(evaluations)
 
-    measure(0)
-    rows: list[dict[str, float]] = []
+    if not resume_run:
+        measure(0)
     started = time.perf_counter()
     with (run_dir / "losses.csv").open("w", newline="") as stream:
         writer: csv.DictWriter | None = None
-        for step in range(1, config.steps + 1):
+        if rows:  # rewritten up to the resumed step: a killed run's later rows are gone
+            writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        for step in range(first_step, config.steps + 1):
             result, grad_norm = trainer.train_step(next(batches), phase)
             row = {"step": step, **result.scalars, "grad_norm": grad_norm, "lr": phase.lr}
-            row["seconds"] = round(time.perf_counter() - started, 2)
+            row["seconds"] = round(time.perf_counter() - started, 2)  # since this start
             if writer is None:
                 writer = csv.DictWriter(stream, fieldnames=list(row))
                 writer.writeheader()
@@ -311,8 +334,9 @@ def train(
         "config": asdict(config),
         "training_utterances": len(dataset),
         "held_out_sentences": len(held.mels),
+        "trained_steps": config.steps - first_step + 1,  # by this start (see --resume)
         "train_seconds": round(seconds, 1),
-        "steps_per_second": round(config.steps / seconds, 3),
+        "steps_per_second": round((config.steps - first_step + 1) / seconds, 3),
         "loss_first": float(np.mean([r["loss"] for r in rows[:window]])),
         "loss_last": float(np.mean([r["loss"] for r in rows[-window:]])),
         "evaluations": evaluations,
@@ -322,12 +346,14 @@ def train(
     return report
 
 
-def run(out: Path, config: BenchConfig, workers: int = 1) -> dict[str, Any]:
+def run(
+    out: Path, config: BenchConfig, workers: int = 1, resume_run: bool = False
+) -> dict[str, Any]:
     torch.set_num_threads(1)
     started = time.perf_counter()
     training_set, held_out = make_training_sets(out, config, workers)
     prepared = time.perf_counter() - started
-    report = train(training_set, held_out, out / "run", config)
+    report = train(training_set, held_out, out / "run", config, resume_run)
     report["prepare_seconds"] = round(prepared, 1)
     (out / "run" / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
@@ -337,7 +363,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"{report['training_utterances']} training utterances, "
         f"{report['held_out_sentences']} held-out sentences; "
-        f"{report['config']['steps']} steps in {report['train_seconds']} s "
+        f"{report['trained_steps']} steps (to step {report['config']['steps']}) in "
+        f"{report['train_seconds']} s "
         f"({report['steps_per_second']} steps/s); loss {report['loss_first']:.3f} -> "
         f"{report['loss_last']:.3f}",
         "step  diag_free  diag_forced  chance  focus  mel_dtw  baseline  mae_forced  frames_ratio",
@@ -368,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--workers", type=int, default=1, help="preprocessing processes")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on from OUT/run/synthesizer.pt to --steps"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     config = BenchConfig(
@@ -381,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         eval_every=args.eval_every,
         seed=args.seed,
     )
-    report = run(args.out, config, args.workers)
+    report = run(args.out, config, args.workers, args.resume)
     print(format_report(report), flush=True)
     return 0
 
