@@ -12,7 +12,9 @@ What lives where:
 - `distributed`: process groups for `torchrun` (gloo on CPU, nccl on CUDA) and DDP.
 - `cli`: `python -m sv2tts train NET TRAINING_SET RUN_DIR [options]`.
 - `synthesizer`, `vocoder`, `encoder`: one recipe per network, with its `...TrainConfig`
-  (the reference's hyper-parameters as defaults) and its training-set format.
+  (the reference's hyper-parameters as defaults) and its training-set format;
+  `synthesizer_data` reads the synthesizer's training set and builds its batches.
+- `plots`: samples (attention and mel PNGs via matplotlib's Agg backend, wavs).
 - `preprocess`: datasets in, training sets out (`python -m sv2tts preprocess`).
 - `espeak`, `learning_bench`: speech with known text from eSpeak NG, and the demonstration
   that a small synthesizer learns from it.

@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.distributed.nn.functional import all_reduce as differentiable_all_reduce
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,34 @@ def start(device: str) -> Context:
 
 
 def stop() -> None:
+    """Leave the process group, once every process has got here (rank 0 may still be
+    writing the last checkpoint; tearing gloo down under it can hang)."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
+
+
+class _SumOverProcesses(torch.autograd.Function):
+    """y = the sum of x over all processes; the gradient of each x is the sum of the
+    gradients of y over all processes (every process's loss depends on every x)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        y = x.clone()
+        dist.all_reduce(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+def sum_over_processes(x: torch.Tensor) -> torch.Tensor:
+    """The sum of `x` over all processes, differentiable."""
+    result: torch.Tensor = _SumOverProcesses.apply(x)
+    return result
 
 
 class GlooSyncBatchNorm(nn.BatchNorm1d):
@@ -81,7 +107,7 @@ class GlooSyncBatchNorm(nn.BatchNorm1d):
         dims = [0] if x.dim() == 2 else [0, 2]
         count = x.new_tensor(float(x.numel() // x.size(1)))
         moments = torch.cat([x.sum(dims), (x * x).sum(dims), count.view(1)])
-        moments = differentiable_all_reduce(moments)
+        moments = sum_over_processes(moments)
         channels = x.size(1)
         total = moments[-1]
         mean = moments[:channels] / total
@@ -113,11 +139,16 @@ def sync_batch_norm(model: nn.Module, device: torch.device) -> nn.Module:
     return model
 
 
+def prepare(model: nn.Module, context: Context) -> nn.Module:
+    """`model` with synchronised batch norm when distributed. Call it before building the
+    optimizer: the replaced layers have new parameters."""
+    return sync_batch_norm(model, context.device) if context.distributed else model
+
+
 def wrap(model: nn.Module, context: Context) -> nn.Module:
-    """`model` (already on context.device) for this process: DDP when distributed."""
+    """`model` (prepared, on context.device) for this process: DDP when distributed."""
     if not context.distributed:
         return model
-    model = sync_batch_norm(model, context.device)
     ids = [context.device.index] if context.device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
@@ -129,3 +160,14 @@ def any_process(flag: bool, context: Context) -> bool:
     value = torch.tensor([1.0 if flag else 0.0], device=context.device)
     dist.all_reduce(value)
     return bool(value.item() > 0)
+
+
+def mean_over_processes(values: dict[str, float], context: Context) -> dict[str, float]:
+    """Each value averaged over the processes (every process must call it at the same step
+    with the same names): the loss of the whole batch, as one process would log it."""
+    if not context.distributed:
+        return values
+    names = sorted(values)
+    tensor = torch.tensor([values[n] for n in names], dtype=torch.float64, device=context.device)
+    dist.all_reduce(tensor)
+    return dict(zip(names, (tensor / context.world_size).tolist(), strict=True))

@@ -17,6 +17,11 @@ itself through `unwrap(model)` for anything else.
 
 Batches are tensors or (named) tuples, lists, dicts or dataclasses of tensors (anything else is
 passed through); the trainer moves them to the device with `to_device`.
+
+Each network's module `sv2tts.train.NET` provides `make_recipe(training_set: Path,
+overrides: Mapping[str, Any]) -> Recipe` (overrides: the `--config` json, over the
+reference's defaults); `python -m sv2tts train NET ...` finds it by that name. A recipe's
+`config` should offer `to_dict()`, saved as RUN_DIR/train_config.json for `--resume`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import dataclasses
 import logging
 import signal
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -159,6 +164,15 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def clip_gradients(parameters: Iterable[nn.Parameter], max_norm: float | None) -> float:
+    """Clip the global gradient norm to `max_norm` (scale by max_norm / (norm + 1e-6) when
+    that is below 1, as torch's clip_grad_norm_ does); the pre-clip norm."""
+    grads = [p for p in parameters if p.grad is not None]
+    if max_norm is None:
+        return float(torch.nn.utils.get_total_norm([p.grad for p in grads]))
+    return float(torch.nn.utils.clip_grad_norm_(grads, max_norm))
+
+
 def ignore_sigint(_worker_id: int = 0) -> None:
     """A DataLoader `worker_init_fn`: Ctrl-C is the main process's to handle (it saves and
     stops); a worker killed by it would break the batch being built."""
@@ -225,7 +239,7 @@ class Trainer:
 
             symbols = recipe.sidecar().get("symbols")
             init_from(Path(options.init), network, symbols)
-        network.to(self.device)
+        network = distributed.prepare(network, self.context).to(self.device)
         self.optimizer = recipe.build_optimizer(network)
         if options.resume:
             from sv2tts.train.checkpoints import resume
@@ -315,17 +329,12 @@ class Trainer:
                 result, grad_norm = self.train_step(batch, phase)
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(result.loss.detach()):.4f}")
-                if run_log is not None and self._due(options.log_every):
-                    rate = (self.step - started_step) / max(time.monotonic() - started, 1e-9)
-                    run_log.scalars(
-                        self.step,
-                        {
-                            **result.scalars,
-                            "grad_norm": grad_norm,
-                            "lr": phase.lr,
-                            "steps_per_s": rate,
-                        },
-                    )
+                if self._due(options.log_every):
+                    scalars = distributed.mean_over_processes(result.scalars, self.context)
+                    if run_log is not None:
+                        rate = (self.step - started_step) / max(time.monotonic() - started, 1e-9)
+                        extra = {"grad_norm": grad_norm, "lr": phase.lr, "steps_per_s": rate}
+                        run_log.scalars(self.step, {**scalars, **extra})
                 if main and self._due(options.sample_every):
                     folder = self.run_dir / "samples" / f"{self.step:07d}"
                     folder.mkdir(parents=True, exist_ok=True)
