@@ -5,6 +5,7 @@
     python -m sv2tts text [--json] [--symbols english|russian] [--no-stress] TEXT...
     python -m sv2tts download
     python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
+    python -m sv2tts preprocess synthesizer|vocoder|encoder DATASET OUT [...]  (sv2tts.train)
     python -m sv2tts train synthesizer|vocoder|encoder TRAINING_SET RUN_DIR [options]
 
 Results go to stdout; errors are one line on stderr and a non-zero exit status.
@@ -139,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-recording", type=Path, help="vocode this recording's mel in the GFLOP/s section"
     )
     _common(bench)
+    # preprocess parses its own arguments (sv2tts.train.preprocess.cli), imported only when
+    # run: its modules pull in librosa, which no other command needs at parse time.
+    preprocess = commands.add_parser(
+        "preprocess", help="datasets in, training sets out", add_help=False
+    )
+    preprocess.add_argument("args", nargs=argparse.REMAINDER)
+    preprocess.set_defaults(verbose=False)
 
     from sv2tts.train.cli import add_arguments as add_train_arguments
 
@@ -370,6 +378,12 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_preprocess(args: argparse.Namespace) -> int:
+    from sv2tts.train.preprocess.cli import main as preprocess_main
+
+    return preprocess_main(args.args)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from sv2tts.train.cli import run_train as train
 
@@ -382,6 +396,7 @@ COMMANDS = {
     "download": run_download,
     "bench": run_bench,
     "text": run_text,
+    "preprocess": run_preprocess,
     "train": run_train,
 }
 
@@ -413,7 +428,12 @@ def _message(error: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "preprocess":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:  # options before preprocess's positionals (argparse leaves them out of REMAINDER)
+        args.args = [*unknown, *args.args]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

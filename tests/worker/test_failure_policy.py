@@ -320,7 +320,9 @@ def test_a_lease_that_lapsed_with_nobody_else_holding_it_is_taken_again_and_the_
     job = enqueue_synth(redis_conn)
     speak = tone_engine.speak
 
-    def speak_while_the_lease_lapses(text: str, embedding: object) -> object:
+    def speak_while_the_lease_lapses(
+        text: str, embedding: object, progress: object = None
+    ) -> object:
         redis_conn.delete(lease_key(job.id))
         return speak(text, embedding)  # type: ignore[arg-type]
 

@@ -84,7 +84,7 @@ def nothing_reached(api: FakeBotAPI, chat_id: int) -> bool:
 def forget_during_synthesis(engine: ToneEngine, redis: Redis) -> None:
     speak = engine.speak
 
-    def speak_then_forget(text: str, embedding: Any) -> np.ndarray:
+    def speak_then_forget(text: str, embedding: Any, progress: Any = None) -> np.ndarray:
         wav = speak(text, embedding)
         mark_forgotten(redis, MARK, CREATED)
         return wav
