@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "voiceclone"
 METRICS_PATH = "/metrics"
-# The list the sweeper moves unreadable outcomes to (trust-worker's dead letters). Named
-# here so that the count is exported whether or not that list exists yet: LLEN of an absent
-# key is 0.
-DEAD_LETTER_LIST = "voiceclone:synth-results:dead"
 # Recording refusals: the codes that mean "this recording cannot become a voice".
 REFUSAL_CODES = frozenset(
     {"not_audio", "too_large", "too_long", "too_short", "silent", "clipped", "no_speech",
@@ -50,11 +46,6 @@ REFUSAL_CODES = frozenset(
 )  # fmt: skip
 SECONDS_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 RTF_BUCKETS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
-
-
-async def dead_letter_count(jobs: JobQueue) -> int:
-    """How many outcomes wait in the dead-letter list."""
-    return int(await jobs.redis.llen(DEAD_LETTER_LIST))
 
 
 class ServiceMetrics:
@@ -125,7 +116,7 @@ class ServiceMetrics:
         self.queue_depth.labels("recordings").set(recordings)
         self.queue_depth.labels("speech").set(speech)
         self.workers.set(await jobs.workers_ready())
-        self.dead_letters.set(await dead_letter_count(jobs))
+        self.dead_letters.set(await jobs.unreadable_outcomes())
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
