@@ -316,14 +316,7 @@ def run_text(args: argparse.Namespace) -> int:
     name = frontend.symbol_set_name or f"{frontend.num_symbols} symbols"
     print(f"front end: {name}, {', '.join(frontend.cleaners)}, language {frontend.language}")
     for number, reading in enumerate(readings, 1):
-        stress = "stressed" if reading.stressed else "no stress"
-        print(f"\n{number}. {reading.text}  [{reading.language}, {stress}]")
-        print(f"   words:   {reading.words}")
-        for cleaned, ids in zip(reading.cleaned, reading.ids, strict=True):
-            print(f"   symbols: {cleaned}")
-            print(f"   ids:     {' '.join(map(str, ids))}")
-        if not reading.cleaned:
-            print("   symbols: (nothing to say)")
+        print("\n" + "\n".join(reading.as_lines(number)))
     return 0
 
 

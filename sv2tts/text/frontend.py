@@ -218,6 +218,15 @@ class SentenceReading:
             "symbols": [[symbols.symbols[i] for i in piece] for piece in self.ids],
         }
 
+    def as_lines(self, number: int) -> list[str]:
+        """For people (`python -m sv2tts text`): the sentence, its words, then per piece
+        the symbols and ids."""
+        stress = "stressed" if self.stressed else "no stress"
+        lines = [f"{number}. {self.text}  [{self.language}, {stress}]", f"   words:   {self.words}"]
+        for cleaned, ids in zip(self.cleaned, self.ids, strict=True):
+            lines += [f"   symbols: {cleaned}", f"   ids:     {' '.join(map(str, ids))}"]
+        return lines if self.cleaned else [*lines, "   symbols: (nothing to say)"]
+
 
 def default_text_frontend() -> TextFrontend:
     """The public checkpoint's front end: 66 symbols, ``english_cleaners``."""

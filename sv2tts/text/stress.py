@@ -168,19 +168,22 @@ def without_inserted(marked: str, inserted: list[int]) -> str:
 
 
 def _load_silero_accentor() -> Accentor:
-    """silero-stress's Russian accentor, torch's thread count as it was before.
+    """silero-stress's Russian accentor, torch's thread count and autograd mode as they were.
 
     Importing silero_stress calls ``torch.set_num_threads(1)`` for the whole process, which
-    would slow every synthesis after it; the count is put back."""
+    would slow every synthesis after it, and loading it switches autograd off, which would
+    break a training process that stresses text; both are put back."""
     import torch
 
     threads = torch.get_num_threads()
+    grad = torch.is_grad_enabled()
     try:
         from silero_stress import load_accentor
 
         accentor = load_accentor("ru")
     finally:
         torch.set_num_threads(threads)
+        torch.set_grad_enabled(grad)
     if accentor is None:
         raise RuntimeError("silero-stress has no Russian accentor")
     return accentor
@@ -213,8 +216,15 @@ class SileroStresser:
         accentor = self._model()
         if accentor is None:
             return None
+        import torch
+
         spaced, inserted = spaced_words(text)
-        marked = marks_from_plus(spaced, accentor(spaced))
+        # The accentor switches autograd off for the calling thread (set_grad_enabled(False)
+        # inside its scripted code); no_grad puts the caller's mode back on the way out, so a
+        # training process that stresses Russian text still gets gradients.
+        with torch.no_grad():
+            accented = accentor(spaced)
+        marked = marks_from_plus(spaced, accented)
         if marked is None:
             log.warning("the stress model changed more than stress; sentence left unstressed")
             return None

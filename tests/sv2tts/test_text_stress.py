@@ -62,6 +62,16 @@ def test_the_stress_model_marks_stress_and_restores_yo(stresser: SileroStresser)
     assert plus_marks(marked) == "Молок+о н+а стол+е, ещ+ё хорош+о."
 
 
+def test_stressing_leaves_the_callers_autograd_mode_as_it_was(stresser: SileroStresser) -> None:
+    # The accentor switches autograd off inside; a training process (preprocess, samples)
+    # that stresses a sentence must keep its gradients.
+    import torch
+
+    assert torch.is_grad_enabled()
+    assert stresser("Молоко на столе") is not None
+    assert torch.is_grad_enabled()
+
+
 def test_the_stress_model_keeps_a_literal_plus_and_latin_words(stresser: SileroStresser) -> None:
     marked = stresser("Я пишу на C++ и Python.")
     assert marked is not None
