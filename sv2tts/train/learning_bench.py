@@ -391,7 +391,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"{report['trained_steps']} steps (to step {report['config']['steps']}) in "
         f"{report['train_seconds']} s "
         f"({report['steps_per_second']} steps/s); loss {report['loss_first']:.3f} -> "
-        f"{report['loss_last']:.3f}",
+        f"{report['loss_last']:.3f}; guided attention: "
+        f"{report['config'].get('guided_attention', 0.0) or 'off'}",
         "step  diag_free  diag_forced  chance  focus  mel_dtw  baseline  mae_forced  frames_ratio",
     ]
     for e in report["evaluations"]:
@@ -418,6 +419,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="the 6-13-word sentences (default: short ones, 3-8 words)",
     )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=defaults.min_seconds,
+        help="shorter utterances are skipped (the reference: 1.6)",
+    )
+    parser.add_argument(
+        "--max-mel-frames",
+        type=int,
+        default=defaults.max_mel_frames,
+        help="longer utterances are skipped (the reference: 900)",
+    )
     parser.add_argument("--steps", type=int, default=defaults.steps)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
@@ -443,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         held_out=args.held_out,
         speakers=tuple(args.speakers),
         short_sentences=not args.long_sentences,
+        min_seconds=args.min_seconds,
+        max_mel_frames=args.max_mel_frames,
         steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,
