@@ -332,12 +332,36 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Short sentences (3-8 words) from the same word lists: every character sequence recurs
+# often in a corpus of a thousand, which is what a small network learns to align on first.
+_SHORT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "The {adjective} {noun} {verb} the {noun2}.",
+        "{subject} {verb} the {noun}.",
+        "The {noun} is {adjective}.",
+        "{subject} {verb} the {adjective} {noun}.",
+        "Why does the {noun} {verb_base} the {noun2}?",
+        "The {noun} {verb} {adverb}.",
+    ),
+    "ru": (
+        "{Subject} {verb} {noun}.",
+        "{Adjective} {noun} {verb} {noun2}.",
+        "Почему {noun} такой {adjective}?",
+        "Там {adjective} {noun}.",
+        "{Subject} {verb} {noun} {adverb}.",
+    ),
+}
 
-def make_sentences(count: int, *, language: Language = "en", seed: int = 0) -> list[str]:
-    """`count` distinct sentences in `language`, composed from word lists with a seeded RNG."""
+
+def make_sentences(
+    count: int, *, language: Language = "en", seed: int = 0, short: bool = False
+) -> list[str]:
+    """`count` distinct sentences in `language`, composed from word lists with a seeded RNG;
+    `short`: 3-8 words each (`_SHORT_TEMPLATES`) instead of 6-13."""
     if language not in _WORDS:
         raise ValueError(f"language must be one of {sorted(_WORDS)}, not {language!r}")
-    words, templates = _WORDS[language], _TEMPLATES[language]
+    words = _WORDS[language]
+    templates = (_SHORT_TEMPLATES if short else _TEMPLATES)[language]
     rng = random.Random(seed)
     sentences: list[str] = []
     seen: set[str] = set()
@@ -377,6 +401,7 @@ def make_corpus(
     layout: Layout = "plain",
     seed: int = 0,
     first: int = 0,
+    short: bool = False,
 ) -> list[tuple[str, str, str]]:
     """Write `count` utterances spoken by `speakers` in turn (16-bit wav, 16 kHz) as a
     dataset in `layout`; returns (utterance id, speaker name, text) of each.
@@ -384,7 +409,7 @@ def make_corpus(
     The language of each speaker's sentences is its voice's language ("en", "ru").
     Utterance i (from `first`) says sentence i of `make_sentences(first + count, seed)`, so
     two corpora of the same seed with disjoint ranges share no sentence (a held-out set).
-    "ljspeech" needs exactly one speaker."""
+    "ljspeech" needs exactly one speaker; `short`: short sentences (see `make_sentences`)."""
     voices = [EspeakVoice(s) if isinstance(s, str) else s for s in speakers]
     if not voices:
         raise ValueError("at least one speaker is needed")
@@ -393,7 +418,9 @@ def make_corpus(
     out = Path(out_dir)
     by_language: dict[str, list[str]] = {}
     for language in {voice.language for voice in voices}:
-        by_language[language] = make_sentences(first + count, language=language, seed=seed)  # type: ignore[arg-type]
+        by_language[language] = make_sentences(  # type: ignore[arg-type]
+            first + count, language=language, seed=seed, short=short
+        )
     written: list[tuple[str, str, str]] = []
     metadata: list[str] = []
     for i in range(first, first + count):

@@ -87,7 +87,10 @@ class SynthesizerTrainConfig:
     schedule: (r, lr, until step, batch size) phases, in order; clip_grad_norm: the global
     gradient norm is clipped to this (None: no clipping); prenet_dropout: dropout (p =
     model.dropout) in both pre-nets, which Tacotron keeps on; zoneout: the decoder LSTMs'
-    zoneout probability; adam_*: Adam's settings; loader_workers: batch-building processes.
+    zoneout probability; adam_*: Adam's settings; loader_workers: batch-building processes;
+    guided_attention: the weight of the diagonal guided-attention loss (Tachibana et al.
+    2017, `guided_attention_loss`) added to the reference's loss, 0 (the default, the
+    reference's objective) for none; guided_attention_g: its width g.
     """
 
     model: SynthesizerConfig = field(default_factory=SynthesizerConfig)
@@ -98,6 +101,8 @@ class SynthesizerTrainConfig:
     adam_betas: tuple[float, float] = (0.9, 0.999)
     adam_eps: float = 1e-8
     loader_workers: int = 2
+    guided_attention: float = 0.0
+    guided_attention_g: float = 0.2
 
     def __post_init__(self) -> None:
         if not self.schedule:
@@ -156,6 +161,34 @@ def losses(outputs: TrainingOutputs, batch: SynthesizerBatch) -> dict[str, torch
         }
         parts["loss"] = parts["m1_mse"] + parts["m1_l1"] + parts["m2_mse"] + parts["stop_bce"]
     return parts
+
+
+def guided_attention_loss(
+    alignments: torch.Tensor, chars: torch.Tensor, frames: torch.Tensor, r: int, g: float = 0.2
+) -> torch.Tensor:
+    """Diagonal guided attention (Tachibana et al. 2017, "Efficiently trainable
+    text-to-speech system based on deep convolutional networks with guided attention"): the
+    attention weight A[t, n] of decoder step t on character n is penalised by
+    W[n, t] = 1 - exp(-(n/N - t/T)^2 / (2 g^2)), N the sentence's characters (chars padded
+    with 0), T its real decoder steps (ceil(frames / r)); the mean of W * A over the real
+    (unpadded) positions of the batch. This network's attention does not mask the padding
+    (its energies are zeroed, as the reference's are), so the attention that real decoder
+    steps put on padding characters is added to the sum with W = 1: a character that is not
+    there is off the path. alignments: (B, steps, chars)."""
+    steps, length = alignments.shape[1], alignments.shape[2]
+    device = alignments.device
+    n_chars = (chars != 0).sum(dim=1).to(device)
+    n_steps = torch.div(frames + r - 1, r, rounding_mode="floor").to(device)
+    n = torch.arange(length, device=device)[None, :] / n_chars.clamp(min=1)[:, None]
+    t = torch.arange(steps, device=device)[None, :] / n_steps.clamp(min=1)[:, None]
+    weights = 1.0 - torch.exp(-((n[:, None, :] - t[:, :, None]) ** 2) / (2 * g * g))
+    real_steps = (torch.arange(steps, device=device)[None, :] < n_steps[:, None])[:, :, None]
+    real_chars = (torch.arange(length, device=device)[None, :] < n_chars[:, None])[:, None, :]
+    real = (real_steps & real_chars).float()
+    on_padding = (real_steps & ~real_chars).float()
+    attention = alignments.float()
+    penalty = (weights * attention * real).sum() + (attention * on_padding).sum()
+    return penalty / real.sum().clamp(min=1)
 
 
 def attention_sharpness(alignments: torch.Tensor, frames: torch.Tensor, r: int) -> float:
@@ -238,6 +271,16 @@ class SynthesizerRecipe:
             zoneout=self.config.zoneout,
         )
         parts = losses(outputs, batch)
+        if self.config.guided_attention > 0:  # off by default: the reference has none
+            guided = guided_attention_loss(
+                outputs.alignments,
+                batch.chars,
+                batch.frames,
+                batch.r,
+                self.config.guided_attention_g,
+            )
+            parts["guided_attention"] = guided
+            parts["loss"] = parts["loss"] + self.config.guided_attention * guided
         scalars = {name: float(value.detach()) for name, value in parts.items()}
         scalars["attention_sharpness"] = attention_sharpness(
             outputs.alignments, batch.frames, batch.r
@@ -290,5 +333,6 @@ __all__ = [
     "SynthesizerTrainConfig",
     "TrainingSetInfo",
     "collate",
+    "guided_attention_loss",
     "make_recipe",
 ]
