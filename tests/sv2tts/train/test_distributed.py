@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import socket
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,26 +14,10 @@ import pytest
 from sv2tts.cli import main
 from sv2tts.train.checkpoints import read_checkpoint
 from sv2tts.train.logs import read_csv
+from tests.sv2tts.train.ranks import free_port, train_as_rank
 from tests.sv2tts.train.syn_set import make_training_set, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def train_as_rank(rank: int, world_size: int, port: int, args: list[str]) -> None:
-    os.environ.update(
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world_size),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-    )
-    sys.exit(main(["train", "synthesizer", *args]))
 
 
 def test_two_processes_take_the_step_of_one_process_with_the_doubled_batch(
@@ -68,12 +49,8 @@ def test_two_processes_take_the_step_of_one_process_with_the_doubled_batch(
     two = tmp_path / "two"
     port = free_port()
     fork = multiprocessing.get_context("fork")
-    workers = [
-        fork.Process(
-            target=train_as_rank, args=(rank, 2, port, [str(training_set), str(two), *common])
-        )
-        for rank in range(2)
-    ]
+    args = ["synthesizer", str(training_set), str(two), *common]
+    workers = [fork.Process(target=train_as_rank, args=(rank, 2, port, args)) for rank in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import socket
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,29 +14,13 @@ import pytest
 
 from sv2tts.cli import main
 from sv2tts.train.checkpoints import read_checkpoint
+from tests.sv2tts.train.ranks import free_port, train_as_rank
 from tests.sv2tts.train.test_encoder_recipe import small_config
 from tests.sv2tts.train.test_encoder_recipe import training_set as encoder_set  # noqa: F401
 from tests.sv2tts.train.test_vocoder_recipe import TINY
 from tests.sv2tts.train.test_vocoder_recipe import training_set as vocoder_set  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def train_as_rank(rank: int, world_size: int, port: int, args: list[str]) -> None:
-    os.environ.update(
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        WORLD_SIZE=str(world_size),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-    )
-    sys.exit(main(["train", *args]))
 
 
 def one_and_two_processes(
