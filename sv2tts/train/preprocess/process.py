@@ -147,6 +147,11 @@ def process_synthesizer(
     _save(out_dir / "audio" / f"audio-{utterance.id}.npy", wav.astype(np.float32))
     _save(out_dir / "mels" / f"mel-{utterance.id}.npy", mel.astype(np.float32))
     _save(out_dir / "embeds" / f"embed-{utterance.id}.npy", embedding)
+    return _kept(utterance, wav, mel, ids)
+
+
+def _kept(utterance: Utterance, wav: np.ndarray, mel: np.ndarray, ids: tuple[int, ...]) -> Outcome:
+    """The outcome of an utterance written to the training set."""
     return Outcome(
         utterance.id,
         utterance.speaker,
@@ -183,15 +188,7 @@ def process_vocoder(
     else:
         _save(out_dir / "mels_gt" / f"{utterance.id}.npy", mel.astype(np.float32))
         _save(out_dir / "embeds" / f"{utterance.id}.npy", np.asarray(gta[1](wav), np.float32))
-    return Outcome(
-        utterance.id,
-        utterance.speaker,
-        kept=True,
-        n_samples=len(wav),
-        n_frames=mel.shape[1],
-        text=utterance.text,
-        ids=ids,
-    )
+    return _kept(utterance, wav, mel, ids)
 
 
 def process_encoder(utterance: Utterance, out_dir: Path, config: PreprocessConfig) -> Outcome:
