@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,16 @@ import numpy as np
 import pytest
 from redis import Redis
 
+import worker.jobs
 from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
 from sv2tts.embedding import EMBEDDING_SIZE, cosine_similarity, l2_normalize
 from sv2tts.recording import RecordingLimits, measure_recording, recording_problem
 from sv2tts.voices import Voice
 from tests.fakes.botapi import FakeBotAPI
+from worker.api import QUEUE
 from worker.runtime import Runtime, build_runtime
 from worker.settings import WorkerSettings
+from worker.worker import ResidentWorker
 
 WORKER_DB = 7  # a database of the session's Redis server of its own, flushed per test
 
@@ -152,3 +156,16 @@ def voice_note_of(mp3: Path, seconds: float | None = None) -> bytes:
 @pytest.fixture(scope="session")
 def voice_ogg(audio_dir: Path) -> bytes:
     return voice_note_of(sorted(audio_dir.glob("*.mp3"))[0])
+
+
+@pytest.fixture
+def resident_worker(
+    runtime: Runtime, redis_conn: Redis, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ResidentWorker]:
+    """A worker in this process on the test's runtime; the signal handlers it installs are
+    put back after the test."""
+    monkeypatch.setattr(worker.jobs, "resident_runtime", lambda: runtime)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield ResidentWorker([QUEUE], runtime=runtime, connection=redis_conn)
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)

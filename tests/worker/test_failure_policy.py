@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import pickle
-import signal
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,6 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
-import worker.jobs
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
 from worker.api import (
@@ -38,17 +35,6 @@ from worker.delivery import lease_key
 from worker.recovery import recover_orphans
 from worker.runtime import Runtime
 from worker.worker import ResidentWorker
-
-
-@pytest.fixture
-def resident_worker(
-    runtime: Runtime, redis_conn: Redis, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ResidentWorker]:
-    monkeypatch.setattr(worker.jobs, "resident_runtime", lambda: runtime)
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    yield ResidentWorker([QUEUE], runtime=runtime, connection=redis_conn)
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
 
 
 def synth_request(language: str = "en", text: str = "Hello world.") -> dict[str, object]:

@@ -8,9 +8,8 @@ the mark at one moment of the job's life and looks at what reached the fake Bot 
 from __future__ import annotations
 
 import json
-import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,6 @@ from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SYNTH_JOB, SynthOutcome,
 from worker.delivery import purge
 from worker.messages import apology
 from worker.revocation import forgotten_key, mark_forgotten, restore_voice, revoke_voices
-from worker.runtime import Runtime
 from worker.worker import ResidentWorker
 
 USER, OTHER = 6161, 6262
@@ -35,17 +33,6 @@ CREATED = 1_700_000_000.25  # the user row's created_at
 VOICE = 41
 SECRET = "123:token"
 MARK = forgotten_key(USER, SECRET)
-
-
-@pytest.fixture
-def resident_worker(
-    runtime: Runtime, redis_conn: Redis, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ResidentWorker]:
-    monkeypatch.setattr(worker.jobs, "resident_runtime", lambda: runtime)
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    yield ResidentWorker([QUEUE], runtime=runtime, connection=redis_conn)
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
 
 
 def enqueue(
