@@ -72,9 +72,16 @@ def reaches_into_the_worker(package: str, relative: str, name: str) -> bool:
 
 
 def test_every_shipped_module_is_looked_at() -> None:
-    modules = shipped_modules()
-    assert len(modules) > 60
-    assert all(project_imports(p) is not None for p in modules)
+    """Every Python package the repository tracks is either shipped (and checked here) or the
+    tests: a new top-level package cannot slip past the rules by not being listed."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    tops = {name.split("/")[0] for name in tracked if "/" in name}
+    assert tops - {"tests"} <= set(SHIPPED), sorted(tops - {"tests", *SHIPPED})
+    looked_at = {p.relative_to(ROOT).as_posix() for p in shipped_modules()}
+    assert {name for name in tracked if name.split("/")[0] in SHIPPED} <= looked_at
+    assert sum(1 for p in shipped_modules() if project_imports(p)) > 60
 
 
 @pytest.mark.parametrize("package", SHIPPED)
@@ -97,6 +104,21 @@ def test_no_shipped_module_is_too_long_to_read() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert set(long) <= LONG_ON_PURPOSE, long
+
+
+MAX_MODULES_SIDE_BY_SIDE = 20
+
+
+def test_no_folder_is_one_flat_room() -> None:
+    """No package, shipped or test, holds more than 20 modules side by side (its __init__ not
+    counted): past that a newcomer searches instead of reading the folder names."""
+    crowded = {}
+    for top in (*SHIPPED, "tests"):
+        for folder in [ROOT / top, *(d for d in (ROOT / top).rglob("*") if d.is_dir())]:
+            modules = [p for p in folder.glob("*.py") if p.name != "__init__.py"]
+            if len(modules) > MAX_MODULES_SIDE_BY_SIDE and "__pycache__" not in folder.parts:
+                crowded[folder.relative_to(ROOT).as_posix()] = len(modules)
+    assert crowded == {}
 
 
 @pytest.mark.parametrize(

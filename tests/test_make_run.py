@@ -146,6 +146,28 @@ def test_the_launcher_never_imports_torch(tmp_path: Path) -> None:
     assert result.stdout.strip() == "False", result.stderr
 
 
+def housekeeping_rounds(socket: Path, rounds: int) -> None:
+    """Wait until the worker has renewed its readiness heartbeat `rounds` times (a condition,
+    not a fixed sleep: the housekeeping thread runs every few seconds)."""
+    import redis
+
+    from worker.presence import WORKERS_KEY
+
+    client = redis.Redis(unix_socket_path=str(socket))
+    try:
+        seen: list[float] = []
+
+        def renewed() -> bool:
+            scores = [score for _, score in client.zrange(WORKERS_KEY, 0, -1, withscores=True)]
+            if scores and (not seen or max(scores) > seen[-1]):
+                seen.append(max(scores))
+            return len(seen) > rounds
+
+        wait_until(renewed, 60, f"{rounds} heartbeats of the worker")
+    finally:
+        client.close()
+
+
 def redis_server_pids(tree: set[int]) -> list[int]:
     """The Redis server processes themselves (not the Python wrapper) among `tree`."""
     found = []
@@ -214,11 +236,17 @@ def test_make_run_idles_quietly_survives_its_redis_server_killed_and_stops_in_or
         run.wait_for_output("ready on cpu", timeout=120)
         bot_api.send_command(FakeUser(4343, "en"), "start")
         bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 4343, timeout=30)
-        time.sleep(12)  # idle: the results consumer's pops, heartbeats, sweeper rounds
+        # Idle through two rounds of the worker's housekeeping (heartbeat, leases, recovery),
+        # while the bot's results consumer, sweeper and metrics loops run beside it.
+        housekeeping_rounds(tmp_path / "data" / "redis" / "redis.sock", rounds=2)
         # `make run` says where the metrics are, and they are there (issue 21).
         [url] = re.findall(r"metrics of the service on (http://\S+/metrics)", run.output())
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            assert "voiceclone_workers_alive 1.0" in answer.read().decode()
+
+        def scraped() -> str:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                return answer.read().decode()
+
+        wait_until(lambda: "voiceclone_workers_alive 1.0" in scraped(), 30, "a worker counted")
 
         # Redis listens on a Unix socket in a folder only this user may enter, and on no port.
         redis_dir = tmp_path / "data" / "redis"
