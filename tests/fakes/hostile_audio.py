@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sv2tts.audio import DEFAULT_MAX_BYTES, find_ffmpeg
+from sv2tts.audio.codec import DEFAULT_MAX_BYTES, find_ffmpeg
 
 SAMPLE_RATE = 16000
 

@@ -23,11 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_bench_cpu import PairSaturatingProduct
 
-from sv2tts import dsp, vocoder_fast
-from sv2tts.audio import decode_audio
-from sv2tts.bench_cpu import PEAKED_LOGIT_SCALE, log_spectral_distance
+from sv2tts.audio import dsp
+from sv2tts.audio.codec import decode_audio
+from sv2tts.bench.cpu import PEAKED_LOGIT_SCALE, log_spectral_distance
 from sv2tts.cpuinfo import cpu_info
 from sv2tts.standins import random_vocoder
+from sv2tts.vocoder import fast as vocoder_fast
 
 DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "audio" / "p240_00000.mp3"
 

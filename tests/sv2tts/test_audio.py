@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sv2tts import audio, dsp
-from sv2tts.audio import decode_audio, encode_mp3, encode_ogg_opus, encoded_duration
+from sv2tts.audio import codec, dsp
+from sv2tts.audio.codec import decode_audio, encode_mp3, encode_ogg_opus, encoded_duration
 from sv2tts.errors import ENGINE_ERROR_CODES, AudioError
 from worker.api import ERROR_CODES
 
@@ -40,12 +40,12 @@ def source_mp3(audio_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def source_seconds(source_mp3: Path) -> float:
-    return len(decode_audio(source_mp3)) / audio.SAMPLE_RATE
+    return len(decode_audio(source_mp3)) / codec.SAMPLE_RATE
 
 
 def ffmpeg(*args: str) -> None:
     subprocess.run(
-        [audio.find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+        [codec.find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
         check=True,
         timeout=60,
     )
@@ -55,7 +55,7 @@ def ffmpeg(*args: str) -> None:
 def converted(source_mp3: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("formats")
     paths = {}
-    for name, codec in FORMATS.items():
+    for name, options in FORMATS.items():
         path = folder / name
         if name == "video.mp4":
             ffmpeg(
@@ -65,14 +65,14 @@ def converted(source_mp3: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
                 *("-c:a", "aac", "-map", "0:v:0", "-map", "1:a:0", str(path)),
             )
         else:
-            ffmpeg("-i", str(source_mp3), *codec, str(path))
+            ffmpeg("-i", str(source_mp3), *options, str(path))
         paths[name] = path
     return paths
 
 
 def _has_encoder(name: str) -> bool:
     listing = subprocess.run(
-        [audio.find_ffmpeg(), "-hide_banner", "-encoders"], capture_output=True, timeout=30
+        [codec.find_ffmpeg(), "-hide_banner", "-encoders"], capture_output=True, timeout=30
     )
     return f" {name} ".encode() in listing.stdout
 
@@ -98,7 +98,7 @@ def test_a_path_decodes_like_its_bytes(converted: dict[str, Path]) -> None:
 def test_mp4_video_note_has_a_video_stream(converted: dict[str, Path]) -> None:
     # Guards the fixture itself: the decoder must pick the audio out of a real video.
     probe = subprocess.run(
-        [audio.find_ffmpeg(), "-hide_banner", "-i", str(converted["video.mp4"])],
+        [codec.find_ffmpeg(), "-hide_banner", "-i", str(converted["video.mp4"])],
         capture_output=True,
         timeout=30,
     )
@@ -144,7 +144,7 @@ def test_oversize_input_is_refused_before_ffmpeg_runs(
     def no_subprocess(*args: object, **kwargs: object) -> None:
         raise AssertionError("ffmpeg must not run for an oversize input")
 
-    monkeypatch.setattr(audio.subprocess, "run", no_subprocess)
+    monkeypatch.setattr(codec.subprocess, "run", no_subprocess)
     size = source_mp3.stat().st_size
 
     for given in (source_mp3, source_mp3.read_bytes()):
@@ -255,7 +255,7 @@ def test_change_tempo_scales_the_length_and_keeps_the_pitch(factor: float) -> No
     wav = (0.4 * np.sin(2 * np.pi * 440.0 * t) + 0.2 * np.sin(2 * np.pi * 880.0 * t)).astype(
         np.float32
     )
-    out = audio.change_tempo(wav, 16000, factor)
+    out = codec.change_tempo(wav, 16000, factor)
     assert out.dtype == np.float32
     assert len(out) == pytest.approx(len(wav) / factor, rel=0.03)
     middle = out[len(out) // 4 : 3 * len(out) // 4]
@@ -272,7 +272,7 @@ def test_change_tempo_keeps_the_pitch_of_speech(source_mp3: Path) -> None:
         f0, voiced, _ = librosa.pyin(wav, fmin=60.0, fmax=500.0, sr=16000)
         return float(np.median(f0[voiced]))
 
-    faster = audio.change_tempo(speech, 16000, 1.5)
+    faster = codec.change_tempo(speech, 16000, 1.5)
     assert len(faster) == pytest.approx(len(speech) / 1.5, rel=0.03)
     # A resampling speed-up would raise the pitch by the factor (7 semitones); this keeps it.
     assert median_pitch(faster) == pytest.approx(median_pitch(speech), rel=0.03)
@@ -280,7 +280,7 @@ def test_change_tempo_keeps_the_pitch_of_speech(source_mp3: Path) -> None:
 
 def test_change_tempo_refuses_factors_out_of_range_and_leaves_one_alone() -> None:
     wav = np.linspace(-0.5, 0.5, 1600, dtype=np.float32)
-    np.testing.assert_array_equal(audio.change_tempo(wav, 16000, 1.0), wav)
+    np.testing.assert_array_equal(codec.change_tempo(wav, 16000, 1.0), wav)
     for factor in (0.5, 2.0):
         with pytest.raises(ValueError, match="tempo"):
-            audio.change_tempo(wav, 16000, factor)
+            codec.change_tempo(wav, 16000, factor)

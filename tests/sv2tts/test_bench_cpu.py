@@ -9,22 +9,22 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts import vocoder_fast
-from sv2tts.bench_cpu import (
+from sv2tts.bench.cpu import (
     fold_rows_and_steps,
     log_spectral_distance,
     run_wavernn_rate,
     wavernn_step_flops,
 )
 from sv2tts.cpuinfo import cpu_info, flops_per_cycle, peak_gflops
-from sv2tts.vocoder import VocoderConfig, WaveRNN, load_vocoder
-from sv2tts.vocoder_fast import (
+from sv2tts.vocoder import fast as vocoder_fast
+from sv2tts.vocoder.fast import (
     Int8StepProduct,
     StepProduct,
     int8_linear_available,
     int8_pairs_saturate,
     sample_sequence,
 )
+from sv2tts.vocoder.model import VocoderConfig, WaveRNN, load_vocoder
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

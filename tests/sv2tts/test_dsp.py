@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sv2tts import dsp
-from sv2tts.audio import decode_audio
+from sv2tts.audio import dsp
+from sv2tts.audio.codec import decode_audio
 
 SR = 16000
 # Files recorded at 16 kHz: their preprocessing involves no resampler, so ours must give the

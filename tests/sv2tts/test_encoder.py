@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts import dsp
-from sv2tts.audio import decode_audio
-from sv2tts.encoder import EncoderConfig, SpeakerEncoder, load_encoder, partial_slices
+from sv2tts.audio import dsp
+from sv2tts.audio.codec import decode_audio
+from sv2tts.encoder.model import EncoderConfig, SpeakerEncoder, load_encoder, partial_slices
 
 SPEAKERS = ("1320_00000", "3575_00000", "6829_00000", "8230_00000", "p240_00000", "p260_00000")
 

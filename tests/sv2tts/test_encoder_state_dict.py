@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from sv2tts.checkpoint import CheckpointError
-from sv2tts.encoder import SpeakerEncoder, load_encoder
+from sv2tts.encoder.model import SpeakerEncoder, load_encoder
+from sv2tts.weights.checkpoint import CheckpointError
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sv2tts.audio import decode_audio, find_ffmpeg
-from sv2tts.recording import RecordingLimits, measure_recording, recording_problem
+from sv2tts.audio.codec import decode_audio, find_ffmpeg
+from sv2tts.audio.recording import RecordingLimits, measure_recording, recording_problem
 from tests.conftest import AUDIO
 from tests.fakes.hostile_audio import MUSIC
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from sv2tts import audio
+from sv2tts.audio import codec
+from sv2tts.audio.recording import RecordingLimits, RecordingStats
+from sv2tts.encoder.voices import VoiceEncoder
 from sv2tts.errors import ENGINE_ERROR_CODES, EngineError, RecordingError
 from sv2tts.loading import load_voice_encoder
-from sv2tts.recording import RecordingLimits, RecordingStats
-from sv2tts.voices import VoiceEncoder
-from sv2tts.weights import bundled_encoder_path
+from sv2tts.weights.manifest import bundled_encoder_path
 from tests.conftest import AUDIO
 from tests.fakes.hostile_audio import HostileItem, corpus_names, hostile_corpus
 
@@ -45,7 +45,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, HostileItem]:
 def answer(encoder: VoiceEncoder, data: bytes) -> tuple[str | None, RecordingStats | None]:
     """(error code or None, what the recording measured if it got that far)."""
     try:
-        voice = encoder.embed(audio.decode_audio(data))
+        voice = encoder.embed(codec.decode_audio(data))
     except RecordingError as error:
         return error.code, error.stats
     except EngineError as error:
@@ -63,7 +63,7 @@ def test_each_hostile_item_gets_its_defined_answer_in_time(
     assert item.expected is None or item.expected in ENGINE_ERROR_CODES
     started = time.perf_counter()
     code, stats = answer(encoder, item.data)
-    assert time.perf_counter() - started < audio.DEFAULT_TIMEOUT
+    assert time.perf_counter() - started < codec.DEFAULT_TIMEOUT
     assert code == item.expected, f"{name}: {code} ({stats})"
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sv2tts import dsp
-from sv2tts.audio import decode_audio
-from sv2tts.recording import CLIP_LEVEL, measure_recording
+from sv2tts.audio import dsp
+from sv2tts.audio.codec import decode_audio
+from sv2tts.audio.recording import CLIP_LEVEL, measure_recording
 
 SR = 16000
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from sv2tts.checkpoint import CheckpointError, load_strict
-from sv2tts.synthesizer import Tacotron, load_synthesizer
-from sv2tts.vocoder import WaveRNN, load_vocoder
+from sv2tts.synthesizer.model import Tacotron, load_synthesizer
+from sv2tts.vocoder.model import WaveRNN, load_vocoder
+from sv2tts.weights.checkpoint import CheckpointError, load_strict
 
 NETWORKS: dict[str, Callable[[], nn.Module]] = {"synthesizer": Tacotron, "vocoder": WaveRNN}
 

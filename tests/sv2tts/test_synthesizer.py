@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.synthesizer import (
+from sv2tts.synthesizer.model import (
     SynthesizerConfig,
     Tacotron,
     load_synthesizer,

@@ -13,14 +13,14 @@ from scipy.stats import chisquare
 
 from sv2tts.devices import configure_cpu_threads
 from sv2tts.speech import WAVERNN_FOLDS, SynthesisOptions, wavernn_folds
-from sv2tts.vocoder import (
+from sv2tts.vocoder.fast import onednn_linear_available, sample_classes, sample_sequence
+from sv2tts.vocoder.model import (
     VocoderConfig,
     WaveRNN,
     crossfade_and_unfold,
     fold_with_overlap,
     load_vocoder,
 )
-from sv2tts.vocoder_fast import onednn_linear_available, sample_classes, sample_sequence
 from tests.sv2tts.conftest import DEVICES
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sv2tts import weights
-from sv2tts.download import LOCK_NAME, download_weights, exclusive_lock, part_path
-from sv2tts.weights import (
+from sv2tts.weights import manifest as weights
+from sv2tts.weights.download import LOCK_NAME, download_weights, exclusive_lock, part_path
+from sv2tts.weights.manifest import (
     HASH_CACHE_NAME,
     Manifest,
     WeightsError,
@@ -329,7 +329,7 @@ def test_checkpoint_with_a_sidecar_is_a_custom_model_not_checked(
 ) -> None:
     (tmp_path / "synthesizer.pt").write_bytes(b"not the official file")
     (tmp_path / "synthesizer.json").write_text("{}")
-    with caplog.at_level(logging.INFO, logger="sv2tts.weights"):
+    with caplog.at_level(logging.INFO, logger="sv2tts.weights.manifest"):
         resolved = resolve_weights(tmp_path, "synthesizer", read_manifest())
     assert not resolved.official
     assert resolved.sidecar == tmp_path / "synthesizer.json"
@@ -357,7 +357,7 @@ def test_download_without_a_progress_bar_logs_progress_lines(
     state, url = hub
     manifest = manifest_for(state, url)
     part_path(tmp_path / "synthesizer.pt").write_bytes(state.files["synthesizer.pt"][:200_000])
-    with caplog.at_level(logging.INFO, logger="sv2tts.download"):
+    with caplog.at_level(logging.INFO, logger="sv2tts.weights.download"):
         download_weights(tmp_path, manifest, components=["synthesizer"], progress=False)
     percents = [int(m) for m in re.findall(r"synthesizer\.pt: (\d+)%", caplog.text)]
     # Resumed at half: no line for what was already there, then rising to 100 %.

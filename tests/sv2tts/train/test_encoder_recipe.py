@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.encoder import EncoderConfig, load_encoder
+from sv2tts.encoder.data import DeckSampler, EncoderDataset
+from sv2tts.encoder.model import EncoderConfig, load_encoder
+from sv2tts.encoder.train import EncoderRecipe, EncoderTrainConfig, equal_error_rate
 from sv2tts.loading import load_voice_encoder
 from sv2tts.train.cli import main
-from sv2tts.train.encoder import EncoderRecipe, EncoderTrainConfig, equal_error_rate
-from sv2tts.train.encoder_data import DeckSampler, EncoderDataset
 from sv2tts.train.loop import Shard
 
 # Embeddings wide enough that a fresh ReLU layer is not dead for every input (with 8, two

@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.encoder import SpeakerEncoder, load_encoder
-from sv2tts.train.encoder import (
+from sv2tts.encoder.data import cut_partials, partial_starts
+from sv2tts.encoder.model import SpeakerEncoder, load_encoder
+from sv2tts.encoder.train import (
     EncoderTrainConfig,
     ge2e_step,
     load_optimizer_state,
     make_optimizer,
     scale_and_clip,
 )
-from sv2tts.train.encoder_data import cut_partials, partial_starts
-from sv2tts.weights import bundled_encoder_path
+from sv2tts.weights.manifest import bundled_encoder_path
 
 RECORDINGS = ["1320_00000", "3575_00000", "6829_00000", "8230_00000", "p240_00000", "p260_00000"]
 STORED = [

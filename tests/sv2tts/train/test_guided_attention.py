@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from sv2tts.train.synthesizer import SynthesizerTrainConfig, guided_attention_loss
+from sv2tts.synthesizer.train import SynthesizerTrainConfig, guided_attention_loss
 
 
 def _batch(n_chars: int, padded: int, steps: int, r: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,7 +1,7 @@
 """The learning demonstration in short: a tiny synthesizer trained for a few dozen steps on
 eSpeak speech learns (its loss falls), and its checkpoint speaks through `python -m sv2tts say`.
 The long version, with the alignment and mel-distance figures, is
-`python -m sv2tts.train.learning_bench` (README)."""
+`python -m sv2tts.bench.learning` (README)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 import soundfile
 import torch
 
+from sv2tts.bench.learning import BenchConfig, run
 from sv2tts.cli import main as sv2tts_main
-from sv2tts.train.learning_bench import BenchConfig, run
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -1,16 +1,16 @@
 """The training-speed benchmark times real optimisation steps of the recipes (tiny sizes here;
-the figures come from `python -m sv2tts.train.step_bench` at full size)."""
+the figures come from `python -m sv2tts.bench.train_steps` at full size)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from sv2tts.encoder import EncoderConfig
-from sv2tts.train.encoder import EncoderRecipe, EncoderTrainConfig
-from sv2tts.train.step_bench import encoder_batch, step_times, vocoder_batch
-from sv2tts.train.vocoder import VocoderRecipe, VocoderTrainConfig
-from sv2tts.vocoder import VocoderConfig
+from sv2tts.bench.train_steps import encoder_batch, step_times, vocoder_batch
+from sv2tts.encoder.model import EncoderConfig
+from sv2tts.encoder.train import EncoderRecipe, EncoderTrainConfig
+from sv2tts.vocoder.model import VocoderConfig
+from sv2tts.vocoder.train import VocoderRecipe, VocoderTrainConfig
 
 
 def test_bench_batches_have_the_recipes_shapes_and_steps_are_timed() -> None:

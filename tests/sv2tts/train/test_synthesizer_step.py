@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts import dsp
-from sv2tts.synthesizer import SynthesizerConfig, load_synthesizer
-from sv2tts.text.symbols import DEFAULT_SYMBOLS
-from sv2tts.train.synthesizer import (
+from sv2tts.audio import dsp
+from sv2tts.synthesizer.model import SynthesizerConfig, load_synthesizer
+from sv2tts.synthesizer.train import (
     SynthesizerItem,
     SynthesizerRecipe,
     SynthesizerTrainConfig,
     TrainingSetInfo,
     collate,
 )
+from sv2tts.text.symbols import DEFAULT_SYMBOLS
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

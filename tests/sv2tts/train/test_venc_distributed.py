@@ -1,7 +1,7 @@
 """Two CPU processes under torchrun's environment (gloo, DDP) take the vocoder's and the
 encoder's step that one process takes on the doubled batch: the same gradients (Adam's
 first moment) and weights after the step. For the encoder this needs the GE2E loss over the
-speakers of both processes (`sv2tts.train.encoder.gathered`)."""
+speakers of both processes (`sv2tts.encoder.train.gathered`)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ import torch
 
 from sv2tts.train.cli import main
 from sv2tts.train.loop import Shard
-from sv2tts.train.vocoder import (
+from sv2tts.vocoder.model import VocoderConfig, load_vocoder
+from sv2tts.vocoder.train import (
     VocoderDataset,
     VocoderRecipe,
     VocoderTrainConfig,
@@ -21,7 +22,6 @@ from sv2tts.train.vocoder import (
     draw_offsets,
     prepare_item,
 )
-from sv2tts.vocoder import VocoderConfig, load_vocoder
 
 TINY = VocoderConfig(
     rnn_dims=16,

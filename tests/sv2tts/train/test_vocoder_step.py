@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.train.vocoder import (
+from sv2tts.vocoder.model import VocoderConfig, WaveRNN, load_vocoder
+from sv2tts.vocoder.train import (
     VocoderBatch,
     VocoderRecipe,
     VocoderTrainConfig,
@@ -23,7 +24,6 @@ from sv2tts.train.vocoder import (
     raw_loss,
     training_logits,
 )
-from sv2tts.vocoder import VocoderConfig, WaveRNN, load_vocoder
 
 
 def assert_close_to_max(got: np.ndarray, want: np.ndarray, rel: float, what: str) -> None:

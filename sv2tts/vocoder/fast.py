@@ -18,7 +18,7 @@
 - Classes are drawn on the device by inverting the softmax's CDF with uniforms drawn a chunk
   ahead (`sample_classes`), so nothing in the loop reads back from the device.
 
-The model is duck-typed (`WaveRNN` from sv2tts.vocoder): this module imports only torch,
+The model is duck-typed (`WaveRNN` from sv2tts.vocoder.model): this module imports only torch,
 the names in `sv2tts.choices` and the CPU's flags (`sv2tts.cpuinfo`).
 """
 
@@ -36,7 +36,7 @@ from sv2tts.choices import PRECISIONS, Precision
 from sv2tts.cpuinfo import CpuInfo, cpu_info
 
 if TYPE_CHECKING:
-    from sv2tts.vocoder import WaveRNN
+    from sv2tts.vocoder.model import WaveRNN
 
 log = logging.getLogger(__name__)
 

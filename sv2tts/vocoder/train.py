@@ -5,7 +5,7 @@ with the preprocessing side):
 
     OUT/train.txt        one line per utterance: `ID|n_samples|n_frames`
     OUT/mels/ID.npy      (80, n_frames) float32: the synthesizer's mel as
-                         `sv2tts.dsp.melspectrogram` makes it, in [-4, 4], NOT divided
+                         `sv2tts.audio.dsp.melspectrogram` makes it, in [-4, 4], NOT divided
                          by 4 (the dataset divides); with `--gta` the synthesizer's
                          ground-truth-aligned output in its place
     OUT/audio/ID.npy     (n_samples,) float32 at 16 kHz: the same cut the mel was made from,
@@ -49,7 +49,7 @@ from torch.utils.data import Dataset
 
 from sv2tts.train.loop import Phase, Shard, StepResult, clip_gradients, unwrap
 from sv2tts.train.plots import write_wav
-from sv2tts.vocoder import VocoderConfig, WaveRNN
+from sv2tts.vocoder.model import VocoderConfig, WaveRNN
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ Training set (what `python -m sv2tts preprocess encoder DATASET OUT` writes; the
 with the preprocessing side):
 
     OUT/<speaker>/frames-<utterance>.npy   (T, 40) float32: the encoder's 40-band mel frames
-                                           (`sv2tts.dsp.encoder_melspectrogram` of the wav
-                                           after `sv2tts.dsp.preprocess_wav`)
+                                           (`sv2tts.audio.dsp.encoder_melspectrogram` of the wav
+                                           after `sv2tts.audio.dsp.preprocess_wav`)
     OUT/<speaker>/_sources.txt             one line per utterance:
                                            `frames-<utterance>.npy,<source audio path>`
 
@@ -13,7 +13,7 @@ Only the files listed in a speaker's `_sources.txt` are read (so a half-written 
 folder is harmless); utterances of no more frames than one partial (160) are left out, and so
 are speakers left with none. Speaker and utterance names are folder and file names.
 
-One batch (`sv2tts.train.encoder.EncoderRecipe.batches`): speakers_per_batch speakers (64),
+One batch (`sv2tts.encoder.train.EncoderRecipe.batches`): speakers_per_batch speakers (64),
 utterances_per_speaker (10) utterances of each, one partial of partial_frames (160) frames
 from each, starting at a frame drawn uniformly from [0, T - 160) with a numpy RandomState,
 speaker-major (row = speaker * utterances + utterance). Speakers and utterances are dealt

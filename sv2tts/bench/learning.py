@@ -1,6 +1,6 @@
 """Learning, shown on speech whose text is known: a small synthesizer trained on eSpeak NG.
 
-    python -m sv2tts.train.learning_bench [--utterances 1500] [--steps 3000] [--out DIR]
+    python -m sv2tts.bench.learning [--utterances 1500] [--steps 3000] [--out DIR]
         [--guided-attention WEIGHT]
 
 1. eSpeak NG speaks `utterances` generated English sentences (short ones, 3-8 words from
@@ -13,7 +13,7 @@
    the CPU with the synthesizer recipe and the trainer's step (`sv2tts.train`), r = 5, batch
    16, Adam at a fixed learning rate, the reference's losses, clipping and pre-net dropout;
    with `--guided-attention WEIGHT` (off by default) plus the diagonal guided-attention loss
-   (`sv2tts.train.synthesizer.guided_attention_loss`), which is not the reference's objective.
+   (`sv2tts.synthesizer.train.guided_attention_loss`), which is not the reference's objective.
 4. Every `eval_every` steps (and at step 0, the untrained network) the held-out sentences are
    measured (`evaluate`, one sentence at a time as `say` runs them), and the end checkpoint is
    written in the official format with its sidecar, so that
@@ -55,19 +55,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from sv2tts.synthesizer import SynthesizerConfig
-from sv2tts.train.checkpoints import resume, save_checkpoint
-from sv2tts.train.espeak import make_corpus
-from sv2tts.train.learning_eval import evaluate, read_held_out
-from sv2tts.train.loop import Phase, Shard, Trainer, TrainOptions
-from sv2tts.train.preprocess.process import PreprocessConfig
-from sv2tts.train.preprocess.run import preprocess
-from sv2tts.train.synthesizer import (
+from sv2tts.bench.learning_eval import evaluate, read_held_out
+from sv2tts.synthesizer.model import SynthesizerConfig
+from sv2tts.synthesizer.train import (
     SynthesizerDataset,
     SynthesizerRecipe,
     SynthesizerTrainConfig,
     TrainingSetInfo,
 )
+from sv2tts.train.checkpoints import resume, save_checkpoint
+from sv2tts.train.espeak import make_corpus
+from sv2tts.train.loop import Phase, Shard, Trainer, TrainOptions
+from sv2tts.train.preprocess.process import PreprocessConfig
+from sv2tts.train.preprocess.run import preprocess
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def format_report(report: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     defaults = BenchConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m sv2tts.train.learning_bench", description=__doc__.splitlines()[0]
+        prog="python -m sv2tts.bench.learning", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=Path("learning-bench"))
     parser.add_argument("--utterances", type=int, default=defaults.utterances)

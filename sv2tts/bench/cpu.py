@@ -35,8 +35,8 @@ import torch.nn.functional as F
 
 from sv2tts.choices import Precision
 from sv2tts.cpuinfo import CpuInfo, peak_gflops
-from sv2tts.vocoder import VocoderConfig, WaveRNN
-from sv2tts.vocoder_fast import StepProduct, onednn_linear_available
+from sv2tts.vocoder.fast import StepProduct, onednn_linear_available
+from sv2tts.vocoder.model import VocoderConfig, WaveRNN
 
 # Scale of the stand-in's output layer that gives a predicted entropy of about 3 bits.
 PEAKED_LOGIT_SCALE = 300.0

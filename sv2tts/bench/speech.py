@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sv2tts import dsp
-from sv2tts.bench_cpu import (
+from sv2tts.audio import dsp
+from sv2tts.bench.cpu import (
     PEAKED_LOGIT_SCALE,
     format_rate_table,
     gemm_gflops,
@@ -33,8 +33,8 @@ from sv2tts.devices import choose_device, configure_cpu_threads
 from sv2tts.loading import load_speech
 from sv2tts.speech import Speech, SynthesisOptions, WaveRNNVocoder, wavernn_folds
 from sv2tts.standins import default_shapes_path, random_speaker, random_speech, random_vocoder
-from sv2tts.vocoder import WaveRNN
-from sv2tts.weights import WeightsError, resolve_all
+from sv2tts.vocoder.model import WaveRNN
+from sv2tts.weights.manifest import WeightsError, resolve_all
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def wavernn_rate_report(
         model = random_vocoder(logit_scale=PEAKED_LOGIT_SCALE).to(speech.device)
         origin = f"random full-size weights, output layer x{PEAKED_LOGIT_SCALE:g}"
     if recording is not None:
-        from sv2tts.audio import decode_audio
+        from sv2tts.audio.codec import decode_audio
 
         mel = dsp.melspectrogram(decode_audio(recording), speech.signal)
         source = f"the mel of {recording}"
@@ -323,11 +323,11 @@ def format_fold_table(rows: Sequence[FoldRow]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m sv2tts.bench`: WaveRNN alone (full-size random weights) per fold setting."""
+    """`python -m sv2tts.bench.speech`: WaveRNN alone (full-size random weights) per fold."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m sv2tts.bench", description="time WaveRNN per fold size and precision"
+        prog="python -m sv2tts.bench.speech", description="time WaveRNN per fold size and precision"
     )
     parser.add_argument(
         "--settings",

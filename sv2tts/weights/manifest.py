@@ -22,7 +22,7 @@ is always applied. The cache trusts that nobody rewrites a file with the same si
 restoring its mtime; that is deliberate tampering, which a hash on the same disk would not
 stop either.
 
-Fetching the official files is `sv2tts.download`; random stand-ins of the right shapes, for
+Fetching the official files is `sv2tts.weights.download`; random stand-ins of the right shapes, for
 tests and benchmarks, are `sv2tts.standins`.
 """
 

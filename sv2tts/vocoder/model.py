@@ -9,14 +9,14 @@ is one step of that recurrence as the paper draws it, `WaveRNN.forward` the same
 whole sequence of known previous samples (teacher forcing).
 
 Generating is sampling that recurrence one sample at a time. `WaveRNN.sample_plain` does it
-with `step_logits`, and is the reference; `sv2tts.vocoder_fast.sample_sequence` does the same
+with `step_logits`, and is the reference; `sv2tts.vocoder.fast.sample_sequence` does the same
 arithmetic rearranged for speed, and is what `generate` uses unless asked for the plain loop.
 
 Batched generation folds the sequence into overlapping segments run as one batch and
 cross-fades them back together: the sequential loop gets target + 2 * overlap steps long
 instead of the whole utterance.
 
-Module names follow the public checkpoint (see `sv2tts.checkpoint`); the model never moves
+Module names follow the public checkpoint (see `sv2tts.weights.checkpoint`); the model never moves
 itself to a device. Public API: `VocoderConfig`, `WaveRNN.generate`, `WaveRNN.generate_batch`,
 `load_vocoder`.
 """
@@ -35,11 +35,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sv2tts import dsp
-from sv2tts.checkpoint import load_strict, read_model_state
+from sv2tts.audio import dsp
 from sv2tts.choices import PRECISIONS, Precision
-from sv2tts.synthesizer import config_from_dict
-from sv2tts.vocoder_fast import sample_sequence
+from sv2tts.synthesizer.model import config_from_dict
+from sv2tts.vocoder.fast import sample_sequence
+from sv2tts.weights.checkpoint import load_strict, read_model_state
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ Training set (what `python -m sv2tts preprocess synthesizer DATASET OUT` writes,
                        audio-ID.npy|mel-ID.npy|embed-ID.npy|n_samples|n_frames|text|ids
     OUT/audio/audio-ID.npy   float32 (n_samples,) the 16 kHz waveform the mel was made from
                              (peak 0.9, long silences trimmed)
-    OUT/mels/mel-ID.npy      float32 (n_mels, n_frames), `sv2tts.dsp.melspectrogram` of it,
+    OUT/mels/mel-ID.npy      float32 (n_mels, n_frames), `sv2tts.audio.dsp.melspectrogram` of it,
                              in [-4, 4]; n_frames = 1 + n_samples // hop_length
     OUT/embeds/embed-ID.npy  float32 (256,) the speaker encoder's utterance embedding
                              (L2-normalised) of that audio
@@ -20,7 +20,7 @@ in `dataset.json`'s symbol table, comma-separated, cleaned with its cleaners and
 the end symbol 1, exactly what the engine's text front end produces for that text
 (`TextFrontend.encode`). Lines are UTF-8; a line starting with "#" is a comment. The order
 of the lines does not matter (the loader shuffles). The reader and the batches are in
-`sv2tts.train.synthesizer_data`; the names above are re-exported here.
+`sv2tts.synthesizer.data`; the names above are re-exported here.
 """
 
 from __future__ import annotations
@@ -39,16 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from sv2tts.synthesizer import SynthesizerConfig, Tacotron, TrainingOutputs
-from sv2tts.train.loop import (
-    Phase,
-    Shard,
-    StepResult,
-    clip_gradients,
-    ignore_sigint,
-    unwrap,
-)
-from sv2tts.train.synthesizer_data import (
+from sv2tts.synthesizer.data import (
     AUDIO_DIR,
     DATASET_JSON,
     EMBEDS_DIR,
@@ -63,6 +54,15 @@ from sv2tts.train.synthesizer_data import (
     _ShareOfBatch,
     collate,
     collate_share,
+)
+from sv2tts.synthesizer.model import SynthesizerConfig, Tacotron, TrainingOutputs
+from sv2tts.train.loop import (
+    Phase,
+    Shard,
+    StepResult,
+    clip_gradients,
+    ignore_sigint,
+    unwrap,
 )
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ Two front ends share this module:
   spectrogram in dB normalised to [-4, 4], and its Griffin-Lim inversion.
 
 Plus the finishing touches for synthesized output (loudness, trailing silence); what a user's
-recording measures is `sv2tts.recording`, built on these. Every librosa call uses keyword
+recording measures is `sv2tts.audio.recording`, built on these. Every librosa call uses keyword
 arguments: its positional signatures changed between releases and broke the reference
 implementation.
 

@@ -1,4 +1,4 @@
-"""How long stress takes: ``python -m sv2tts.text.stress_bench [SENTENCE...]``.
+"""How long stress takes: ``python -m sv2tts.bench.stress [SENTENCE...]``.
 
 Loads silero-stress as the engine does (sv2tts.text.stress), then stresses the sentences
 (eight everyday ones by default) and prints the CPU, the seconds to load, the milliseconds a

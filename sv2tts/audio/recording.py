@@ -3,14 +3,14 @@
     stats = measure_recording(wav, sample_rate)        # RecordingStats
     problem = recording_problem(stats, RecordingLimits())   # RecordingError or None
 
-`RecordingStats` (sv2tts/measures.py) is the one type for these measurements: the engine's
+`RecordingStats` (sv2tts/audio/measures.py) is the one type for these measurements: the engine's
 `Voice` carries it as it is, the worker's answer to the bot too, and the bot stores it.
 
 Telling speech from noise, tones and music: webrtcvad alone cannot (it keeps all of six
 seconds of white noise, a sine tone or a melody as "speech"), nor can the encoder's own
 consistency between partial embeddings, nor the spread of the frames' energy, and an earlier
 intonation measure (voiced frames with a gliding pitch) refused real low-voiced speakers. A
-trained detector does it (sv2tts/speech_detector.py, Silero VAD): `speech_share` is the share
+trained detector does it (sv2tts/audio/speech_detector.py, Silero VAD): `speech_share` is the share
 of what webrtcvad kept that the detector also calls speech, found on the level-raised
 samples so that a quiet voice counts as a loud one. On the project's six real recordings it
 is 0.96-0.99, and 0.27-0.99 pitched down 7 semitones, 0.56-0.99 pitched down 5, band-limited
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sv2tts import dsp
+from sv2tts.audio import dsp
+from sv2tts.audio.measures import RecordingStats
 from sv2tts.errors import RecordingError
-from sv2tts.measures import RecordingStats
 
 CLIP_LEVEL = 0.999  # a sample at or above this magnitude counts as clipped
 
@@ -58,7 +58,7 @@ def measure_recording(
 
     Speech is found as the encoder finds it (after the level is raised), but the level and
     the clipping are measured on the samples as received. `speech_mask`: the trained speech
-    detector (None: the process's own, sv2tts.speech_detector, loaded on first use).
+    detector (None: the process's own, sv2tts.audio.speech_detector, loaded on first use).
     """
     raw = dsp.resample(wav, sr, signal.sample_rate)
     total_seconds = len(raw) / signal.sample_rate
@@ -81,7 +81,7 @@ def speech_share(raised: np.ndarray, kept: np.ndarray, speech_mask: SpeechMask |
     if not kept.any():
         return 0.0
     if speech_mask is None:
-        from sv2tts.speech_detector import resident_speech_detector
+        from sv2tts.audio.speech_detector import resident_speech_detector
 
         speech_mask = resident_speech_detector().speech_mask
     found = speech_mask(raised)

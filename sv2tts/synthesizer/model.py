@@ -7,7 +7,7 @@ cells and projects `r` mel frames and a stop token per step. A CBHG post-net ref
 mel spectrogram at the end.
 
 The module and parameter names follow the public checkpoints exactly, so that
-`load_synthesizer` reads them strictly (see `sv2tts.checkpoint`). `Tacotron.generate` is
+`load_synthesizer` reads them strictly (see `sv2tts.weights.checkpoint`). `Tacotron.generate` is
 inference; `Tacotron.forward` is the teacher-forced training pass (the loop that drives it is
 `sv2tts.train`). The model never moves itself to a device (the caller does `.to()`).
 
@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sv2tts.checkpoint import load_strict, read_model_state
+from sv2tts.weights.checkpoint import load_strict, read_model_state
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """How the learning benchmark measures a synthesizer on held-out sentences
-(`sv2tts.train.learning_bench`): diagonality of the attention, its focus, and the mel distance
+(`sv2tts.bench.learning`): diagonality of the attention, its focus, and the mel distance
 of the free-running output to the reference speech after dynamic time warping.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sv2tts.synthesizer import Tacotron
-from sv2tts.train.synthesizer import SynthesizerDataset, SynthesizerItem, collate
+from sv2tts.synthesizer.model import Tacotron
+from sv2tts.synthesizer.train import SynthesizerDataset, SynthesizerItem, collate
 
 # Half-width of the band around the straight text path, as a share of the characters.
 BAND_SHARE = 0.1

@@ -13,7 +13,7 @@ Usage (loading separated from running; the model never moves itself to a device)
 
 `similarity_weight` and `similarity_bias` are the GE2E loss's scale and offset: inference
 ignores them (the published checkpoint carries them and loading is strict); training
-(`sv2tts.train.encoder`) learns them.
+(`sv2tts.encoder.train`) learns them.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from sv2tts import dsp
-from sv2tts.checkpoint import load_strict, read_model_state
+from sv2tts.audio import dsp
 from sv2tts.embedding import l2_normalize
+from sv2tts.weights.checkpoint import load_strict, read_model_state
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sv2tts.weights import (
+from sv2tts.weights.manifest import (
     COMPONENTS,
     DEFAULT_WEIGHTS_DIR,
     Manifest,

@@ -1,8 +1,8 @@
 """Training speed of the full-size vocoder and encoder: optimisation steps per second.
 
-    python -m sv2tts.train.step_bench                     # both, on the CPU
-    python -m sv2tts.train.step_bench vocoder --steps 5 --threads 2
-    python -m sv2tts.train.step_bench encoder --device cuda
+    python -m sv2tts.bench.train_steps                     # both, on the CPU
+    python -m sv2tts.bench.train_steps vocoder --steps 5 --threads 2
+    python -m sv2tts.bench.train_steps encoder --device cuda
 
 One step is what `sv2tts.train.loop.Trainer.train_step` runs: the recipe's training forward
 and loss, backward, the recipe's gradient scaling/clipping, one Adam step, at the reference's
@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from sv2tts.cpuinfo import cpu_info
-from sv2tts.train.encoder import EncoderBatch, EncoderRecipe
+from sv2tts.encoder.train import EncoderBatch, EncoderRecipe
 from sv2tts.train.loop import to_device
-from sv2tts.train.vocoder import VocoderBatch, VocoderRecipe, labels_to_inputs
+from sv2tts.vocoder.train import VocoderBatch, VocoderRecipe, labels_to_inputs
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def describe(name: str, recipe: Any) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sv2tts.train.step_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sv2tts.bench.train_steps", description=__doc__)
     parser.add_argument("networks", nargs="*", help=f"any of {', '.join(NETWORKS)} (default: both)")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per network")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")

@@ -4,7 +4,7 @@
     voice = encoder.embed(wav, 16000)      # Voice, or RecordingError ("silent", ...)
     np.asarray(voice)                      # the (256,) float32 unit vector
 
-Decoding files is not done here: the caller decodes (`sv2tts.audio.decode_audio`, under its
+Decoding files is not done here: the caller decodes (`sv2tts.audio.codec.decode_audio`, under its
 byte, duration and time limits) and passes samples.
 """
 
@@ -17,11 +17,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from sv2tts import dsp
+from sv2tts.audio import dsp
+from sv2tts.audio.recording import (
+    RecordingLimits,
+    RecordingStats,
+    measure_recording,
+    recording_problem,
+)
 from sv2tts.embedding import Vector, cosine_similarity
-from sv2tts.encoder import SpeakerEncoder
+from sv2tts.encoder.model import SpeakerEncoder
 from sv2tts.errors import RecordingError
-from sv2tts.recording import RecordingLimits, RecordingStats, measure_recording, recording_problem
 
 log = logging.getLogger(__name__)
 

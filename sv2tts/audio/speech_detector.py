@@ -13,7 +13,7 @@ Why a trained detector and not a signal measure: webrtcvad (which the speaker en
 reference path uses to trim silence, and still does) keeps all of six seconds of white
 noise, a tone or a melody as "speech"; an intonation measure (voiced frames with a gliding
 pitch) refused real low and creaky voices as "no speech". README, "Bad input", has the
-figures that chose `sv2tts.recording.RecordingLimits.min_speech_share`.
+figures that chose `sv2tts.audio.recording.RecordingLimits.min_speech_share`.
 """
 
 from __future__ import annotations

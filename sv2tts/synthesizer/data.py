@@ -1,6 +1,6 @@
 """Reading a synthesizer training set and building its batches as the reference does.
 
-The format is described in `sv2tts.train.synthesizer`'s docstring (what `preprocess
+The format is described in `sv2tts.synthesizer.train`'s docstring (what `preprocess
 synthesizer` writes). `SynthesizerDataset` reads it; `collate` pads a batch exactly as the
 reference's loader does; `ShardedShuffledBatches` draws shuffled global batches and gives
 each process its share, padded as the whole batch (so that N processes take one step).

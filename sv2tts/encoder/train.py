@@ -3,7 +3,7 @@
 Training set: what `python -m sv2tts preprocess encoder DATASET OUT` writes, per speaker
 the 40-band frames of each utterance, `OUT/<speaker>/frames-<utterance>.npy` (T, 40) float32
 and `OUT/<speaker>/_sources.txt`; the format and the batch sampling are in
-`sv2tts.train.encoder_data`.
+`sv2tts.encoder.data`.
 
 The loss (`ge2e_loss`): embeddings normalised by (norm + 1e-5); per speaker an inclusive
 centroid (mean of its utterances) and per utterance an exclusive one (mean of the speaker's
@@ -33,15 +33,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from sv2tts.encoder import EncoderConfig, SpeakerEncoder
-from sv2tts.synthesizer import config_from_dict
-from sv2tts.train.encoder_data import (
+from sv2tts.encoder.data import (
     DeckSampler,
     EncoderBatch,
     EncoderDataset,
     cut_partials,
     partial_starts,
 )
+from sv2tts.encoder.model import EncoderConfig, SpeakerEncoder
+from sv2tts.synthesizer.model import config_from_dict
 from sv2tts.train.loop import Phase, Shard, StepResult, clip_gradients, unwrap
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """Training speed: optimisation steps per second of a full-size network, on random weights.
 
-    python -m sv2tts.train.bench synthesizer [--steps 3] [--batch 12] [--device cpu|cuda] [--amp]
+    python -m sv2tts.bench.train_synthesizer synthesizer [--steps 3] [--batch 12]
+        [--device cpu|cuda] [--amp]
 
 No training set is needed: the batch is synthetic, of realistic lengths (texts of 80-160
 symbols, about 5.5 mel frames per symbol as read speech has at 80 frames/s, the longest
@@ -24,15 +25,15 @@ import numpy as np
 import torch
 
 from sv2tts.cpuinfo import cpu_info
-from sv2tts.text.symbols import DEFAULT_SYMBOLS
-from sv2tts.train.loop import Trainer, TrainOptions, to_device
-from sv2tts.train.synthesizer import (
+from sv2tts.synthesizer.train import (
     SynthesizerItem,
     SynthesizerRecipe,
     SynthesizerTrainConfig,
     TrainingSetInfo,
     collate,
 )
+from sv2tts.text.symbols import DEFAULT_SYMBOLS
+from sv2tts.train.loop import Trainer, TrainOptions, to_device
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,9 @@ def describe(device: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sv2tts.train.bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m sv2tts.bench.train_synthesizer", description=__doc__
+    )
     parser.add_argument("network", choices=["synthesizer"])
     parser.add_argument("--steps", type=int, default=3, help="timed steps (after one warm-up)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
