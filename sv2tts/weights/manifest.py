@@ -108,7 +108,7 @@ class ResolvedWeights:
 
 def default_manifest_path() -> Path:
     """`pretrained/manifest.json` of this source tree (it ships beside the package)."""
-    return Path(__file__).resolve().parent.parent / "pretrained" / "manifest.json"
+    return Path(__file__).resolve().parents[2] / "pretrained" / "manifest.json"
 
 
 def read_manifest(path: Path | str | None = None) -> Manifest:

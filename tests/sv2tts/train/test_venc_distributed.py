@@ -14,11 +14,11 @@ import pytest
 
 from sv2tts.cli import main
 from sv2tts.train.checkpoints import read_checkpoint
+from tests.sv2tts.encoder.test_encoder_recipe import small_config
+from tests.sv2tts.encoder.test_encoder_recipe import training_set as encoder_set  # noqa: F401
 from tests.sv2tts.train.ranks import free_port, train_as_rank
-from tests.sv2tts.train.test_encoder_recipe import small_config
-from tests.sv2tts.train.test_encoder_recipe import training_set as encoder_set  # noqa: F401
-from tests.sv2tts.train.test_vocoder_recipe import TINY
-from tests.sv2tts.train.test_vocoder_recipe import training_set as vocoder_set  # noqa: F401
+from tests.sv2tts.vocoder.test_vocoder_recipe import TINY
+from tests.sv2tts.vocoder.test_vocoder_recipe import training_set as vocoder_set  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -120,7 +120,7 @@ def test_inputs_are_quantized_to_7_bits_where_the_kernel_would_saturate(
 class PairSaturatingProduct:
     """What fbgemm computes without VNNI, in integers: `Int8StepProduct`'s quantization,
     then each two neighbouring input x weight products added into a saturating int16.
-    (Also used by tests/sv2tts/int8_saturation.py, which measures it on the full size.)"""
+    (Also used by tests/sv2tts/bench/int8_saturation.py, which measures it on the full size.)"""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, reduce_range: bool):
         w = weight.detach().double()

@@ -6,7 +6,7 @@ case-insensitively with ё read as е and punctuation (hyphens included) ignored
 
 Score a corpus (prints the misses and the rate)::
 
-    .venv/bin/python -m tests.sv2tts.russian_corpus tests/sv2tts/russian_corpus/russian_corpus.tsv
+    .venv/bin/python -m tests.sv2tts.text.russian_corpus tests/sv2tts/text/russian_corpus/*.tsv
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def test_noise_tones_and_music_over_a_phone_line_are_still_refused(
 
 
 def main() -> int:
-    """`python -m tests.sv2tts.test_hidden_voices`: the speech share of every hard voice made
+    """`python -m tests.sv2tts.audio.test_hidden_voices`: the speech share of every hard voice made
     from ../shared/audio and of the non-speech on the same line (README, "Bad input")."""
     import tempfile
 

@@ -1,6 +1,6 @@
 """Measure: int8 WaveRNN on a CPU whose kernel saturates, emulated, against float32.
 
-    .venv/bin/python tests/sv2tts/int8_saturation.py [recording]
+    .venv/bin/python tests/sv2tts/bench/int8_saturation.py [recording]
 
 The bench's full-size stand-in (random weights, output layer scaled to peaked predictions)
 on 30 frames of a recording's mel (default: ../shared/audio/p240_00000.mp3). Prints the
@@ -30,7 +30,7 @@ from sv2tts.cpuinfo import cpu_info
 from sv2tts.standins import random_vocoder
 from sv2tts.vocoder import fast as vocoder_fast
 
-DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "audio" / "p240_00000.mp3"
+DEFAULT = Path(__file__).resolve().parents[4] / "shared" / "audio" / "p240_00000.mp3"
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Score corpus files: ``python -m tests.sv2tts.russian_corpus FILE...``."""
+"""Score corpus files: ``python -m tests.sv2tts.text.russian_corpus FILE...``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from sv2tts.text.russian import expand_russian
-from tests.sv2tts.russian_corpus import CORPUS, load, misses
+from tests.sv2tts.text.russian_corpus import CORPUS, load, misses
 
 
 def main(paths: list[str]) -> None:
