@@ -145,11 +145,11 @@ def wavernn_rate_report(
     precisions: Sequence[Precision] = ("float32", "bfloat16", "int8"),
     recording: Path | None = None,
 ) -> str:
-    """`bench_cpu.run_wavernn_rate` for the bench's WaveRNN on the CPU, as Markdown.
+    """`cpu.run_wavernn_rate` for the bench's WaveRNN on the CPU, as Markdown.
 
     The mel is that of `recording` (decoded, any format) or else the synthesizer's for one
     bench sentence. A random stand-in vocoder is replaced by one with peaked predictions
-    (`bench_cpu.PEAKED_LOGIT_SCALE`), so that the precisions' distances mean something.
+    (`cpu.PEAKED_LOGIT_SCALE`), so that the precisions' distances mean something.
     """
     vocoder = speech.vocoders["wavernn"]
     assert isinstance(vocoder, WaveRNNVocoder)

@@ -297,7 +297,7 @@ class WaveRNN(nn.Module):
         """Autoregressive sampling with `step_logits`: (N, L) samples in [-1, 1], mu-law.
 
         mels (N, L, feat) and aux (N, L, res_out): the upsample network's outputs. The
-        reference for `vocoder_fast.sample_sequence`, which gives the same samples faster.
+        reference for `fast.sample_sequence`, which gives the same samples faster.
         """
         batch, length, _ = mels.shape
         levels = self.class_levels(mels.device, mels.dtype)
@@ -354,7 +354,7 @@ class WaveRNN(nn.Module):
             "int8" on int8 weights with inputs quantized on the fly (CPU only); both opt-in:
             faster, but not the reference's numbers.
         plain: sample with the plain reference loop (`sample_plain`) instead of the fast
-            one (`vocoder_fast.sample_sequence`): the same samples, much slower.
+            one (`fast.sample_sequence`): the same samples, much slower.
         progress: told the share of the sample loop done, now and then (the fast loop only).
         """
         self.eval()
