@@ -117,7 +117,7 @@ by the bot from the worker's EmbedResult::
     Sample(embedding=np.asarray(r.embedding, np.float32), encoder_id=r.encoder_id,
            recording=r.recording, audio=r.recording_ogg, audio_kind=request.kind)
 
-(bot/samples.py); `recording` is the engine's `sv2tts.measures.RecordingStats`.
+(bot/samples.py); `recording` is the engine's `sv2tts.audio.measures.RecordingStats`.
 
 Embeddings: ``embedding_to_blob(np.ndarray) -> bytes`` and ``blob_to_embedding(bytes)``
 (256 little-endian float32, bit-identical round trip); ``voice.embedding.tolist()`` goes

@@ -14,8 +14,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from sv2tts.audio.measures import RecordingStats
 from sv2tts.choices import TEMPO_RANGE, OutputFormat
-from sv2tts.measures import RecordingStats
 
 EMBEDDING_DIM = 256
 MAX_VOICE_NAME_CHARS = 64
@@ -24,7 +24,8 @@ MAX_ERROR_CODE_CHARS = 64
 
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = tuple(OutputFormat)
 # A user's pace (`/speed`): the tempo factor the worker applies to their voice notes. The
-# engine's own range (sv2tts.audio.change_tempo), so that a stored pace is always one it takes.
+# engine's own range (sv2tts.audio.codec.change_tempo), so that a stored pace is always one it
+# takes.
 PACE_RANGE: tuple[float, float] = TEMPO_RANGE
 DEFAULT_PACE = 1.0
 

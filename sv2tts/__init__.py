@@ -16,18 +16,18 @@ from typing import Any
 
 _LAZY = {
     "Pipeline": "sv2tts.pipeline",
-    "Voice": "sv2tts.voices",
-    "VoiceEncoder": "sv2tts.voices",
+    "Voice": "sv2tts.encoder.voices",
+    "VoiceEncoder": "sv2tts.encoder.voices",
     "Speech": "sv2tts.speech",
     "SynthesisOptions": "sv2tts.speech",
     "load_voice_encoder": "sv2tts.loading",
     "load_speech": "sv2tts.loading",
-    "RecordingLimits": "sv2tts.recording",
-    "RecordingStats": "sv2tts.recording",
+    "RecordingLimits": "sv2tts.audio.recording",
+    "RecordingStats": "sv2tts.audio.recording",
     "EngineError": "sv2tts.errors",
-    "decode_audio": "sv2tts.audio",
-    "WeightsError": "sv2tts.weights",
-    "download_weights": "sv2tts.download",
+    "decode_audio": "sv2tts.audio.codec",
+    "WeightsError": "sv2tts.weights.manifest",
+    "download_weights": "sv2tts.weights.download",
 }
 
 __all__ = sorted(_LAZY)

@@ -2,7 +2,7 @@
 
 The app validates its settings against these (DEVICE against `DEVICES`), and the CLI offers
 them as its choices; the bot's storage keeps a user's `OutputFormat`. What each name does is
-in `sv2tts.devices`, `sv2tts.speech` and `sv2tts.audio`.
+in `sv2tts.devices`, `sv2tts.speech` and `sv2tts.audio.codec`.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ DEVICES = ("auto", "cpu", "cuda")  # "auto": CUDA when PyTorch sees a GPU, else 
 VocoderName = Literal["wavernn", "griffinlim"]
 VOCODERS: tuple[VocoderName, ...] = ("wavernn", "griffinlim")
 
-# How WaveRNN's sample loop multiplies (sv2tts.vocoder_fast): float32 is the reference's
+# How WaveRNN's sample loop multiplies (sv2tts.vocoder.fast): float32 is the reference's
 # arithmetic; bfloat16 and int8 are faster approximations.
 Precision = Literal["float32", "bfloat16", "int8"]
 
-# Paces speech may be sped up or slowed down to (sv2tts.audio.change_tempo): slower and faster
+# Paces speech may be sped up or slowed down to (sv2tts.audio.codec.change_tempo): slower and faster
 # than this, speech stops sounding natural. The bot's storage keeps a user's pace within it.
 TEMPO_RANGE = (0.75, 1.5)
 PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "int8")
 
 
 class OutputFormat(StrEnum):
-    """What a user gets back: a voice note (OGG/Opus) or an MP3 file (`sv2tts.audio.encode`)."""
+    """What a user gets back: a voice note (OGG/Opus) or an MP3 file (`audio.codec.encode`)."""
 
     voice = "voice"
     mp3 = "mp3"

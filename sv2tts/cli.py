@@ -158,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    from sv2tts.audio import decode_audio
+    from sv2tts.audio.codec import decode_audio
+    from sv2tts.audio.recording import RecordingLimits
     from sv2tts.loading import load_voice_encoder
-    from sv2tts.recording import RecordingLimits
 
     encoder = load_voice_encoder(args.weights_dir, device=args.device)
     limits = RecordingLimits(min_speech_seconds=args.min_speech)
@@ -207,7 +207,7 @@ def _error_fields(error: BaseException) -> dict[str, object]:
 
 def voice_vector(pipeline: Pipeline, voice: Path) -> np.ndarray:
     """The speaker embedding of `--voice`: a saved .npy vector, or a recording embedded now."""
-    from sv2tts.audio import decode_audio
+    from sv2tts.audio.codec import decode_audio
     from sv2tts.embedding import speaker_vector
 
     if voice.suffix.lower() == ".npy":
@@ -220,13 +220,13 @@ def voice_vector(pipeline: Pipeline, voice: Path) -> np.ndarray:
 
 def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
     """`wav` in the format `path`'s suffix names."""
-    from sv2tts import audio
+    from sv2tts.audio import codec
 
     suffix = path.suffix.lower()
     if suffix in (".ogg", ".oga", ".opus"):
-        return audio.encode(wav, sample_rate, audio.OutputFormat.voice)
+        return codec.encode(wav, sample_rate, codec.OutputFormat.voice)
     if suffix == ".mp3":
-        return audio.encode(wav, sample_rate, audio.OutputFormat.mp3)
+        return codec.encode(wav, sample_rate, codec.OutputFormat.mp3)
     if suffix == ".wav":
         import io
 
@@ -289,7 +289,7 @@ def run_say(args: argparse.Namespace) -> int:
 def run_text(args: argparse.Namespace) -> int:
     from sv2tts.text import frontend_named, load_text_frontend
     from sv2tts.text.stress import shared_stresser
-    from sv2tts.weights import read_manifest, sidecar_path
+    from sv2tts.weights.manifest import read_manifest, sidecar_path
 
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if args.symbols:
@@ -321,8 +321,8 @@ def run_text(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from sv2tts.download import download_weights
-    from sv2tts.weights import COMPONENTS
+    from sv2tts.weights.download import download_weights
+    from sv2tts.weights.manifest import COMPONENTS
 
     fetched = download_weights(
         args.weights_dir,
@@ -338,7 +338,7 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from sv2tts.bench import (
+    from sv2tts.bench.speech import (
         BenchConfig,
         bench_speech,
         format_table,
@@ -396,10 +396,10 @@ COMMANDS = {
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the input's or the setup's fault: one line, no traceback."""
-    from sv2tts.checkpoint import CheckpointError
     from sv2tts.errors import EngineError
     from sv2tts.text import TextFrontendError
-    from sv2tts.weights import WeightsError
+    from sv2tts.weights.checkpoint import CheckpointError
+    from sv2tts.weights.manifest import WeightsError
 
     return (
         CheckpointError,

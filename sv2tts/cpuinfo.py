@@ -12,7 +12,7 @@ than the instructions: AMD's first Zen generations (family 17h, models below 30h
 256-bit operations on 128-bit units, Zen 4 (family 19h with AVX-512) runs 512-bit ones on
 256-bit units. The clock is the one /proc/cpuinfo reports, which in a virtual machine is the
 nominal clock: a core that boosts above it can beat this "peak", which is why benchmarks
-also measure a large matrix product (`sv2tts.bench_cpu.gemm_gflops`) as a practical
+also measure a large matrix product (`sv2tts.bench.cpu.gemm_gflops`) as a practical
 ceiling.
 """
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from sv2tts.recording import RecordingStats
+    from sv2tts.audio.recording import RecordingStats
 
-# What decoding untrusted audio can refuse (sv2tts.audio); "internal": our own encoding failed.
+# What decoding untrusted audio can refuse (sv2tts.audio.codec); "internal": our own encoding
+# failed.
 DECODE_ERROR_CODES = ("not_audio", "too_large", "too_long", "decode_timeout", "internal")
-# What a decoded recording can fail (sv2tts.recording), in the order the user must fix them.
+# What a decoded recording can fail (sv2tts.audio.recording), in the order the user must fix them.
 RECORDING_ERROR_CODES = ("too_short", "silent", "clipped", "no_speech")
 ENGINE_ERROR_CODES = (*DECODE_ERROR_CODES, *RECORDING_ERROR_CODES, "nothing_to_say")
 

@@ -6,7 +6,7 @@
 Each function resolves its files first (`sv2tts.weights`: WeightsError naming the missing or
 corrupt file and the command that fixes it, before anything is unpickled), reads a custom
 model's sidecar config where there is one, loads strictly, and moves the models to the
-device. Running them is `sv2tts.voices` and `sv2tts.speech`; `sv2tts.pipeline` holds both.
+device. Running them is `sv2tts.encoder.voices` and `sv2tts.speech`; `sv2tts.pipeline` holds both.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 
 from sv2tts.choices import VOCODERS, VocoderName
 from sv2tts.devices import choose_device
-from sv2tts.encoder import EncoderConfig, load_encoder
+from sv2tts.encoder.model import EncoderConfig, load_encoder
+from sv2tts.encoder.voices import VoiceEncoder
 from sv2tts.speech import Speech
-from sv2tts.synthesizer import SynthesizerConfig, config_from_dict, load_synthesizer
+from sv2tts.synthesizer.model import SynthesizerConfig, config_from_dict, load_synthesizer
 from sv2tts.text import default_text_frontend, load_text_frontend
 from sv2tts.text.stress import shared_stresser
-from sv2tts.vocoder import VocoderConfig, load_vocoder
-from sv2tts.voices import VoiceEncoder
-from sv2tts.weights import Manifest, ResolvedWeights, read_manifest, resolve_weights
+from sv2tts.vocoder.model import VocoderConfig, load_vocoder
+from sv2tts.weights.manifest import Manifest, ResolvedWeights, read_manifest, resolve_weights
 
 log = logging.getLogger(__name__)
 

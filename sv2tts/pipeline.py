@@ -4,7 +4,7 @@
     voice = pipeline.embed(wav, 16000)                 # Voice: 256 floats + measurements
     wav = pipeline.synthesize("Hello there.", voice)   # float32, 16 kHz
 
-A facade only: `pipeline.voices` (sv2tts.voices.VoiceEncoder) makes voices from samples,
+A facade only: `pipeline.voices` (sv2tts.encoder.voices.VoiceEncoder) makes voices from samples,
 `pipeline.speech` (sv2tts.speech.Speech) speaks text, and sv2tts.loading loads both. Use
 those directly for one half alone (e.g. `load_voice_encoder` where only voices are made).
 """
@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from sv2tts.audio.recording import RecordingLimits
 from sv2tts.choices import VocoderName
 from sv2tts.devices import configure_cpu_threads
 from sv2tts.embedding import Vector
+from sv2tts.encoder.voices import Voice, VoiceEncoder
 from sv2tts.loading import load_speech, load_voice_encoder
-from sv2tts.recording import RecordingLimits
 from sv2tts.speech import Progress, Speech, SynthesisOptions, SynthesisResult
-from sv2tts.voices import Voice, VoiceEncoder
-from sv2tts.weights import Manifest, read_manifest, resolve_weights
+from sv2tts.weights.manifest import Manifest, read_manifest, resolve_weights
 
 log = logging.getLogger(__name__)
 

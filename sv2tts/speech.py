@@ -31,14 +31,14 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from sv2tts import audio, dsp
+from sv2tts.audio import codec, dsp
 from sv2tts.choices import VOCODERS, Precision, VocoderName
 from sv2tts.devices import synchronize
 from sv2tts.embedding import Vector, speaker_vector
 from sv2tts.errors import NothingToSay
-from sv2tts.synthesizer import Tacotron
+from sv2tts.synthesizer.model import Tacotron
 from sv2tts.text import TextFrontend
-from sv2tts.vocoder import WaveRNN
+from sv2tts.vocoder.model import WaveRNN
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,12 @@ class SynthesisOptions:
     wavernn_precision: Precision = "float32"
     loudness_dbfs: float = -20.0
     griffin_lim_seed: int = 0
-    # Tempo of the finished speech, pitch kept (`audio.change_tempo`, 0.75..1.5): 1.25 is a
+    # Tempo of the finished speech, pitch kept (`codec.change_tempo`, 0.75..1.5): 1.25 is a
     # quarter faster.
     pace: float = 1.0
 
     def __post_init__(self) -> None:
-        low, high = audio.TEMPO_RANGE
+        low, high = codec.TEMPO_RANGE
         if not low <= self.pace <= high:
             raise ValueError(f"pace must be within {low:g}..{high:g}, not {self.pace:g}")
 
@@ -89,7 +89,7 @@ class SynthesisOptions:
 # it). On the CPU a step's cost grows with the batch, but far less than in proportion below
 # some 64 rows (fixed costs: reading 12 MB of weights, ~30 operator calls, Python), so
 # shorter, more numerous folds win for the few seconds of a typical reply (README, "Speed":
-# `python -m sv2tts.bench` compares the settings). 200 samples of overlap (12.5 ms) is the
+# `python -m sv2tts.bench.speech` compares the settings). 200 samples of overlap (12.5 ms) is the
 # floor: half of it warms the fold's recurrent state up, the other half is the cross-fade.
 WAVERNN_FOLDS = {"cuda": (8000, 800), "cpu": (2000, 200)}
 
@@ -191,7 +191,7 @@ def finished_wav(
     the peaks stay under its limit): what the listener gets."""
     wav = dsp.trim_trailing_silence(wav, sample_rate)
     if pace != 1.0:
-        wav = audio.change_tempo(wav, sample_rate, pace)
+        wav = codec.change_tempo(wav, sample_rate, pace)
     return dsp.normalize_loudness(wav, loudness_dbfs)
 
 

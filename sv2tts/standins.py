@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sv2tts.checkpoint import load_strict
 from sv2tts.devices import choose_device
 from sv2tts.embedding import EMBEDDING_SIZE, l2_normalize
 from sv2tts.speech import Speech
-from sv2tts.synthesizer import Synthesis, SynthesizerConfig, Tacotron
+from sv2tts.synthesizer.model import Synthesis, SynthesizerConfig, Tacotron
 from sv2tts.text import default_text_frontend
-from sv2tts.vocoder import VocoderConfig, WaveRNN
+from sv2tts.vocoder.model import VocoderConfig, WaveRNN
+from sv2tts.weights.checkpoint import load_strict
 
 
 def default_shapes_path() -> Path | None:

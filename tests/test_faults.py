@@ -42,7 +42,7 @@ from bot.locales.en import TEXTS as EN
 from service.embedded_redis import EmbeddedRedis
 from storage import Sample, Storage
 from storage.facade import DB_FILENAME
-from sv2tts.measures import RecordingStats
+from sv2tts.audio.measures import RecordingStats
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from tests.fakes.processes import Proc, Processes, service_env, wait_for_ready_worker, wait_until
 from tests.fakes.weights import make_tiny_weights_dir

@@ -76,8 +76,8 @@ def fetch_missing_weights(settings: WorkerSettings) -> None:
     Only presence is looked at here: the load that follows checks every file (size, sha256)
     and names the fix for a corrupt one, so nothing is resolved or hashed twice.
     """
-    from sv2tts.download import download_weights
-    from sv2tts.weights import COMPONENTS, bundled_encoder_path, read_manifest
+    from sv2tts.weights.download import download_weights
+    from sv2tts.weights.manifest import COMPONENTS, bundled_encoder_path, read_manifest
 
     manifest = read_manifest()
     folder = Path(settings.sv2tts_weights_dir)
@@ -106,7 +106,7 @@ def run(
     release_after: float,
     download_missing: bool = False,
 ) -> int:
-    from sv2tts.weights import WeightsError
+    from sv2tts.weights.manifest import WeightsError
     from worker.runtime import resident_runtime
     from worker.watermark import WatermarkUnavailable
     from worker.worker import Housekeeper, ResidentWorker

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from rq.serializers import JSONSerializer
 
+from sv2tts.audio.measures import RecordingStats
 from sv2tts.choices import OutputFormat
-from sv2tts.measures import RecordingStats
 
 QUEUE = "voiceclone"
 SERIALIZER = JSONSerializer
@@ -214,7 +214,7 @@ class SynthRequest:
     enqueued_at: float = 0.0  # time.time() when the bot enqueued it
     extra: dict[str, Any] = field(default_factory=dict)
     # The user's tempo (`/speed`): the worker plays the finished speech this many times as
-    # fast, pitch kept (sv2tts.audio.change_tempo, 0.75..1.5).
+    # fast, pitch kept (sv2tts.audio.codec.change_tempo, 0.75..1.5).
     pace: float = 1.0
     # A dialogue (/dialogue): the voices' embeddings and the turns in script order; `text`
     # is then the whole script and `embedding` its first voice. Empty for /say.

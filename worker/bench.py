@@ -137,8 +137,8 @@ def full_size_random_weights(dest: Path) -> Path:
     import torch
 
     from sv2tts.standins import random_model_state
-    from sv2tts.synthesizer import SynthesizerConfig, Tacotron
-    from sv2tts.vocoder import VocoderConfig, WaveRNN
+    from sv2tts.synthesizer.model import SynthesizerConfig, Tacotron
+    from sv2tts.vocoder.model import VocoderConfig, WaveRNN
 
     dest.mkdir(parents=True, exist_ok=True)
     models = {"synthesizer": Tacotron(SynthesizerConfig()), "vocoder": WaveRNN(VocoderConfig())}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sv2tts.audio import SAMPLE_RATE
+from sv2tts.audio.codec import SAMPLE_RATE
 from worker.api import CheckResult, EmbedError, EmbedRequest
 from worker.embed import decoded_recording, fetch_recording
 from worker.runtime import Runtime

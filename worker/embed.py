@@ -2,7 +2,7 @@
 
 Everything about the file is untrusted: its declared size is checked before downloading, the
 download stops at the byte limit whatever the headers say, and decoding runs in ffmpeg with
-size, duration and time limits (sv2tts.audio). Bad input raises EmbedError with the code the
+size, duration and time limits (sv2tts.audio.codec). Bad input raises EmbedError with the code the
 bot turns into a message (the engine's RecordingLimits decide what is silent, clipped or
 too short); the worker never retries those.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from service.settings import RecordingLimitSettings
-from sv2tts.audio import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
+from sv2tts.audio.codec import SAMPLE_RATE, AudioError, decode_audio, encode_ogg_opus
+from sv2tts.audio.recording import RecordingLimits
 from sv2tts.errors import EngineError
-from sv2tts.recording import RecordingLimits
 from worker.api import EmbedError, EmbedRequest, EmbedResult
 from worker.engine import Embeds
 from worker.runtime import Runtime

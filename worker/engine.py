@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from sv2tts.recording import RecordingLimits
-from sv2tts.voices import Voice
+from sv2tts.audio.recording import RecordingLimits
+from sv2tts.encoder.voices import Voice
 
 if TYPE_CHECKING:
+    from sv2tts.encoder.voices import VoiceEncoder
     from sv2tts.pipeline import Pipeline
     from sv2tts.speech import Progress
-    from sv2tts.voices import VoiceEncoder
     from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sv2tts.audio import change_tempo
+from sv2tts.audio.codec import change_tempo
 from worker.api import JobError
 from worker.engine import Engine
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def paced(wav: np.ndarray, sample_rate: int, pace: float) -> np.ndarray:
     """`wav` played `pace` times as fast with its pitch kept (1.0: `wav` as it is).
 
-    `sv2tts.audio.change_tempo`: ffmpeg's `atempo`, which moves whole waveform segments
+    `sv2tts.audio.codec.change_tempo`: ffmpeg's `atempo`, which moves whole waveform segments
     aligned by cross-correlation (WSOLA), so pitch periods and formants stay intact where a
     phase vocoder would smear them. A pace outside 0.75..1.5 is a request the bot should never
     have made: it fails as "internal", like any other broken payload.

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rq.timeouts import JobTimeoutException
 
-from sv2tts.audio import encode_mp3, encode_ogg_opus
+from sv2tts.audio.codec import encode_mp3, encode_ogg_opus
 from worker.api import JobError, SynthOutcome, SynthRequest
 from worker.delivery import (
     EncodedAudio,

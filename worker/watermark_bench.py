@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_mp3, encode_ogg_opus
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_mp3, encode_ogg_opus
 from sv2tts.cpuinfo import cpu_info
 from worker.watermark import Watermarker, load_watermarker, verdict
 

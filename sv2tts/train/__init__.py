@@ -11,13 +11,14 @@ What lives where:
 - `logs`: TensorBoard, a plain CSV of the same scalars, the tqdm progress bar.
 - `distributed`: process groups for `torchrun` (gloo on CPU, nccl on CUDA) and DDP.
 - `cli`: `python -m sv2tts train NET TRAINING_SET RUN_DIR [options]`.
-- `synthesizer`, `vocoder`, `encoder`: one recipe per network, with its `...TrainConfig`
-  (the reference's hyper-parameters as defaults) and its training-set format;
-  `synthesizer_data` reads the synthesizer's training set and builds its batches.
 - `plots`: samples (attention and mel PNGs via matplotlib's Agg backend, wavs).
 - `preprocess`: datasets in, training sets out (`python -m sv2tts preprocess`).
-- `espeak`, `learning_bench`: speech with known text from eSpeak NG, and the demonstration
-  that a small synthesizer learns from it.
+- `espeak`: speech with known text from eSpeak NG (the learning bench's, `sv2tts.bench`).
+
+Each network's recipe lives beside the network: `sv2tts.synthesizer.train`,
+`sv2tts.vocoder.train`, `sv2tts.encoder.train`, each with its `...TrainConfig` (the
+reference's hyper-parameters as defaults) and its training-set format, and the readers of
+those sets (`sv2tts.synthesizer.data`, `sv2tts.encoder.data`).
 
 Everything here imports torch: the bot never imports this package.
 """

@@ -5,7 +5,7 @@ keys and shapes of the official files (../shared/sv2tts-reference/state_dicts.js
 engine's strict loaders and the reference's loader take it; `optimizer_state` is the
 optimizer's own state dict; `step` counts optimisation steps (the official encoder file has
 it too; the reference's synthesizer and vocoder loaders ignore it). Beside `NAME.pt` lies
-`NAME.json`, the sidecar the engine reads (`sv2tts.weights`, `sv2tts.loading`).
+`NAME.json`, the sidecar the engine reads (`sv2tts.weights.manifest`, `sv2tts.loading`).
 
 Files are written to a temporary name and renamed, so that an interrupted save never leaves
 a truncated checkpoint where the last good one was.
@@ -23,9 +23,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from sv2tts.checkpoint import CheckpointError, check_state
 from sv2tts.text.symbols import DEFAULT_SYMBOLS
 from sv2tts.train.loop import unwrap
+from sv2tts.weights.checkpoint import CheckpointError, check_state
 
 log = logging.getLogger(__name__)
 

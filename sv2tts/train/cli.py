@@ -6,7 +6,7 @@
     python -m sv2tts train synthesizer data/syn runs/syn --config my.json --max-steps 5000
     torchrun --nproc-per-node 4 -m sv2tts train synthesizer data/syn runs/syn --device cuda
 
-NET names a module `sv2tts.train.NET` that provides `make_recipe(training_set, overrides)`
+NET names a module `sv2tts.NET.train` that provides `make_recipe(training_set, overrides)`
 (see `sv2tts.train.loop`). `--config FILE.json` overrides the recipe's defaults (the
 reference's hyper-parameters); the config in effect is saved as RUN_DIR/train_config.json,
 which `--resume` reuses when no --config is given. Ctrl-C saves a checkpoint and stops.
@@ -65,7 +65,7 @@ def read_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def make_recipe(network: str, training_set: Path, overrides: Mapping[str, Any]) -> Any:
-    module = importlib.import_module(f"sv2tts.train.{network}")
+    module = importlib.import_module(f"sv2tts.{network}.train")
     return module.make_recipe(training_set, overrides)
 
 

@@ -18,7 +18,7 @@ composed from word lists by a seeded random generator, so a corpus is reproducib
 eSpeak NG is a process-wide C library with one current voice: all calls go through one lock,
 and it is initialised once per process (in synchronous mode: `espeak_Synth` returns when the
 audio has gone through the callback). Its native rate (22050 Hz) is resampled to 16 kHz with
-the engine's resampler (`sv2tts.dsp.resample`).
+the engine's resampler (`sv2tts.audio.dsp.resample`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 import soundfile
 
-from sv2tts import dsp
+from sv2tts.audio import dsp
 
 log = logging.getLogger(__name__)
 

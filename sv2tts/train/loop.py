@@ -18,7 +18,7 @@ itself through `unwrap(model)` for anything else.
 Batches are tensors or (named) tuples, lists, dicts or dataclasses of tensors (anything else is
 passed through); the trainer moves them to the device with `to_device`.
 
-Each network's module `sv2tts.train.NET` provides `make_recipe(training_set: Path,
+Each network's module `sv2tts.NET.train` provides `make_recipe(training_set: Path,
 overrides: Mapping[str, Any]) -> Recipe` (overrides: the `--config` json, over the
 reference's defaults); `python -m sv2tts train NET ...` finds it by that name. A recipe's
 `config` should offer `to_dict()`, saved as RUN_DIR/train_config.json for `--resume`.

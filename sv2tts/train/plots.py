@@ -64,7 +64,7 @@ def write_synthesizer_sample(
 ) -> None:
     """The batch's first item: attention.png, mel.png (target, decoder, post-net) and
     sample.wav (the post-net mel by Griffin-Lim through the engine's signal path)."""
-    from sv2tts import dsp
+    from sv2tts.audio import dsp
 
     frames = int(batch.frames[0])
     steps = -(-frames // int(batch.r))

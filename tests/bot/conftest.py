@@ -27,7 +27,7 @@ from redis import Redis
 from rq import Queue
 
 from storage import Sample, Storage
-from sv2tts.measures import RecordingStats
+from sv2tts.audio.measures import RecordingStats
 from tests.conftest import ROOT
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from worker import presence

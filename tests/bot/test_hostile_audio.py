@@ -43,8 +43,8 @@ from bot.locales import Texts, texts_for
 from bot.sweeper import SWEEP_SECONDS
 from service.settings import RecordingLimitSettings
 from storage import ACTIVE_STATUSES, Request, RequestStatus, Sample, Storage, Voice
-from sv2tts.audio import DEFAULT_TIMEOUT as DECODE_TIMEOUT
-from sv2tts.measures import RecordingStats
+from sv2tts.audio.codec import DEFAULT_TIMEOUT as DECODE_TIMEOUT
+from sv2tts.audio.measures import RecordingStats
 from tests.bot.conftest import BotHarness, fresh_redis_db, start_bot, wait_until
 from tests.conftest import AUDIO
 from tests.fakes.botapi import FakeBotAPI, FakeUser

@@ -11,8 +11,8 @@ import pytest
 
 from bot.callbacks import MixCb, MixStep, SpeedCb
 from storage import Sample, Storage
+from sv2tts.audio.measures import RecordingStats
 from sv2tts.embedding import blend, cosine_similarity
-from sv2tts.measures import RecordingStats
 from tests.bot.conftest import BotHarness, fresh_redis_db, random_embedding, start_bot
 from tests.fakes.botapi import FakeBotAPI, FakeUser
 from worker.api import SynthRequest

@@ -18,7 +18,7 @@ from bot.bank_import import import_folder
 from bot.locales import texts_for
 from bot.names import CURATED_MARK, VoiceNameError, clean_voice_name
 from storage import MAX_VOICE_NAME_CHARS, BankPage, Sample, Storage, Voice, validate_voice_name
-from sv2tts.measures import RecordingStats
+from sv2tts.audio.measures import RecordingStats
 
 
 @pytest.mark.parametrize(

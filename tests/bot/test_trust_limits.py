@@ -22,7 +22,7 @@ from bot.text_check import clean_text, symbol_count
 from storage import Sample, Storage
 from storage.facade import RECORDINGS_DIRNAME
 from storage.files import sha256_hex
-from sv2tts.measures import RecordingStats
+from sv2tts.audio.measures import RecordingStats
 from tests.bot.conftest import BotHarness, random_embedding, wait_until
 from tests.fakes.botapi import FakeUser
 from worker.api import QUEUE, SERIALIZER, EmbedResult, synth_job_timeout

@@ -21,9 +21,9 @@ import pytest
 from redis import Redis
 
 from storage import ACTIVE_STATUSES, Request, RequestStatus, Storage
-from sv2tts.audio import decode_audio, encoded_duration
+from sv2tts.audio.codec import decode_audio, encoded_duration
+from sv2tts.encoder.voices import VoiceEncoder
 from sv2tts.loading import load_voice_encoder
-from sv2tts.voices import VoiceEncoder
 from tests.bot.conftest import BotHarness, fresh_redis_db, start_bot, wait_until
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from tests.fakes.processes import Processes, service_env, wait_for_ready_worker

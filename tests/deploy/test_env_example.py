@@ -22,7 +22,7 @@ from worker.settings import WorkerSettings
 # Every process's settings: one .env serves them all.
 SETTINGS = (Settings, WorkerSettings, LauncherSettings)
 FIELDS = sorted({name for cls in SETTINGS for name in cls.model_fields})
-# Read by the code but not part of the settings (sv2tts.weights reads it itself).
+# Read by the code but not part of the settings (sv2tts.weights.manifest reads it itself).
 EXTRA_DOCUMENTED = {"SV2TTS_WEIGHTS_URL"}
 # Read by Compose itself, not by the interpolation of our files.
 COMPOSE_OWN = {"COMPOSE_FILE"}

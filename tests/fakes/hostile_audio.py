@@ -9,7 +9,7 @@ are left out when it is None). The whole corpus is built in a few seconds, and e
 is answered within the decode timeout: the "hour of silence" is a 370 KB FLAC that the
 decoder's duration limit stops after two minutes of output.
 
-Shared by the engine's test (tests/sv2tts/test_hostile_audio.py) and the bot's, which sends
+Shared by the engine's test (tests/sv2tts/audio/test_hostile_audio.py) and the bot's, which sends
 the same bytes through Telegram updates.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sv2tts.audio import DEFAULT_MAX_BYTES, find_ffmpeg
+from sv2tts.audio.codec import DEFAULT_MAX_BYTES, find_ffmpeg
 
 SAMPLE_RATE = 16000
 

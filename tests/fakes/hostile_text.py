@@ -4,7 +4,7 @@
 `/say`, the refusal the engine's `text_problem` must give at the bot's default limit of 1000
 characters (`problem`, None: it is spoken), and for spoken items the text the bot queues
 (`visible`: the user's text without the characters nobody sees). What the model then reads is
-checked by each test for its item (tests/sv2tts/test_hostile_text.py), and the bot's replies
+checked by each test for its item (tests/sv2tts/text/test_hostile_text.py), and the bot's replies
 by tests/bot/test_hostile_text.py.
 """
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from storage import Sample, Storage
-from sv2tts.measures import RecordingStats
+from sv2tts.audio.measures import RecordingStats
 
 START = 1_790_000_000.0  # 2026-09-21 UTC, a fixed point so that dates in tests are known
 

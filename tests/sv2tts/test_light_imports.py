@@ -14,9 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("modules", "forbidden"),
     [
-        ("sv2tts, sv2tts.text, sv2tts.audio, sv2tts.choices, sv2tts.errors", ("torch", "librosa")),
+        (
+            "sv2tts, sv2tts.text, sv2tts.audio.codec, sv2tts.choices, sv2tts.errors",
+            ("torch", "librosa"),
+        ),
         ("sv2tts.embedding, sv2tts.devices", ("torch", "librosa")),
-        ("sv2tts.recording", ("torch",)),
+        ("sv2tts.audio.recording", ("torch",)),
     ],
 )
 def test_light_modules_import_without_torch(modules: str, forbidden: tuple[str, ...]) -> None:

@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts import audio, dsp
+from sv2tts.audio import codec, dsp
+from sv2tts.audio.recording import RecordingLimits, RecordingStats, recording_problem
 from sv2tts.devices import choose_device
 from sv2tts.embedding import speaker_vector
+from sv2tts.encoder.voices import Voice
 from sv2tts.errors import NothingToSay, RecordingError
 from sv2tts.loading import load_voice_encoder
 from sv2tts.pipeline import Pipeline
-from sv2tts.recording import RecordingLimits, RecordingStats, recording_problem
 from sv2tts.speech import SynthesisOptions, joined_mels, length_batches, padded_batch
 from sv2tts.standins import (
     random_speaker,
@@ -29,8 +30,7 @@ from sv2tts.standins import (
     random_vocoder,
     read_reference_shapes,
 )
-from sv2tts.voices import Voice
-from sv2tts.weights import WeightsError, bundled_encoder_path, read_manifest
+from sv2tts.weights.manifest import WeightsError, bundled_encoder_path, read_manifest
 from tests.fakes.weights import make_tiny_weights_dir
 
 HOP = 200
@@ -53,13 +53,13 @@ def pipeline(weights_dir: Path) -> Pipeline:
 
 @pytest.fixture(scope="module")
 def speech(audio_dir: Path) -> np.ndarray:
-    return audio.decode_audio(audio_dir / "p240_00000.mp3")
+    return codec.decode_audio(audio_dir / "p240_00000.mp3")
 
 
 def test_embed_of_a_real_mp3_is_a_unit_vector_with_its_measurements(
     pipeline: Pipeline, audio_dir: Path
 ) -> None:
-    voice = pipeline.embed(audio.decode_audio(audio_dir / "p240_00000.mp3"))
+    voice = pipeline.embed(codec.decode_audio(audio_dir / "p240_00000.mp3"))
     assert voice.vector.shape == (256,) and voice.vector.dtype == np.float32
     assert np.linalg.norm(voice.vector) == pytest.approx(1.0, abs=1e-5)
     stats = voice.recording
@@ -75,14 +75,14 @@ def test_embed_matches_the_reference_encoder_output(
     pipeline: Pipeline, audio_dir: Path, reference_dir: Path
 ) -> None:
     reference = np.load(reference_dir / "encoder_reference.npz")
-    voice = pipeline.embed(audio.decode_audio(audio_dir / "6829_00000.mp3"))
+    voice = pipeline.embed(codec.decode_audio(audio_dir / "6829_00000.mp3"))
     assert float(voice.vector @ reference["6829_00000__embed"]) >= 0.995
 
 
 def test_embed_of_samples_equals_embed_of_the_file(
     pipeline: Pipeline, audio_dir: Path, speech: np.ndarray
 ) -> None:
-    from_file = pipeline.embed(audio.decode_audio((audio_dir / "p240_00000.mp3").read_bytes()))
+    from_file = pipeline.embed(codec.decode_audio((audio_dir / "p240_00000.mp3").read_bytes()))
     from_samples = pipeline.embed(speech, 16000)
     np.testing.assert_allclose(from_samples.vector, from_file.vector, atol=1e-6)
     # Another rate is resampled first: the voice stays the same one.
@@ -91,8 +91,8 @@ def test_embed_of_samples_equals_embed_of_the_file(
 
 
 def test_different_speakers_get_different_embeddings(pipeline: Pipeline, audio_dir: Path) -> None:
-    a = pipeline.embed(audio.decode_audio(audio_dir / "p240_00000.mp3")).vector
-    b = pipeline.embed(audio.decode_audio(audio_dir / "1320_00000.mp3")).vector
+    a = pipeline.embed(codec.decode_audio(audio_dir / "p240_00000.mp3")).vector
+    b = pipeline.embed(codec.decode_audio(audio_dir / "1320_00000.mp3")).vector
     assert float(a @ b) < 0.85
 
 
@@ -300,7 +300,7 @@ def test_likeness_is_computed_from_the_waveform_it_is_given(
 ) -> None:
     voice = pipeline.embed(speech)
     own_half = speech[: len(speech) // 2]
-    other = audio.decode_audio(audio_dir / "1320_00000.mp3")
+    other = codec.decode_audio(audio_dir / "1320_00000.mp3")
     own, others = pipeline.likeness(own_half, voice), pipeline.likeness(other, voice)
     # The voice's own recording sounds like it, another speaker's much less.
     assert own > 0.9 and others < 0.8

@@ -12,10 +12,10 @@ import pytest
 from redis import Redis
 
 import worker.jobs
-from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_ogg_opus
+from sv2tts.audio.recording import RecordingLimits, measure_recording, recording_problem
 from sv2tts.embedding import EMBEDDING_SIZE, cosine_similarity, l2_normalize
-from sv2tts.recording import RecordingLimits, measure_recording, recording_problem
-from sv2tts.voices import Voice
+from sv2tts.encoder.voices import Voice
 from tests.fakes.botapi import FakeBotAPI
 from worker.api import QUEUE
 from worker.runtime import Runtime, build_runtime

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from redis import Redis
 
-from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_ogg_opus
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
 from worker.api import (

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_ogg_opus
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_ogg_opus
 from tests.conftest import AUDIO
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import voice_note_of

@@ -21,7 +21,7 @@ from redis import Redis
 from rq import Queue, Retry
 
 from bot.locales.en import TEXTS as EN
-from sv2tts.audio import encoded_duration
+from sv2tts.audio.codec import encoded_duration
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from tests.fakes.processes import (
     Processes,

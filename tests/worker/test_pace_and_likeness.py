@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from redis import Redis
 
-from sv2tts.audio import SAMPLE_RATE, decode_audio, encoded_duration
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encoded_duration
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine, spectral_signature, tone
 from worker.api import JobError, SynthRequest

@@ -8,7 +8,7 @@ import time
 import pytest
 from redis import Redis
 
-from sv2tts.audio import encoded_duration
+from sv2tts.audio.codec import encoded_duration
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
 from worker.api import RESULTS_LIST, JobError, SynthOutcome, SynthRequest

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.audio import SAMPLE_RATE, decode_audio, encode_mp3, encode_ogg_opus
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_mp3, encode_ogg_opus
 from worker.watermark import (
     CHECKPOINT,
     Spectra,

@@ -4,7 +4,7 @@ training audio, so that the vocoder learns from the mels it will be given at inf
 As the reference does it: the synthesizer checkpoint (with its sidecar: dims, symbols,
 cleaners) in eval mode at its own reduction factor, fed each utterance's symbol ids, speaker
 embedding and ground-truth mel (teacher forcing, `Tacotron.forward`) in batches collated as in
-training (`sv2tts.train.synthesizer.collate`), pre-net dropout on (Tacotron keeps it on outside
+training (`sv2tts.synthesizer.train.collate`), pre-net dropout on (Tacotron keeps it on outside
 training too; seeded here, so a run is reproducible), zoneout off; the post-net output cut to
 the ground truth's length is the GTA mel, (80, n_frames) float32, written to `mels/ID.npy` in
 place of the ground truth (which stays in `mels_gt/ID.npy`).
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sv2tts.synthesizer import SynthesizerConfig, Tacotron, load_synthesizer
+from sv2tts.synthesizer.model import SynthesizerConfig, Tacotron, load_synthesizer
 from sv2tts.text import TextFrontend, load_text_frontend, sidecar_path
 from sv2tts.train.preprocess.process import Outcome
 
@@ -58,7 +58,7 @@ def gta_mels(
     model: Tacotron, items: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 ) -> list[np.ndarray]:
     """GTA mels (80, frames) of (ids, ground-truth mel, embedding) items, one batch."""
-    from sv2tts.train.synthesizer import SynthesizerItem, collate
+    from sv2tts.synthesizer.train import SynthesizerItem, collate
 
     batch = collate(
         [SynthesizerItem(ids.astype(np.int64), mel, embed) for ids, mel, embed in items],

@@ -3,9 +3,9 @@
 Each function here is what one worker process does to one utterance, and it writes the
 utterance's files itself (so that only small records cross between processes):
 
-- `process_synthesizer`: audio decoded by the engine's decoder (`sv2tts.audio`, 16 kHz mono),
+- `process_synthesizer`: audio decoded by the engine's decoder (`sv2tts.audio.codec`, 16 kHz mono),
   rescaled to a peak of 0.9, long silences dropped by the encoder's VAD (no volume change),
-  then the engine's mel (`sv2tts.dsp.melspectrogram`); the speaker embedding of that audio
+  then the engine's mel (`sv2tts.audio.dsp.melspectrogram`); the speaker embedding of that audio
   (the encoder's own preprocessing first: -30 dBFS, VAD); the symbol ids of the text.
   Writes `audio/audio-ID.npy`, `mels/mel-ID.npy` (80, T), `embeds/embed-ID.npy` (256,).
 - `process_vocoder`: the same audio and mel; writes `audio/ID.npy`, `mels/ID.npy` (for a GTA
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from sv2tts import dsp
-from sv2tts.audio import SAMPLE_RATE, decode_audio
+from sv2tts.audio import dsp
+from sv2tts.audio.codec import SAMPLE_RATE, decode_audio
 from sv2tts.errors import AudioError
 from sv2tts.text import TextFrontend
 from sv2tts.train.preprocess.datasets import Utterance, safe_id

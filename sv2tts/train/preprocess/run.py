@@ -2,8 +2,8 @@
 
     summary = preprocess("synthesizer", dataset_dir, out_dir, workers=4)
 
-Per network, `OUT` holds (formats documented in `sv2tts.train.synthesizer`,
-`sv2tts.train.vocoder` and `sv2tts.train.encoder`):
+Per network, `OUT` holds (formats documented in `sv2tts.synthesizer.train`,
+`sv2tts.vocoder.train` and `sv2tts.encoder.train`):
 
 - synthesizer: `dataset.json`, `train.txt`
   (`audio-ID.npy|mel-ID.npy|embed-ID.npy|n_samples|n_frames|text|ids`), `audio/`, `mels/`,

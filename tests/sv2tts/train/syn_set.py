@@ -1,5 +1,5 @@
 """A tiny synthesizer training set made from ../shared/audio, in the format of
-`sv2tts.train.synthesizer` (what `preprocess synthesizer` writes), and the tiny config."""
+`sv2tts.synthesizer.train` (what `preprocess synthesizer` writes), and the tiny config."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sv2tts import dsp
-from sv2tts.audio import decode_audio
+from sv2tts.audio import dsp
+from sv2tts.audio.codec import decode_audio
 from sv2tts.text import default_text_frontend
 
 # The transcripts are not what is said: the loop does not care, and nothing here is meant

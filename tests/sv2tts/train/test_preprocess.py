@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from sv2tts import dsp
+from sv2tts.audio import dsp
 from sv2tts.cli import main as sv2tts_main
 from sv2tts.text import default_text_frontend
 from sv2tts.train.preprocess.datasets import detect_format, read_dataset
@@ -239,8 +239,8 @@ def test_gta_mels_are_the_synthesizers_teacher_forced_output_at_true_length(
 
     import torch
 
-    from sv2tts.synthesizer import SynthesizerConfig, load_synthesizer
-    from sv2tts.train.synthesizer import SynthesizerItem, collate
+    from sv2tts.synthesizer.model import SynthesizerConfig, load_synthesizer
+    from sv2tts.synthesizer.train import SynthesizerItem, collate
 
     checkpoint = tmp_path / "synthesizer.pt"
     shutil.copy(reference_dir / "synthesizer_tiny.pt", checkpoint)

@@ -17,12 +17,12 @@ import pytest
 import torch
 
 from sv2tts.cli import main
-from sv2tts.synthesizer import SynthesizerConfig, Tacotron, load_synthesizer
+from sv2tts.synthesizer.model import SynthesizerConfig, Tacotron, load_synthesizer
+from sv2tts.synthesizer.train import REFERENCE_SCHEDULE, SynthesizerTrainConfig, make_recipe
 from sv2tts.text.frontend import load_text_frontend
 from sv2tts.text.symbols import DEFAULT_SYMBOLS
 from sv2tts.train.checkpoints import init_from, read_checkpoint
 from sv2tts.train.logs import read_csv
-from sv2tts.train.synthesizer import REFERENCE_SCHEDULE, SynthesizerTrainConfig, make_recipe
 from tests.sv2tts.train.syn_set import make_training_set, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")

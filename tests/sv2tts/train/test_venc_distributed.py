@@ -1,7 +1,7 @@
 """Two CPU processes under torchrun's environment (gloo, DDP) take the vocoder's and the
 encoder's step that one process takes on the doubled batch: the same gradients (Adam's
 first moment) and weights after the step. For the encoder this needs the GE2E loss over the
-speakers of both processes (`sv2tts.train.encoder.gathered`)."""
+speakers of both processes (`sv2tts.encoder.train.gathered`)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 
 from sv2tts.cli import main
 from sv2tts.train.checkpoints import read_checkpoint
+from tests.sv2tts.encoder.test_encoder_recipe import small_config
+from tests.sv2tts.encoder.test_encoder_recipe import training_set as encoder_set  # noqa: F401
 from tests.sv2tts.train.ranks import free_port, train_as_rank
-from tests.sv2tts.train.test_encoder_recipe import small_config
-from tests.sv2tts.train.test_encoder_recipe import training_set as encoder_set  # noqa: F401
-from tests.sv2tts.train.test_vocoder_recipe import TINY
-from tests.sv2tts.train.test_vocoder_recipe import training_set as vocoder_set  # noqa: F401
+from tests.sv2tts.vocoder.test_vocoder_recipe import TINY
+from tests.sv2tts.vocoder.test_vocoder_recipe import training_set as vocoder_set  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
