@@ -29,7 +29,7 @@ import redis.asyncio as aioredis
 
 from storage import AdmissionLimits, Refusal, Storage
 from worker.api import EMBED_JOB_TIMEOUT, check_job_id
-from worker.delivery import lease_key
+from worker.api.keys import lease_key
 
 PREFIX = "voiceclone:bot:check:"
 WINDOW_SECONDS = 60

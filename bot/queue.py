@@ -25,7 +25,6 @@ from rq import Queue, Retry
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from worker import delivery, presence, revocation
 from worker.api import (
     CHECK_JOB,
     EMBED_JOB,
@@ -38,17 +37,18 @@ from worker.api import (
     RESULTS_DEAD_COUNT,
     SERIALIZER,
     SYNTH_JOB,
+    Cancel,
     CheckResult,
     EmbedRequest,
     EmbedResult,
     SynthOutcome,
     SynthRequest,
+    calls,
     check_job_id,
     embed_job_id,
     synth_job_id,
     synth_job_timeout,
 )
-from worker.delivery import Cancel
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ class JobQueue:
     # ---------------------------------------------------------------- workers and limits
 
     async def workers_ready(self) -> int:
-        """How many workers have their models loaded: one ZCOUNT (worker/presence.py)."""
-        return int(await self.redis.execute_command(*presence.ready_count_command()))
+        """How many workers have their models loaded: one ZCOUNT (worker/api/calls.py)."""
+        return int(await self.redis.execute_command(*calls.ready_count_command()))
 
     # ------------------------------------------------- recordings waiting for a decision
 
@@ -201,8 +201,8 @@ class JobQueue:
         while a worker holds it)."""
         try:
             if not finished:
-                delivery.cancel(self._sync, job_id)
-            delivery.purge(self._sync, job_id)
+                calls.cancel(self._sync, job_id)
+            calls.purge(self._sync, job_id)
         except RedisError as error:
             log.warning("could not clear job %s out of Redis: %s", job_id, error)
 
@@ -237,30 +237,30 @@ class JobQueue:
         return None if found is None else int(found) + 1
 
     async def cancel(self, job_id: str) -> Cancel:
-        """Take a job back if it still can be: see worker/delivery.py for what each answer
+        """Take a job back if it still can be: see worker/api/calls.py for what each answer
         promises. A job taken out of the queue is purged at once."""
-        found = await asyncio.to_thread(delivery.cancel, self._sync, job_id)
+        found = await asyncio.to_thread(calls.cancel, self._sync, job_id)
         if found is Cancel.REMOVED:
-            await asyncio.to_thread(delivery.purge, self._sync, job_id)
+            await asyncio.to_thread(calls.purge, self._sync, job_id)
         return found
 
     async def purge(self, job_ids: Iterable[str]) -> None:
         """Clear finished jobs out of Redis (those a worker still holds: later, by the sweeper)."""
         ids = list(job_ids)
-        await asyncio.to_thread(lambda: [delivery.purge(self._sync, job_id) for job_id in ids])
+        await asyncio.to_thread(lambda: [calls.purge(self._sync, job_id) for job_id in ids])
 
     async def mark_forgotten(self, mark: str, created_at: float) -> None:
-        """Void every job made for the user row created at `created_at` (worker/revocation.py;
+        """Void every job made for the user row created at `created_at` (worker/api/calls.py;
         `mark` is the user's `forgotten_key`)."""
-        await asyncio.to_thread(revocation.mark_forgotten, self._sync, mark, created_at)
+        await asyncio.to_thread(calls.mark_forgotten, self._sync, mark, created_at)
 
     async def revoke_voices(self, voice_ids: Iterable[int], *, owner_id: int | None = None) -> None:
         """Stop jobs speaking with `voice_ids` (all but `owner_id`'s, if given)."""
         ids = list(voice_ids)
-        await asyncio.to_thread(revocation.revoke_voices, self._sync, ids, owner_id=owner_id)
+        await asyncio.to_thread(calls.revoke_voices, self._sync, ids, owner_id=owner_id)
 
     async def restore_voice(self, voice_id: int, owner_id: int) -> None:
-        await asyncio.to_thread(revocation.restore_voice, self._sync, voice_id, owner_id)
+        await asyncio.to_thread(calls.restore_voice, self._sync, voice_id, owner_id)
 
     async def job_status(self, job_id: str) -> str | None:
         """RQ's status of the job, None when it is not in Redis."""
@@ -271,13 +271,13 @@ class JobQueue:
         """The job's settled outcome; None when there is none or it cannot be read (the
         sweeper then treats the request as one whose job is gone)."""
         try:
-            return await asyncio.to_thread(delivery.settled_outcome, self._sync, job_id)
+            return await asyncio.to_thread(calls.settled_outcome, self._sync, job_id)
         except (ValueError, TypeError, AttributeError) as error:
             log.error("job %s: its settled outcome is unreadable (%s)", job_id, error)
             return None
 
     async def purge_pending(self) -> int:
-        return await asyncio.to_thread(delivery.purge_pending, self._sync)
+        return await asyncio.to_thread(calls.purge_pending, self._sync)
 
     async def unreadable_outcomes(self) -> int:
         """How many outcomes the bot could not read and set aside (bot/results.py)."""

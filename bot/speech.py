@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.text_check import symbol_count
 from storage import Storage, User, Voice
 from worker.api import DialogueTurn, SynthRequest, synth_job_id
-from worker.revocation import forgotten_key
+from worker.api.keys import forgotten_key
 
 log = logging.getLogger(__name__)
 

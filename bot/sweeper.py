@@ -1,6 +1,6 @@
 """Every request ends: the bot's side of recovery, one round every SWEEP_SECONDS.
 
-The workers put back the jobs of dead workers themselves (worker/recovery.py). What only the
+The workers put back the jobs of dead workers themselves (worker/queue/recovery.py). What only the
 bot can see is a request in storage that Redis no longer backs, and what only it may write is
 storage. Each round:
 

@@ -51,7 +51,7 @@ class Mixes:
     async def lineage(self, voice_id: int) -> list[int]:
         """`voice_id` and every voice it was mixed from, at any depth (those that still exist).
 
-        A job carries these (worker/revocation.py): a source taken back stops the jobs that
+        A job carries these (worker/api/calls.py): a source taken back stops the jobs that
         speak with a mix of it, as it stops its own."""
         found = [voice_id]
         async with self._db.reading() as tx:

@@ -1,9 +1,9 @@
 """The arrows between the folders run one way (ARCHITECTURE.md), read from the code itself.
 
-    bot ──▶ worker's public API (api, delivery, presence, revocation) ──▶ sv2tts
-     │                                                        ▲
-     ▼                                                        │
-    storage ───────────────────────────────────────────────────┘  (its light types only)
+    bot ──▶ worker.api (the contract) ◀── the rest of worker/ ──▶ sv2tts
+     │         (jobs, payloads, keys, calls)                           ▲
+     ▼                                                                 │
+    storage ───────────────────────────────────────────────────────────┘  (its light types only)
     service: what every process stands on; it imports none of the others
 
 Every `import` in every shipped module is checked, including those inside functions; and the
@@ -30,15 +30,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "worker": ("worker", "service", "sv2tts"),
     "bot": ("bot", "service", "storage", "sv2tts", "worker"),
 }
-# What of the worker the bot's process may load: the contract and its light helpers. The
-# offline `bank-import` command reuses the worker's own embedding code, loaded inside it.
-BOT_MAY_LOAD_FROM_WORKER = (
-    "worker.api",
-    "worker.delivery",
-    "worker.presence",
-    "worker.revocation",
-)
+# What of the worker the bot's process may load: the contract (its calls on the queue
+# included). The offline `bank-import` command reuses the worker's own embedding code, loaded
+# inside it.
+BOT_MAY_LOAD_FROM_WORKER = ("worker.api",)
 BOT_OFFLINE_TOOLS = ("bot/bank_import.py",)
+CONTRACT_MAY_IMPORT = ("worker.api", "sv2tts.choices", "sv2tts.audio.measures")
 MAX_LINES = 450
 # A network in one file (nanoGPT's rule) and the text rule tables may be longer.
 LONG_ON_PURPOSE = {
@@ -98,6 +95,18 @@ def test_imports_run_down_the_picture_only(package: str) -> None:
                 wrong.append(f"{relative} imports {name}")
             elif reaches_into_the_worker(package, relative, name):
                 wrong.append(f"{relative} imports {name}, not the worker's public API")
+    assert wrong == []
+
+
+def test_the_contract_imports_nothing_else_of_the_worker() -> None:
+    """The bot loads `worker.api` alone: it stands on sv2tts's light types and nothing else
+    of the worker (the worker's side imports the contract, never the reverse)."""
+    wrong = [
+        f"{path.relative_to(ROOT).as_posix()} imports {name}"
+        for path in sorted((ROOT / "worker" / "api").rglob("*.py"))
+        for name in project_imports(path)
+        if not allowed(name, CONTRACT_MAY_IMPORT)
+    ]
     assert wrong == []
 
 

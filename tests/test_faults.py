@@ -46,7 +46,7 @@ from sv2tts.audio.measures import RecordingStats
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
 from tests.fakes.processes import Proc, Processes, service_env, wait_for_ready_worker, wait_until
 from tests.fakes.weights import make_tiny_weights_dir
-from worker.delivery import lease_key
+from worker.api.keys import lease_key
 from worker.messages import sent_again_caption
 
 pytestmark = pytest.mark.slow

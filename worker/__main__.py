@@ -31,8 +31,8 @@ from redis.exceptions import RedisError
 
 from service.settings import setup_logging
 from worker.api import QUEUE
-from worker.presence import ready_workers
-from worker.recovery import DEFAULT_LEASE_SECONDS, DEFAULT_RELEASE_AFTER
+from worker.queue.presence import ready_workers
+from worker.queue.recovery import DEFAULT_LEASE_SECONDS, DEFAULT_RELEASE_AFTER
 from worker.settings import WorkerSettings, load_settings
 
 log = logging.getLogger("worker")
@@ -107,9 +107,9 @@ def run(
     download_missing: bool = False,
 ) -> int:
     from sv2tts.weights.manifest import WeightsError
+    from worker.queue.resident import Housekeeper, ResidentWorker
     from worker.runtime import resident_runtime
     from worker.watermark import WatermarkUnavailable
-    from worker.worker import Housekeeper, ResidentWorker
 
     if download_missing:
         fetch_missing_weights(settings)

@@ -2,7 +2,7 @@
 
 Plain functions of plain dicts: the bot enqueues `EmbedRequest.to_dict()` or
 `SynthRequest.to_dict()` and never imports this module. Failures are raised, not caught here:
-the worker's exception handler decides whether a retry can help (worker/failures.py).
+the worker's exception handler decides whether a retry can help (worker/queue/failures.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from rq import get_current_job
 
 from worker.api import EmbedError, EmbedRequest, SynthRequest
 from worker.check import run_check
-from worker.delivery import cancel_requested
 from worker.embed import run_embed
+from worker.queue.delivery import cancel_requested
 from worker.runtime import resident_runtime
 from worker.synth import run_synth
 

@@ -33,7 +33,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from worker.api import PROGRESS_TTL, JobProgress, progress_key
-from worker.delivery import cancel_requested
+from worker.queue.delivery import cancel_requested
 
 log = logging.getLogger(__name__)
 

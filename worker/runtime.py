@@ -18,9 +18,9 @@ from typing import Any
 
 from redis import Redis
 
-from worker.delivery import JobLease
 from worker.engine import Engine, load_engine
-from worker.recovery import DEFAULT_LEASE_SECONDS
+from worker.queue.delivery import JobLease
+from worker.queue.recovery import DEFAULT_LEASE_SECONDS
 from worker.settings import WorkerSettings, load_settings
 from worker.telegram import BotApi
 from worker.watermark import Watermarker, resident_watermarker

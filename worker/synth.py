@@ -3,7 +3,7 @@
 The user sees "recording voice" while it works (a ticker thread re-sends the chat action,
 which Telegram shows for about 5 seconds). The answer is uploaded as a reply to their request,
 only by the execution that holds the job's lease and only if the user has not cancelled it,
-and settled exactly once (worker/delivery.py); a run that finds its job already settled
+and settled exactly once (worker/queue/delivery.py); a run that finds its job already settled
 returns the recorded outcome without uploading again.
 """
 
@@ -21,7 +21,14 @@ from rq.timeouts import JobTimeoutException
 
 from sv2tts.audio.codec import encode_mp3, encode_ogg_opus
 from worker.api import JobError, SynthOutcome, SynthRequest
-from worker.delivery import (
+from worker.api.calls import settled_outcome
+from worker.api.keys import lost_key
+from worker.dialogue import speak_dialogue
+from worker.engine import Engine
+from worker.finish import measured_likeness, paced
+from worker.messages import note_caption
+from worker.progress import ProgressReport, Stopped, resident_pace
+from worker.queue.delivery import (
     EncodedAudio,
     LeaseLost,
     Upload,
@@ -30,17 +37,10 @@ from worker.delivery import (
     clear_upload_mark,
     keep_audio,
     kept_audio,
-    lost_key,
     settle,
-    settled_outcome,
 )
-from worker.dialogue import speak_dialogue
-from worker.engine import Engine
-from worker.failures import failed_outcome, settle_failed_synth
-from worker.finish import measured_likeness, paced
-from worker.messages import note_caption
-from worker.progress import ProgressReport, Stopped, resident_pace
-from worker.revocation import void_reason
+from worker.queue.failures import failed_outcome, settle_failed_synth
+from worker.queue.revocation import void_reason
 from worker.runtime import Runtime
 from worker.telegram import (
     BotApi,

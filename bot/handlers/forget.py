@@ -19,7 +19,7 @@ from bot.queue import JobQueue
 from bot.settings import Settings
 from storage import Storage, User
 from worker.api import check_job_id, embed_job_id, synth_job_id
-from worker.revocation import forgotten_key
+from worker.api.keys import forgotten_key
 
 log = logging.getLogger(__name__)
 router = Router(name="forget")
@@ -47,7 +47,7 @@ async def forget(
         await callback.answer(texts.voice_gone, show_alert=True)
         return
     # Redis first. The marks come before anything else: a /say admitted a moment ago, whose
-    # job reaches the queue only after this purge, is void all the same (worker/revocation.py),
+    # job reaches the queue only after this purge, is void all the same (worker/api/calls.py),
     # and so are others' jobs speaking with this user's voices. Then what is queued is taken
     # back, what runs is stopped before it is sent, and the jobs of every request on record
     # (text, voice, results) are cleared out.

@@ -18,8 +18,7 @@ from bot.speech import request_speech
 from bot.text_check import clean_text, symbol_count
 from storage import Request, RequestKind, Storage, User
 from sv2tts.text import text_problem
-from worker.api import embed_job_id, synth_job_id
-from worker.delivery import Cancel
+from worker.api import Cancel, embed_job_id, synth_job_id
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ async def cancel(
     message: Message, state: FSMContext, store: Storage, jobs: JobQueue, user: User, texts: Texts
 ) -> None:
     """Tell the truth about each queued request: taken out of the queue, or stopped before
-    it is sent (a worker had it), or too late (its upload has begun): worker/delivery.py."""
+    it is sent (a worker had it), or too late (its upload has begun): worker/api/calls.py."""
     had_state = await state.get_state() is not None
     await state.clear()
     had_pending = await jobs.drop_pending(user.id)

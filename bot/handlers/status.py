@@ -18,7 +18,7 @@ from bot.locales import Texts
 from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from storage import ACTIVE_STATUSES, Storage, User
-from worker.delivery import Cancel
+from worker.api import Cancel
 
 log = logging.getLogger(__name__)
 router = Router(name="status")

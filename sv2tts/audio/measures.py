@@ -1,9 +1,9 @@
 """What a recording measured: the one type for it, in a module with no dependencies at all.
 
 `sv2tts.audio.recording.measure_recording` makes it; the engine's `Voice` carries it; the worker
-sends it to the bot inside its answer (worker/api.py EmbedResult) and the bot's storage keeps
-it with each recording (storage.Sample). The bot installs no NumPy-heavy engine parts, so the
-type lives here, on its own.
+sends it to the bot inside its answer (worker/api/payloads.py EmbedResult) and the bot's
+storage keeps it with each recording (storage.Sample). The bot installs no NumPy-heavy engine
+parts, so the type lives here, on its own.
 """
 
 from __future__ import annotations

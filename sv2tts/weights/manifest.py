@@ -56,7 +56,7 @@ _CHUNK = 1 << 20  # bytes read at a time when hashing
 class WeightsError(RuntimeError):
     """Weights missing, corrupt or undownloadable; the message says which file and the fix."""
 
-    code = "weights_missing"  # the worker's error code (worker/api.py ERROR_CODES)
+    code = "weights_missing"  # the worker's error code (worker/api/payloads.py ERROR_CODES)
 
 
 @dataclass(frozen=True, slots=True)

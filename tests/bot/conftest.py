@@ -30,8 +30,8 @@ from storage import Sample, Storage
 from sv2tts.audio.measures import RecordingStats
 from tests.conftest import ROOT
 from tests.fakes.botapi import Call, FakeBotAPI, FakeUser
-from worker import presence
 from worker.api import QUEUE, SERIALIZER
+from worker.queue import presence
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.bot.conftest import BotHarness, wait_until
-from worker.revocation import forgotten_key, revoked_voice_key
+from worker.api.keys import forgotten_key, revoked_voice_key
 
 
 def test_forget_asks_then_deletes_everything(bot: BotHarness) -> None:
@@ -27,7 +27,7 @@ def test_forget_asks_then_deletes_everything(bot: BotHarness) -> None:
     assert not [j for j in bot.synth_jobs() if j.args[0]["user_id"] == user.id]
     page = bot.db(lambda s: s.voices.bank_page(page_size=50))
     assert voice_id not in {v.id for v in page.voices}
-    # The marks that stop whatever is still on its way (worker/revocation.py) outlive the purge.
+    # The marks that stop whatever is still on its way (worker/api/calls.py) outlive the purge.
     with bot.redis() as client:
         assert client.exists(forgotten_key(user.id, bot.api.token))
         assert not [k for k in client.scan_iter() if str(user.id).encode() in k]

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from bot.checks import CheckGate
 from storage import AdmissionLimits, Refusal, Storage
 from worker.api import check_job_id
-from worker.delivery import lease_key
+from worker.api.keys import lease_key
 
 CHECK_SLOT_DB = 13
 USER = 5353

@@ -52,7 +52,7 @@ from tests.fakes.hostile_audio import HostileItem, corpus_answers, ffmpeg_bytes,
 from tests.fakes.processes import Processes, service_env, wait_for_ready_worker
 from tests.fakes.weights import make_tiny_weights_dir
 from worker.api import QUEUE, embed_job_id
-from worker.delivery import PURGE_PENDING
+from worker.api.keys import PURGE_PENDING
 
 pytestmark = pytest.mark.slow
 
@@ -324,7 +324,7 @@ def in_redis(stack: BotHarness, key: str) -> bool:
 def job_purged_or_due(stack: BotHarness, job_id: str) -> bool:
     """The embed job (its payload and result) is gone from Redis, or is queued for the bot's
     sweeper to purge: a worker that has just finished a job still holds its lease for a moment,
-    and the bot does not delete a job under a lease (worker/delivery.py `purge`)."""
+    and the bot does not delete a job under a lease (worker/api/calls.py `purge`)."""
     with stack.redis() as client:
         return not client.exists(Job.key_for(job_id)) or bool(
             client.sismember(PURGE_PENDING, job_id)

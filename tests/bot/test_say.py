@@ -11,7 +11,7 @@ from storage import RequestStatus
 from tests.bot.conftest import BotHarness
 from tests.fakes.botapi import FakeUser
 from worker.api import RESULTS_LIST, SynthOutcome, SynthRequest
-from worker.revocation import forgotten_key
+from worker.api.keys import forgotten_key
 
 
 def jobs_of(bot: BotHarness, user: FakeUser) -> list[SynthRequest]:
@@ -52,7 +52,7 @@ def test_say_queues_a_job_with_everything_the_worker_needs(
     np.testing.assert_allclose(request.embedding, voice.embedding, rtol=0, atol=1e-7)
     row = bot.db(lambda s: s.requests.get(request.request_id))
     assert row is not None and row.status == RequestStatus.queued and row.voice_id == voice.id
-    # What can void it before it is sent (worker/revocation.py): its user row and its voices.
+    # What can void it before it is sent (worker/queue/revocation.py): its user row and its voices.
     user_row = bot.db(lambda s: s.users.get(speaker.id))
     assert user_row is not None and request.user_since == user_row.created_at.timestamp()
     assert request.voice_ids == [voice.id]

@@ -36,7 +36,7 @@ from worker.api import (
     SynthOutcome,
     SynthRequest,
 )
-from worker.delivery import settled_key
+from worker.api.keys import settled_key
 
 SWEEPER_DB = 5
 USER = 4242

@@ -18,9 +18,9 @@ from sv2tts.embedding import EMBEDDING_SIZE, cosine_similarity, l2_normalize
 from sv2tts.encoder.voices import Voice
 from tests.fakes.botapi import FakeBotAPI
 from worker.api import QUEUE
+from worker.queue.resident import ResidentWorker
 from worker.runtime import Runtime, build_runtime
 from worker.settings import WorkerSettings
-from worker.worker import ResidentWorker
 
 WORKER_DB = 7  # a database of the session's Redis server of its own, flushed per test
 

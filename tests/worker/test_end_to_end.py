@@ -31,7 +31,6 @@ from tests.fakes.processes import (
     wait_until,
 )
 from tests.fakes.weights import make_tiny_weights_dir
-from worker import presence
 from worker.api import (
     QUEUE,
     RESULTS_LIST,
@@ -39,7 +38,8 @@ from worker.api import (
     SYNTH_JOB,
     SynthRequest,
 )
-from worker.delivery import lease_key
+from worker.api.keys import lease_key
+from worker.queue import presence
 
 pytestmark = pytest.mark.slow
 

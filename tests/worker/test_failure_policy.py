@@ -31,10 +31,10 @@ from worker.api import (
     SynthOutcome,
     SynthRequest,
 )
-from worker.delivery import lease_key
-from worker.recovery import recover_orphans
+from worker.api.keys import lease_key
+from worker.queue.recovery import recover_orphans
+from worker.queue.resident import ResidentWorker
 from worker.runtime import Runtime
-from worker.worker import ResidentWorker
 
 
 def synth_request(language: str = "en", text: str = "Hello world.") -> dict[str, object]:

@@ -22,7 +22,7 @@ from tests.fakes.processes import Processes, service_env, wait_for_ready_worker,
 from tests.fakes.weights import make_tiny_weights_dir
 from tests.worker.test_failure_policy import enqueue_synth
 from worker.api import QUEUE, SERIALIZER, SYNTH_JOB, SynthRequest
-from worker.worker import ResidentWorker
+from worker.queue.resident import ResidentWorker
 
 ALLOWLIST_DB = 12  # this module's database on the session's Redis server
 
@@ -132,7 +132,7 @@ def test_a_job_naming_anything_else_is_deleted_unrun_and_the_worker_goes_on(
     planted = json.loads(json.dumps(data).replace("MARKER", str(marker)))
     plant(redis_conn, "planted", planted, **fields)
     honest = enqueue_synth(redis_conn)
-    with caplog.at_level("WARNING", logger="worker.worker"):
+    with caplog.at_level("WARNING", logger="worker.queue.resident"):
         in_process_worker.work(burst=True)
     assert not marker.exists()
     assert not redis_conn.exists(Job.key_for("planted"))

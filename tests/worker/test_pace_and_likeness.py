@@ -13,7 +13,7 @@ from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encoded_duration
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine, spectral_signature, tone
 from worker.api import JobError, SynthRequest
-from worker.delivery import upload_key
+from worker.api.keys import upload_key
 from worker.messages import likeness_caption, sent_again_caption
 from worker.runtime import Runtime
 from worker.synth import run_synth

@@ -9,7 +9,7 @@ import pytest
 from redis import Redis
 
 from worker.api import JobProgress, progress_key
-from worker.delivery import cancel_key
+from worker.api.keys import cancel_key
 from worker.progress import JobPace, ProgressReport, Stopped, seconds_left
 
 

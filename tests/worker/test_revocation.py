@@ -1,5 +1,5 @@
 """/forget and a voice taken back stop work already queued, whatever the interleaving
-(worker/revocation.py): the mark is checked before synthesis and inside the fenced upload.
+(worker/queue/revocation.py): the mark is checked before synthesis and inside the fenced upload.
 
 The real worker class runs in-process (burst mode) with the stand-in engine; each test writes
 the mark at one moment of the job's life and looks at what reached the fake Bot API.
@@ -23,10 +23,10 @@ import worker.synth
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
 from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SYNTH_JOB, SynthOutcome, SynthRequest
-from worker.delivery import purge
+from worker.api.calls import mark_forgotten, purge, restore_voice, revoke_voices
+from worker.api.keys import forgotten_key
 from worker.messages import apology
-from worker.revocation import forgotten_key, mark_forgotten, restore_voice, revoke_voices
-from worker.worker import ResidentWorker
+from worker.queue.resident import ResidentWorker
 
 USER, OTHER = 6161, 6262
 CREATED = 1_700_000_000.25  # the user row's created_at

@@ -11,17 +11,12 @@ from redis import Redis
 from sv2tts.audio.codec import encoded_duration
 from tests.fakes.botapi import FakeBotAPI
 from tests.worker.conftest import ToneEngine
-from worker.api import RESULTS_LIST, JobError, SynthOutcome, SynthRequest
-from worker.delivery import (
-    Cancel,
-    LeaseLost,
-    cancel,
-    lease_key,
-    settled_outcome,
-    upload_key,
-)
-from worker.failures import error_code, is_transient
+from worker.api import RESULTS_LIST, Cancel, JobError, SynthOutcome, SynthRequest
+from worker.api.calls import cancel, settled_outcome
+from worker.api.keys import lease_key, upload_key
 from worker.messages import sent_again_caption
+from worker.queue.delivery import LeaseLost
+from worker.queue.failures import error_code, is_transient
 from worker.runtime import Runtime
 from worker.synth import run_synth
 from worker.telegram import TelegramUnconfirmed

@@ -1,9 +1,9 @@
 """Jobs whose worker died (SIGKILL, OOM, power loss) go back on the queue within seconds.
 
 Between being taken and being finished, a job is always in one of two places: the queue's
-intermediate list (RQ moves it there with BLMOVE when a worker takes it, see worker/api.py)
+intermediate list (RQ moves it there with BLMOVE when a worker takes it, see worker/api/jobs.py)
 until RQ registers it as started, then the StartedJobRegistry. The worker running it holds a
-lease (worker/delivery.py), taken right after the BLMOVE and dropped after RQ has moved the
+lease (worker/queue/delivery.py), taken right after the BLMOVE and dropped after RQ has moved the
 job on, and refreshed every few seconds by its housekeeping thread. An entry in either place
 with no lease therefore has no live worker, or a worker in the few milliseconds between the
 BLMOVE and taking the lease: so an entry is put back only when it is seen without a lease
@@ -16,7 +16,7 @@ Putting an orphan back is one Lua script: the entry leaves its place, the job's 
 queued, one retry is spent and the job goes to the front of the queue, all or nothing, so a
 worker killed while recovering cannot strand the job in between. A job that has no retry left
 is still put back, marked lost: its next run fails it through the normal path, which answers
-the user (worker/failures.py).
+the user (worker/queue/failures.py).
 
 This assumes only our worker class runs these jobs: a plain `rq worker` holds no lease.
 """
@@ -30,7 +30,7 @@ from redis import Redis
 from rq import Queue
 from rq.utils import parse_composite_key
 
-from worker.delivery import PREFIX, lease_key, lost_key
+from worker.api.keys import PREFIX, lease_key, lost_key
 
 log = logging.getLogger(__name__)
 

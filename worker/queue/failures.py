@@ -1,8 +1,8 @@
 """Which failures are worth a retry, what code each one gets, and the answer to a lost request.
 
 The jobs do not catch their own failures: they raise, and the worker's exception handler
-(worker/worker.py) applies this policy. Only failures that prove nothing reached the user keep
-the retries the bot gave the job: Telegram's own 429 and 5xx answers, a connection that could
+(worker/queue/resident.py) applies this policy. Only failures that prove nothing reached the user
+keep the retries the bot gave the job: Telegram's own 429 and 5xx answers, a connection that could
 not be made, Redis gone for a moment, a worker that died mid-job. An upload whose answer never
 came (the request went out, then the connection broke or timed out) may well have arrived, so
 it is not retried: the user is told it may not have arrived (`delivery_unknown`). Anything
@@ -24,9 +24,9 @@ from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
 from worker.api import ERROR_CODES, JobError, SynthOutcome, SynthRequest
-from worker.delivery import settle
 from worker.messages import apology
-from worker.revocation import void_reason
+from worker.queue.delivery import settle
+from worker.queue.revocation import void_reason
 from worker.telegram import BotApi, TelegramError, TelegramTransientError, TelegramUnconfirmed
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ script, so that the bot and any number of workers see one order of events:
 
 - `lease:<job>`: the token of the worker execution running the job, with a TTL that its
   housekeeping thread refreshes only while the token is still its own. A dead worker's lease
-  runs out and recovery (worker/recovery.py) puts the job back; a worker that stalled past its
+  runs out and recovery (worker/queue/recovery.py) puts the job back; a worker that stalled past its
   lease has lost the job to whoever takes it next.
 - `upload:<job>`: set, under the lease, right before a voice note is uploaded. The check of the
   lease (fencing: only the current holder uploads) and the mark are one step, `begin_upload`.
@@ -23,12 +23,8 @@ Telegram from one after. We send the note again, with a caption saying it may ar
 a user who gets nothing is worse off than one who gets the same note twice, labelled, and
 the window is small (the upload itself: the settle follows its answer at once).
 
-What `/cancel` can promise, from one script (`cancel`): a job still in the queue is removed
-("cancelled"); a job a worker holds is flagged and will not be sent ("cancelled", true because
-the worker checks the flag in `begin_upload`, atomically with the mark); a job whose upload
-has begun or that is settled cannot be taken back ("too late").
-
-Light on purpose (redis only): the bot imports it for cancellation and clean-up.
+The bot's side of the same keys (cancel, purge, the settled outcome) is the contract's,
+worker/api/calls.py; the key names are worker/api/keys.py.
 """
 
 from __future__ import annotations
@@ -40,52 +36,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from redis import Redis
-from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-from rq.queue import Queue
-from rq.results import Result
 
-from worker.api import QUEUE, RESULTS_LIST, SERIALIZER, SynthOutcome, SynthRequest
-from worker.revocation import VOID_CHECK, void_args, void_keys
+from worker.api import RESULTS_LIST, SynthOutcome, SynthRequest
+from worker.api.keys import audio_key, cancel_key, lease_key, settled_key, upload_key
+from worker.queue.revocation import VOID_CHECK, void_args, void_keys
 
 log = logging.getLogger(__name__)
 
-PREFIX = "voiceclone:"
 SETTLED_TTL = 7 * 24 * 3600  # longer than any job can wait in a queue or between retries
 AUDIO_TTL = 3600  # longer than the last retry interval
 MARK_TTL = 24 * 3600
-CANCEL_TTL = 24 * 3600
-
-
-def key(kind: str, job_id: str) -> str:
-    return f"{PREFIX}{kind}:{job_id}"
-
-
-def lease_key(job_id: str) -> str:
-    return key("lease", job_id)
-
-
-def settled_key(job_id: str) -> str:
-    return key("settled", job_id)
-
-
-def audio_key(job_id: str) -> str:
-    return key("audio", job_id)
-
-
-def upload_key(job_id: str) -> str:
-    return key("upload", job_id)
-
-
-def cancel_key(job_id: str) -> str:
-    return key("cancel", job_id)
-
-
-def lost_key(job_id: str) -> str:
-    """Set by recovery on a job that lost its worker with no retries left: its next run fails
-    it (with the apology) instead of running it a fifth time."""
-    return key("lost", job_id)
 
 
 # KEYS[1] lease; ARGV[1] token, ARGV[2] ttl ms
@@ -103,7 +63,7 @@ _DROP_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# KEYS: settled, cancel, lease, upload, then the request's void marks (worker/revocation.py);
+# KEYS: settled, cancel, lease, upload, then the request's void marks (worker/queue/revocation.py);
 # ARGV[1] token, ARGV[2] mark ttl, ARGV[3] lease ttl ms (0: a lapsed lease is not taken
 # again), ARGV[4..5] the void check's arguments
 _BEGIN_UPLOAD = (
@@ -139,14 +99,6 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
 end
 return 0
 """
-# KEYS: settled, queue, upload, cancel; ARGV[1] job id, ARGV[2] ttl
-_CANCEL = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end
-if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then return 'removed' end
-if redis.call('EXISTS', KEYS[3]) == 1 then return 'sending' end
-redis.call('SET', KEYS[4], '1', 'EX', ARGV[2])
-return 'flagged'
-"""
 
 
 class Upload(StrEnum):
@@ -157,15 +109,8 @@ class Upload(StrEnum):
     SETTLED = "settled"  # another execution finished the job
     CANCELLED = "cancelled"
     FENCED = "fenced"  # this execution lost its lease: another worker has the job
-    FORGOTTEN = "forgotten"  # its user asked to be forgotten (worker/revocation.py)
-    VOICE_GONE = "voice_gone"  # a voice it speaks with was revoked (worker/revocation.py)
-
-
-class Cancel(StrEnum):
-    REMOVED = "removed"  # it was still queued: nothing will run
-    FLAGGED = "flagged"  # a worker holds it and will drop it before sending
-    SENDING = "sending"  # its upload has begun: too late
-    DONE = "done"  # settled already
+    FORGOTTEN = "forgotten"  # its user asked to be forgotten (worker/queue/revocation.py)
+    VOICE_GONE = "voice_gone"  # a voice it speaks with was revoked (worker/queue/revocation.py)
 
 
 class LeaseLost(Exception):
@@ -274,20 +219,6 @@ def settle(redis: Redis, job_id: str, outcome: SynthOutcome, *, token: str | Non
     return int(done) == 1
 
 
-def settled_outcome(redis: Redis, job_id: str) -> SynthOutcome | None:
-    """The outcome recorded for `job_id`, or None while it is not settled."""
-    raw = redis.get(settled_key(job_id))
-    return SynthOutcome.from_dict(json.loads(raw)) if raw else None
-
-
-def cancel(redis: Redis, job_id: str) -> Cancel:
-    """Take back a job if it can still be taken back; see the module docstring."""
-    queue_key = Queue(QUEUE, connection=redis, serializer=SERIALIZER).key
-    keys = [settled_key(job_id), queue_key, upload_key(job_id), cancel_key(job_id)]
-    found = redis.register_script(_CANCEL)(keys=keys, args=[job_id, CANCEL_TTL])
-    return Cancel(found.decode() if isinstance(found, bytes) else found)
-
-
 @dataclass(frozen=True, slots=True)
 class EncodedAudio:
     """A finished voice note (or MP3) and the figures that go into its outcome."""
@@ -323,52 +254,3 @@ def kept_audio(redis: Redis, job_id: str) -> EncodedAudio | None:
         synth_seconds=float(fields[b"synth_seconds"]),
         likeness=float(fields[b"likeness"]) if b"likeness" in fields else None,
     )
-
-
-PURGE_PENDING = PREFIX + "purge-pending"  # job ids whose purge waits for a worker to let go
-
-
-def purge(redis: Redis, job_id: str) -> bool:
-    """Remove what Redis holds of a job whose request is over: the job with its payload (the
-    user's text and voice), its results (RQ 2 keeps them in a stream of their own, which
-    `Job.delete` leaves behind: an embed job's holds the embedding and the recording), and
-    every delivery key.
-
-    A job that a worker still holds keeps everything (its settled mark is what stops a rerun
-    from sending twice, its cancel flag what stops the send): the job id goes into
-    PURGE_PENDING for the bot's sweeper to try again. False in that case.
-    """
-    try:
-        job: Job | None = Job.fetch(job_id, connection=redis, serializer=SERIALIZER)
-    except NoSuchJobError:
-        job = None
-    except (RedisError, ValueError, TypeError) as error:  # unreadable: it goes all the same
-        log.warning("job %s is unreadable (%s); deleting its hash", job_id, error)
-        redis.delete(Job.key_for(job_id))
-        job = None
-    held = redis.exists(lease_key(job_id))
-    if held or (job is not None and job.get_status(refresh=False) == JobStatus.STARTED):
-        redis.sadd(PURGE_PENDING, job_id)
-        return False
-    if job is not None:
-        job.delete()
-    redis.delete(
-        settled_key(job_id),
-        audio_key(job_id),
-        upload_key(job_id),
-        cancel_key(job_id),
-        lost_key(job_id),
-        lease_key(job_id),
-        Result.get_key(job_id),
-    )
-    redis.srem(PURGE_PENDING, job_id)
-    return True
-
-
-def purge_pending(redis: Redis) -> int:
-    """Try again the purges that waited for a worker; how many are still waiting."""
-    waiting = 0
-    for raw in redis.smembers(PURGE_PENDING):
-        if not purge(redis, raw.decode()):
-            waiting += 1
-    return waiting

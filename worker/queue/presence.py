@@ -6,7 +6,8 @@ expires). The bot asks "is any worker ready?" on every request: one ZCOUNT, not 
 keyspace. A worker that dies stops refreshing; its member falls out of the count when its score
 passes, and is removed at the next heartbeat of any worker.
 
-Light on purpose (redis only): the bot and `python -m worker health` import it.
+The bot counts them with the contract's `ready_count_command` (worker/api/calls.py); the key
+names are the contract's too (worker/api/keys.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 
+from worker.api.keys import WORKER_INFO_PREFIX, WORKERS_KEY
+
 log = logging.getLogger(__name__)
 
-WORKERS_KEY = "voiceclone:workers"
-WORKER_INFO_PREFIX = "voiceclone:worker:"
 HEARTBEAT_TTL = 30  # seconds; a worker refreshes its heartbeat every few seconds
 
 
@@ -48,15 +49,6 @@ def withdraw_quietly(redis: Redis, name: str) -> None:
         withdraw(redis, name)
     except RedisError as error:
         log.warning("could not withdraw the heartbeat of %s: %s", name, error)
-
-
-def ready_count_command() -> tuple[str, str, str, str]:
-    """The one command that counts ready workers (for sync and async clients alike)."""
-    return ("ZCOUNT", WORKERS_KEY, str(time.time()), "+inf")
-
-
-def ready_count(redis: Redis) -> int:
-    return int(redis.execute_command(*ready_count_command()))
 
 
 def ready_workers(redis: Redis) -> list[dict[str, Any]]:

@@ -5,8 +5,8 @@ already in memory and, on a GPU host, a CUDA context, which a forked child canno
 forking would mean loading the models again for every job. So this worker subclasses
 `SimpleWorker`, which runs each job in the worker process itself, and the models are loaded
 once, before the first job (worker/runtime.py). The cost: a job that crashes the interpreter
-takes the worker with it, which is what the job leases (worker/delivery.py, worker/recovery.py)
-are for.
+takes the worker with it, which is what the job leases (worker/queue/delivery.py,
+worker/queue/recovery.py) are for.
 
 Beside RQ's loop, a housekeeping thread keeps the readiness heartbeat the bot counts, refreshes
 the lease on the running job, puts back the jobs of dead workers, and moves retries whose
@@ -37,11 +37,12 @@ from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
-from worker import presence
 from worker.api import ERROR_CODE_META, JOB_FUNCTIONS, SERIALIZER, SYNTH_JOB, SynthRequest
-from worker.delivery import LeaseLost, lease_key, upload_key
-from worker.failures import error_code, is_transient, settle_failed_synth
-from worker.recovery import DEFAULT_RELEASE_AFTER, recover_orphans
+from worker.api.keys import lease_key, upload_key
+from worker.queue import presence
+from worker.queue.delivery import LeaseLost
+from worker.queue.failures import error_code, is_transient, settle_failed_synth
+from worker.queue.recovery import DEFAULT_RELEASE_AFTER, recover_orphans
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -314,4 +315,4 @@ class Housekeeper(threading.Thread):
             presence.withdraw_quietly(self._redis, self._worker.name)
 
 
-__all__ = ["DEFAULT_RELEASE_AFTER", "Housekeeper", "ResidentWorker", "lease_key"]
+__all__ = ["DEFAULT_RELEASE_AFTER", "Housekeeper", "ResidentWorker"]

@@ -17,102 +17,31 @@ speech): an upper bound.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from redis import Redis
 from rq import Queue
 
 from service.embedded_redis import EmbeddedRedis
 from sv2tts.cpuinfo import cpu_info
-from worker.__main__ import ready_workers
 from worker.api import QUEUE, SERIALIZER, SYNTH_JOB, SynthRequest, synth_job_timeout
+from worker.bench.sink import BotApiSink
+from worker.bench.weights import weights_for
+from worker.queue.presence import ready_workers
 
 DEFAULT_TEXT = "The quick brown fox jumps over the lazy dog."
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "sv2tts-reference"
 BENCH_TOKEN = "1:bench"
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    chat_id: int
-    at: float  # time.time() when the sink received it
-    duration: float  # seconds, as the worker declared it
-
-
-class BotApiSink:
-    """The Bot API as far as a worker needs it for synth jobs, on loopback: every method
-    answers ok, sendVoice and sendAudio are recorded with their arrival time."""
-
-    def __init__(self) -> None:
-        self.uploads: list[Upload] = []
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._serve, name="bot-api-sink", daemon=True)
-        self.url = ""
-
-    async def _answer(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        form = await request.post()
-        if method in ("sendVoice", "sendAudio"):
-            with self._lock:
-                self.uploads.append(
-                    Upload(
-                        int(str(form["chat_id"])), time.time(), float(str(form.get("duration", 0)))
-                    )
-                )
-        result: Any = True
-        if method.startswith("send"):
-            chat = {"id": int(str(form.get("chat_id", 0))), "type": "private"}
-            result = {"message_id": len(self.uploads) + 1, "date": int(time.time()), "chat": chat}
-        return web.json_response({"ok": True, "result": result})
-
-    def _serve(self) -> None:
-        async def main() -> None:
-            app = web.Application(client_max_size=64 * 1024 * 1024)
-            app.router.add_route("*", "/bot{token}/{method}", self._answer)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.url = f"http://127.0.0.1:{port}"
-            self._stop = asyncio.Event()
-            self._ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        self._loop = asyncio.new_event_loop()
-        self._loop.run_until_complete(main())
-
-    def __enter__(self) -> BotApiSink:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=10)
-
-    def uploads_since(self, count: int) -> list[Upload]:
-        with self._lock:
-            return self.uploads[count:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,43 +59,6 @@ class RunResult:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def full_size_random_weights(dest: Path) -> Path:
-    """Full-size synthesizer and vocoder with random weights, marked as a custom model."""
-    import torch
-
-    from sv2tts.standins import random_model_state
-    from sv2tts.synthesizer.model import SynthesizerConfig, Tacotron
-    from sv2tts.vocoder.model import VocoderConfig, WaveRNN
-
-    dest.mkdir(parents=True, exist_ok=True)
-    models = {"synthesizer": Tacotron(SynthesizerConfig()), "vocoder": WaveRNN(VocoderConfig())}
-    for component, model in models.items():
-        shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
-        torch.save({"model_state": random_model_state(shapes, seed=1)}, dest / f"{component}.pt")
-        (dest / f"{component}.json").write_text("{}")  # the default (published) dims
-    return dest
-
-
-def tiny_weights(dest: Path, reference: Path) -> Path:
-    """The tiny reference synthesizer and vocoder with their configs (a custom model); the
-    encoder is the one the resemblyzer package ships."""
-    if not reference.is_dir():
-        raise SystemExit(f"the tiny checkpoints are in {reference}, which is absent")
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("synthesizer", "vocoder"):
-        shutil.copyfile(reference / f"{name}_tiny.pt", dest / f"{name}.pt")
-        shutil.copyfile(reference / f"{name}_tiny.json", dest / f"{name}.json")
-    return dest
-
-
-def weights_for(args: argparse.Namespace, scratch: Path) -> Path:
-    if args.weights_dir:
-        return Path(args.weights_dir)
-    if args.full_size:
-        return full_size_random_weights(scratch / "weights")
-    return tiny_weights(scratch / "weights", Path(args.reference_dir))
 
 
 def synth_request(n: int, text: str) -> SynthRequest:
