@@ -186,7 +186,6 @@ def finish(
     """The vocoder's `wav` through the ladder: trim → pace → loudness → watermark (when a
     `marker` is given) → likeness (of the final samples to `voice`, by `measure`, when both
     are given) → encode. ValueError for a pace out of range."""
-    check_pace(choices.pace)
     wav = trim(np.asarray(wav, dtype=np.float32), sample_rate)
     wav = pace(wav, sample_rate, choices.pace)
     wav = loudness(wav, choices.loudness_dbfs)
