@@ -2,6 +2,7 @@
 
     python -m sv2tts embed a.mp3 b.ogg [--json] [--save-dir DIR]
     python -m sv2tts say --voice a.mp3|voice.npy --text "Hello." -o out.ogg|.mp3|.wav
+        [--pace 1.25] [--seed 7] [--no-watermark]
     python -m sv2tts text [--json] [--symbols english|russian] [--no-stress] TEXT...
     python -m sv2tts download
     python -m sv2tts bench [--sentences 1 3 10] [--vocoder wavernn griffinlim]
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_DIR_ENV = "SV2TTS_WEIGHTS_DIR"  # the same variable as Settings.sv2tts_weights_dir
 EXIT_ERROR = 1
-OUTPUT_SUFFIXES = (".ogg", ".oga", ".opus", ".mp3", ".wav")
 
 
 def _common(parser: argparse.ArgumentParser, *, device: bool = True) -> None:
@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PRECISIONS,
         default="float32",
         help="WaveRNN's arithmetic on the CPU: bfloat16 and int8 are faster approximations",
+    )
+    say.add_argument(
+        "--no-watermark",
+        action="store_true",
+        help="leave out the inaudible watermark that every note the bot sends carries",
     )
     say.add_argument("--wavernn-target", type=int, default=None, help=argparse.SUPPRESS)
     say.add_argument("--wavernn-overlap", type=int, default=None, help=argparse.SUPPRESS)
@@ -218,70 +223,69 @@ def voice_vector(pipeline: Pipeline, voice: Path) -> np.ndarray:
     return pipeline.embed(decode_audio(voice)).vector
 
 
-def encoded_output(wav: np.ndarray, sample_rate: int, path: Path) -> bytes:
-    """`wav` in the format `path`'s suffix names."""
-    from sv2tts.audio import codec
-
-    suffix = path.suffix.lower()
-    if suffix in (".ogg", ".oga", ".opus"):
-        return codec.encode(wav, sample_rate, codec.OutputFormat.voice)
-    if suffix == ".mp3":
-        return codec.encode(wav, sample_rate, codec.OutputFormat.mp3)
-    if suffix == ".wav":
-        import io
-
-        import soundfile
-
-        buffer = io.BytesIO()
-        soundfile.write(buffer, wav, sample_rate, format="WAV", subtype="PCM_16")
-        return buffer.getvalue()
-    raise ValueError(f"{path}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
-
-
 def run_say(args: argparse.Namespace) -> int:
+    """Speak, then the worker's finishing ladder (sv2tts/finish.py), watermark included (as on
+    every note the bot sends) unless `--no-watermark`."""
+    import time
+
     import torch
 
+    from sv2tts.finish import Finishing, encoding_of, finish
     from sv2tts.pipeline import Pipeline
     from sv2tts.speech import SynthesisOptions
 
-    if args.output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ValueError(f"{args.output}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
+    choices = Finishing(pace=args.pace, encoding=encoding_of(args.output))
     text = sys.stdin.read() if args.text == "-" else args.text
-    if args.seed is not None:
-        torch.manual_seed(args.seed)
     pipeline = Pipeline.load(args.weights_dir, device=args.device, vocoder=args.vocoder)
+    marker = None
+    if not args.no_watermark:
+        from sv2tts.watermark.model import resident_watermarker
+
+        marker = resident_watermarker()
     speaker = voice_vector(pipeline, args.voice)
     options = SynthesisOptions(
         max_steps=args.max_steps,
         wavernn_target=args.wavernn_target,
         wavernn_overlap=args.wavernn_overlap,
-        pace=args.pace,
         wavernn_precision=args.precision,
     )
-    result = pipeline.synthesize_detailed(text, speaker, options)
-    data = encoded_output(result.wav, result.sample_rate, args.output)
+    if args.seed is not None:  # right before speaking: the same seed, the same speech
+        torch.manual_seed(args.seed)
+    result = pipeline.speak_detailed(text, speaker, options)
+    started = time.perf_counter()
+    # The likeness is of the final samples (watermark included) to the voice asked for.
+    note = finish(
+        result.wav,
+        result.sample_rate,
+        choices,
+        marker=marker,
+        voice=speaker,
+        measure=pipeline.likeness,
+    )
+    finishing = time.perf_counter() - started
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(data)
-    # The output embedded again by the speaker encoder, against the voice asked for.
-    likeness = pipeline.likeness(result.wav, speaker)
+    args.output.write_bytes(note.data)
+    likeness = note.likeness
     if args.json:
         report = {
             "file": str(args.output),
-            "seconds": round(result.seconds, 3),
+            "seconds": round(note.seconds, 3),
             "sentences": result.sentences,
-            "likeness": round(likeness, 4),
+            "likeness": None if likeness is None else round(likeness, 4),
+            "watermark": marker is not None,
             "seconds_to_make": {
                 "text": round(result.times.text, 3),
                 "synthesizer": round(result.times.synthesizer, 3),
                 "vocoder": round(result.times.vocoder, 3),
-                "finish": round(result.times.finish, 3),
+                "finish": round(finishing, 3),
             },
         }
         print(json.dumps(report, ensure_ascii=False))
     else:
+        figure = "unmeasured" if likeness is None else f"{likeness:.2f}"
         print(
-            f"wrote {args.output}: {result.seconds:.2f} s, {len(result.sentences)} sentence(s), "
-            f"{result.times.total:.1f} s to make, likeness {likeness:.2f}"
+            f"wrote {args.output}: {note.seconds:.2f} s, {len(result.sentences)} sentence(s), "
+            f"{result.times.total + finishing:.1f} s to make, likeness {figure}"
         )
     return 0
 

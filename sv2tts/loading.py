@@ -1,12 +1,12 @@
 """Loading: weights files checked and read into resident models, once per process.
 
     encoder = load_voice_encoder("pretrained", device="auto")      # voices only
-    speech = load_speech("pretrained", device="auto", vocoder="wavernn")
+    models = load_speech_models("pretrained", vocoder="wavernn")    # what Pipeline.load holds
 
 Each function resolves its files first (`sv2tts.weights`: WeightsError naming the missing or
 corrupt file and the command that fixes it, before anything is unpickled), reads a custom
-model's sidecar config where there is one, loads strictly, and moves the models to the
-device. Running them is `sv2tts.encoder.voices` and `sv2tts.speech`; `sv2tts.pipeline` holds both.
+model's sidecar config where there is one and loads strictly. `sv2tts.pipeline.Pipeline.load`
+puts them together on one device; `load_voice_encoder` alone serves what only makes voices.
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sv2tts.choices import VOCODERS, VocoderName
 from sv2tts.devices import choose_device
 from sv2tts.encoder.model import EncoderConfig, load_encoder
 from sv2tts.encoder.voices import VoiceEncoder
-from sv2tts.speech import Speech
-from sv2tts.synthesizer.model import SynthesizerConfig, config_from_dict, load_synthesizer
-from sv2tts.text import default_text_frontend, load_text_frontend
+from sv2tts.synthesizer.model import SynthesizerConfig, Tacotron, config_from_dict, load_synthesizer
+from sv2tts.text import TextFrontend, default_text_frontend, load_text_frontend
 from sv2tts.text.stress import shared_stresser
-from sv2tts.vocoder.model import VocoderConfig, load_vocoder
+from sv2tts.vocoder.model import VocoderConfig, WaveRNN, load_vocoder
 from sv2tts.weights.manifest import Manifest, ResolvedWeights, read_manifest, resolve_weights
 
 log = logging.getLogger(__name__)
@@ -70,15 +69,23 @@ def load_voice_encoder(
     return encoder
 
 
-def load_speech(
+class SpeechModels(NamedTuple):
+    """What speaks, read from the weights directory (on the CPU until a Pipeline moves it)."""
+
+    synthesizer: Tacotron
+    frontend: TextFrontend
+    wavernn: WaveRNN | None  # None: Griffin-Lim only
+    files: dict[str, dict[str, Any]]  # name -> `describe_weights` line
+
+
+def load_speech_models(
     weights_dir: Path | str = "pretrained",
     *,
-    device: str = "auto",
     vocoder: VocoderName = "wavernn",
     manifest: Manifest | None = None,
     stress: bool = True,
-) -> Speech:
-    """Tacotron, its text front end and (for vocoder="wavernn") WaveRNN on `device`.
+) -> SpeechModels:
+    """Tacotron, its text front end and (for vocoder="wavernn") WaveRNN.
 
     With vocoder="griffinlim" no vocoder.pt is needed. `stress`: Russian is read with word
     stress and ё (the process's one silero-stress model, loaded on the first Russian
@@ -86,7 +93,6 @@ def load_speech(
     """
     if vocoder not in VOCODERS:
         raise ValueError(f"vocoder must be one of {', '.join(VOCODERS)}, not {vocoder!r}")
-    target = choose_device(device)
     manifest = manifest or read_manifest()
     names = ["synthesizer"] + (["vocoder"] if vocoder == "wavernn" else [])
     resolved = {name: resolve_weights(weights_dir, name, manifest) for name in names}
@@ -104,13 +110,5 @@ def load_speech(
     if vocoder == "wavernn":
         voc = resolved["vocoder"]
         wavernn = load_vocoder(voc.path, VocoderConfig.from_dict(read_sidecar(voc)))
-    speech = Speech(
-        synthesizer=synthesizer,
-        frontend=frontend,
-        device=target,
-        wavernn=wavernn,
-        default_vocoder=vocoder,
-        weights={"files": {name: describe_weights(r) for name, r in resolved.items()}},
-    )
-    log.info("speech ready on %s: %s", target, json.dumps(speech.describe()))
-    return speech
+    files = {name: describe_weights(r) for name, r in resolved.items()}
+    return SpeechModels(synthesizer, frontend, wavernn, files)

@@ -4,7 +4,7 @@ The published checkpoints are large and not always at hand (offline machines, CI
 build networks of the official shapes (`state_dicts.json` of the conformance vectors, or the
 networks' own defaults) filled with random weights and loaded strictly, so that timing and
 shape checks run on the real architecture. Random weights say nothing about speech: their
-stop tokens are noise, so `random_speech` can force the decoder to a realistic length.
+stop tokens are noise, so `random_pipeline` can force the decoder to a realistic length.
 Nothing in production imports this module.
 """
 
@@ -20,7 +20,9 @@ import torch
 
 from sv2tts.devices import choose_device
 from sv2tts.embedding import EMBEDDING_SIZE, l2_normalize
-from sv2tts.speech import Speech
+from sv2tts.encoder.model import SpeakerEncoder
+from sv2tts.encoder.voices import VoiceEncoder
+from sv2tts.pipeline import Pipeline
 from sv2tts.synthesizer.model import Synthesis, SynthesizerConfig, Tacotron
 from sv2tts.text import default_text_frontend
 from sv2tts.vocoder.model import VocoderConfig, WaveRNN
@@ -151,26 +153,45 @@ def random_vocoder(
     return model.eval()
 
 
-def random_speech(
+def random_voice_encoder(device: str = "cpu", *, seed: int = 0) -> VoiceEncoder:
+    """The speaker encoder of the official shapes (its own) with random weights."""
+    model = SpeakerEncoder()
+    load_strict(model, random_model_state(_own_shapes(model), seed), "random encoder")
+    return VoiceEncoder(
+        model.eval(),
+        device=choose_device(device),
+        encoder_id=f"random-{seed}",
+        weights={"files": {"encoder": {"random": True}}},
+    )
+
+
+def random_pipeline(
     device: str = "cpu",
     *,
     shapes_path: Path | str | None = None,
     seed: int = 0,
     frames_per_symbol: float | None = None,
-) -> Speech:
-    """Full-size synthesizer and vocoder with random weights (see `random_synthesizer`)."""
+) -> Pipeline:
+    """A Pipeline of full-size networks with random weights (see `random_synthesizer`)."""
     synth_shapes = voc_shapes = None
     if shapes_path is not None:
         synth_shapes = read_reference_shapes(shapes_path, "synthesizer")
         voc_shapes = read_reference_shapes(shapes_path, "vocoder")
-    return Speech(
+    return Pipeline(
+        voices=random_voice_encoder(device, seed=seed),
         synthesizer=random_synthesizer(
             synth_shapes, seed=seed, frames_per_symbol=frames_per_symbol
         ),
         frontend=default_text_frontend(),
         device=choose_device(device),
         wavernn=random_vocoder(voc_shapes, seed=seed),
-        weights={"files": {"synthesizer": {"random": True}, "vocoder": {"random": True}}},
+        weights={
+            "files": {
+                "encoder": {"random": True},
+                "synthesizer": {"random": True},
+                "vocoder": {"random": True},
+            }
+        },
     )
 
 

@@ -150,6 +150,7 @@ def housekeeping_rounds(socket: Path, rounds: int) -> None:
     """Wait until the worker has renewed its readiness heartbeat `rounds` times (a condition,
     not a fixed sleep: the housekeeping thread runs every few seconds)."""
     import redis
+
     from worker.api.keys import WORKERS_KEY
 
     client = redis.Redis(unix_socket_path=str(socket))

@@ -106,10 +106,10 @@ def run(
     release_after: float,
     download_missing: bool = False,
 ) -> int:
+    from sv2tts.watermark.model import WatermarkUnavailable
     from sv2tts.weights.manifest import WeightsError
     from worker.queue.resident import Housekeeper, ResidentWorker
     from worker.runtime import resident_runtime
-    from worker.watermark import WatermarkUnavailable
 
     if download_missing:
         fetch_missing_weights(settings)
@@ -123,7 +123,7 @@ def run(
         return EXIT_NO_WEIGHTS
     runtime.lease.seconds = lease_seconds
     info = runtime.describe()
-    log.info("ready on %s with weights %s", info["device"], weights_summary(info["weights"]))
+    log.info("ready on %s with weights %s", info["device"], weights_summary(info))
     # RQ's loop ends when Redis goes away mid-way (a restart, a failover). The models stay
     # loaded: once Redis answers again, a fresh RQ worker takes over in the same process.
     while True:

@@ -12,10 +12,10 @@ import logging
 import time
 
 from sv2tts.audio.codec import SAMPLE_RATE
+from sv2tts.watermark.model import verdict
 from worker.api import CheckResult, EmbedError, EmbedRequest
 from worker.embed import decoded_recording, fetch_recording
 from worker.runtime import Runtime
-from worker.watermark import verdict
 
 log = logging.getLogger(__name__)
 

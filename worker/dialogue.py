@@ -3,8 +3,10 @@
 The script's turns come in the order the user wrote them, and neighbouring turns are usually
 different voices. Synthesizing turn by turn would start a Tacotron batch and a vocoder run
 per line; instead the lines of each voice go to the engine together (`speak_lines`: their
-sentences decoded in length batches, one vocoder run), and the pieces are then laid out in
-script order with a short pause between turns. Delivery is the synth job's own (worker/synth.py:
+sentences decoded in length batches, one vocoder run, each line levelled to the same
+loudness), and the pieces are then laid out in script order with a short pause between turns.
+The whole script then goes through the finishing ladder as any note does (sv2tts/finish.py,
+run by worker/synth.py). Delivery is the synth job's own (worker/synth.py:
 lease, upload mark, settle): a dialogue is a synth request whose payload has turns.
 """
 

@@ -72,7 +72,7 @@ def embed_recording(
     whether a user sent it or an admin imports it into the bank."""
     wav = decoded_recording(data, limits.max_audio_bytes, limits.max_audio_seconds)
     try:
-        voice = engine.embed(wav, RecordingLimits(limits.min_speech_seconds))
+        voice = engine.embed(wav, SAMPLE_RATE, limits=RecordingLimits(limits.min_speech_seconds))
     except EngineError as error:  # silent, clipped, no speech, too short
         raise EmbedError(error.code, error.detail) from error
     return EmbedResult(

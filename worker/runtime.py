@@ -18,12 +18,12 @@ from typing import Any
 
 from redis import Redis
 
+from sv2tts.watermark.model import Watermarker, resident_watermarker
 from worker.engine import Engine, load_engine
 from worker.queue.delivery import JobLease
 from worker.queue.recovery import DEFAULT_LEASE_SECONDS
 from worker.settings import WorkerSettings, load_settings
 from worker.telegram import BotApi
-from worker.watermark import Watermarker, resident_watermarker
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The user sees "recording voice" while it works (a ticker thread re-sends the chat action,
 which Telegram shows for about 5 seconds). The answer is uploaded as a reply to their request,
 only by the execution that holds the job's lease and only if the user has not cancelled it,
-and settled exactly once (worker/queue/delivery.py); a run that finds its job already settled
+and settled exactly once (worker/delivery.py); a run that finds its job already settled
 returns the recorded outcome without uploading again.
 """
 
@@ -16,16 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import numpy as np
 from rq.timeouts import JobTimeoutException
 
-from sv2tts.audio.codec import encode_mp3, encode_ogg_opus
+from sv2tts.errors import EngineError
+from sv2tts.finish import Finishing, finish
 from worker.api import JobError, SynthOutcome, SynthRequest
 from worker.api.calls import settled_outcome
 from worker.api.keys import lost_key
 from worker.dialogue import speak_dialogue
 from worker.engine import Engine
-from worker.finish import measured_likeness, paced
 from worker.messages import note_caption
 from worker.progress import ProgressReport, Stopped, resident_pace
 from worker.queue.delivery import (
@@ -50,10 +49,10 @@ from worker.telegram import (
     TelegramTransientError,
     TelegramUnconfirmed,
 )
-from worker.watermark import Watermarker
 
 if TYPE_CHECKING:
     from sv2tts.speech import Progress
+    from sv2tts.watermark.model import Watermarker
 
 log = logging.getLogger(__name__)
 
@@ -90,38 +89,36 @@ def make_audio(
     watermarker: Watermarker,
     progress: Progress | None = None,
 ) -> EncodedAudio:
-    """Synthesize `request` (a dialogue's turns in their voices), finish the waveform
-    (worker/finish.py): the user's pace, then the watermark, so every note carries it, then
-    the likeness of exactly what is sent; and encode it in its output format. `progress` is
-    told how far the engine is (worker/progress.py)."""
-    if not request.text.strip():
-        raise JobError("nothing_to_say", "empty text")
+    """Synthesize `request` (a dialogue's turns in their voices) and run the finishing ladder
+    on it (sv2tts/finish.py, as `python -m sv2tts say` does): trim, the user's pace, loudness,
+    the watermark, so every note carries it, the likeness of exactly what is sent (none for a
+    dialogue: several voices have no one likeness), and the request's output format.
+    Whether there is anything to say is the engine's text front end's to decide (the bot
+    asks the same rule first). `progress` is told how far the engine is
+    (worker/progress.py)."""
+    encoding = "mp3" if request.output_format == "mp3" else "voice"
+    try:
+        choices = Finishing(pace=request.pace, encoding=encoding)
+    except ValueError as error:  # a pace the bot should never have asked for
+        raise JobError("internal", str(error)) from error
     started = time.perf_counter()
-    if request.turns:
-        wav = speak_dialogue(engine, request, progress=progress)
-    else:
-        wav = engine.speak(request.text, request.embedding, progress=progress)
+    try:
+        if request.turns:
+            wav = speak_dialogue(engine, request, progress=progress)
+        else:
+            wav = engine.speak(request.text, request.embedding, progress=progress)
+    except EngineError as error:  # nothing speakable
+        raise JobError(error.code, error.detail) from error
     synth_seconds = time.perf_counter() - started
-    if wav.size == 0:
-        raise JobError("nothing_to_say", "the synthesizer produced no audio")
-    wav = paced(wav, engine.sample_rate, request.pace)
-    wav = watermarker.apply(wav, engine.sample_rate)
-    # Measured on the final waveform, right before it is encoded: keep this the last step. A
-    # dialogue has several voices and no one likeness: it gets none.
-    likeness = None if request.turns else measured_likeness(engine, wav, request.embedding)
-    return EncodedAudio(
-        encoded(wav, engine.sample_rate, request.output_format),
-        wav.size / engine.sample_rate,
-        synth_seconds,
-        likeness,
+    note = finish(
+        wav,
+        engine.sample_rate,
+        choices,
+        marker=watermarker,
+        voice=None if request.turns else request.embedding,
+        measure=engine.likeness,
     )
-
-
-def encoded(wav: np.ndarray, sample_rate: int, output_format: str) -> bytes:
-    """MP3 for users who asked for it, else an OGG/Opus voice note."""
-    if output_format == "mp3":
-        return encode_mp3(wav, sample_rate)
-    return encode_ogg_opus(wav, sample_rate)
+    return EncodedAudio(note.data, note.seconds, synth_seconds, note.likeness)
 
 
 def upload(

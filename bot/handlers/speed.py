@@ -1,7 +1,8 @@
 """/speed: the pace of the user's voice notes, 0.75× to 1.5×, as a button or `/speed 1.25`.
 
-The pace travels in each SynthRequest; the worker applies it to the finished waveform with
-ffmpeg's `atempo` (worker/finish.py), pitch kept, at no cost in the models.
+The pace travels in each SynthRequest; the worker's finishing ladder (sv2tts/finish.py, the
+one `python -m sv2tts say --pace` runs too) applies it with ffmpeg's `atempo`, pitch kept, at
+no cost in the models.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from sv2tts.bench.cpu import (
 from sv2tts.choices import DEVICES, PRECISIONS, Precision, VocoderName
 from sv2tts.cpuinfo import cpu_info
 from sv2tts.devices import choose_device, configure_cpu_threads
-from sv2tts.loading import load_speech
-from sv2tts.speech import Speech, SynthesisOptions, WaveRNNVocoder, wavernn_folds
-from sv2tts.standins import default_shapes_path, random_speaker, random_speech, random_vocoder
+from sv2tts.pipeline import Pipeline
+from sv2tts.speech import SynthesisOptions, WaveRNNVocoder, decoded_mels, wavernn_folds
+from sv2tts.standins import default_shapes_path, random_pipeline, random_speaker, random_vocoder
 from sv2tts.vocoder.model import WaveRNN
 from sv2tts.weights.manifest import WeightsError, resolve_all
 
@@ -85,19 +85,19 @@ def bench_speech(
     *,
     random_weights: bool = False,
     shapes: Path | None = None,
-) -> tuple[Speech, str]:
+) -> tuple[Pipeline, str]:
     """The speech synthesizer to time and a line saying what it is."""
     where = f"{choose_device(device)} ({torch.get_num_threads()} CPU threads, {platform.node()})"
     if not random_weights:
         try:
             resolve_all(weights_dir, components=("synthesizer", "vocoder"))
+            speech = Pipeline.load(weights_dir, device=device)
         except WeightsError as error:
             log.info("real weights unusable (%s): random full-size weights instead", error)
         else:
-            speech = load_speech(weights_dir, device=device)
             return speech, f"real weights from {weights_dir}/ on {where}"
     shapes = shapes or default_shapes_path()
-    speech = random_speech(device, shapes_path=shapes, frames_per_symbol=FORCED_FRAMES_PER_SYMBOL)
+    speech = random_pipeline(device, shapes_path=shapes, frames_per_symbol=FORCED_FRAMES_PER_SYMBOL)
     origin = f"shapes of {shapes}" if shapes else "the networks' own full-size shapes"
     description = (
         f"random full-size weights ({origin}), decoder forced to "
@@ -107,18 +107,18 @@ def bench_speech(
 
 
 def run_bench_cases(
-    speech: Speech, config: BenchConfig, options: SynthesisOptions = SynthesisOptions()
+    speech: Pipeline, config: BenchConfig, options: SynthesisOptions = SynthesisOptions()
 ) -> list[BenchRow]:
     """One row per (sentence count, vocoder): the fastest of `repeat` runs."""
     speaker = random_speaker()
     rows: list[BenchRow] = []
     for vocoder in config.vocoders:
         run_options = _with_vocoder(options, vocoder)
-        speech.synthesize("Warm up.", speaker, run_options)  # first-call allocations
+        speech.speak("Warm up.", speaker, run_options)  # first-call allocations
         for count in config.sentence_counts:
             best = None
             for _ in range(max(1, config.repeat)):
-                result = speech.synthesize_detailed(bench_text(count), speaker, run_options)
+                result = speech.speak_detailed(bench_text(count), speaker, run_options)
                 if best is None or result.times.total < best.times.total:
                     best = result
             assert best is not None
@@ -130,7 +130,7 @@ def run_bench_cases(
                     audio_seconds=best.seconds,
                     text=times.text,
                     synthesizer=times.synthesizer,
-                    vocoder_seconds=times.vocoder + times.finish,
+                    vocoder_seconds=times.vocoder,
                     total=times.total,
                 )
             )
@@ -139,7 +139,7 @@ def run_bench_cases(
 
 
 def wavernn_rate_report(
-    speech: Speech,
+    speech: Pipeline,
     config: BenchConfig,
     *,
     precisions: Sequence[Precision] = ("float32", "bfloat16", "int8"),
@@ -165,7 +165,7 @@ def wavernn_rate_report(
     else:
         sentence = speech.sentences(bench_text(1), 150)
         sequences = [speech.frontend.symbols.encode(s) for s in sentence]
-        mel = speech.sentence_mels(sequences, random_speaker(), SynthesisOptions())[0]
+        mel = decoded_mels(speech.synthesizer, sequences, random_speaker(), SynthesisOptions())[0]
         source = "the synthesizer's mel of one bench sentence"
     scaled = torch.from_numpy(mel / speech.signal.max_abs_value).to(speech.device)
     target, overlap = wavernn_folds(SynthesisOptions(), speech.device)

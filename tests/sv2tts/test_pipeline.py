@@ -1,6 +1,7 @@
-"""The pipeline facade: tiny synthesizer and vocoder, the real encoder (resemblyzer's file).
+"""The pipeline: tiny synthesizer and vocoder, the real encoder (resemblyzer's file).
 
-The facade takes samples: files are decoded first, as the CLI and the worker do.
+It takes samples: files are decoded first, as the CLI and the worker do. What it speaks is
+the vocoder's waveform; the finishing ladder (sv2tts.finish) makes it what is heard.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from sv2tts.audio import codec, dsp
+from sv2tts import finish
+from sv2tts.audio import codec as audio
+from sv2tts.audio import dsp
 from sv2tts.audio.recording import RecordingLimits, RecordingStats, recording_problem
 from sv2tts.devices import choose_device
 from sv2tts.embedding import speaker_vector
@@ -24,8 +27,8 @@ from sv2tts.loading import load_voice_encoder
 from sv2tts.pipeline import Pipeline
 from sv2tts.speech import SynthesisOptions, joined_mels, length_batches, padded_batch
 from sv2tts.standins import (
+    random_pipeline,
     random_speaker,
-    random_speech,
     random_synthesizer,
     random_vocoder,
     read_reference_shapes,
@@ -53,13 +56,13 @@ def pipeline(weights_dir: Path) -> Pipeline:
 
 @pytest.fixture(scope="module")
 def speech(audio_dir: Path) -> np.ndarray:
-    return codec.decode_audio(audio_dir / "p240_00000.mp3")
+    return audio.decode_audio(audio_dir / "p240_00000.mp3")
 
 
 def test_embed_of_a_real_mp3_is_a_unit_vector_with_its_measurements(
     pipeline: Pipeline, audio_dir: Path
 ) -> None:
-    voice = pipeline.embed(codec.decode_audio(audio_dir / "p240_00000.mp3"))
+    voice = pipeline.embed(audio.decode_audio(audio_dir / "p240_00000.mp3"))
     assert voice.vector.shape == (256,) and voice.vector.dtype == np.float32
     assert np.linalg.norm(voice.vector) == pytest.approx(1.0, abs=1e-5)
     stats = voice.recording
@@ -75,14 +78,14 @@ def test_embed_matches_the_reference_encoder_output(
     pipeline: Pipeline, audio_dir: Path, reference_dir: Path
 ) -> None:
     reference = np.load(reference_dir / "encoder_reference.npz")
-    voice = pipeline.embed(codec.decode_audio(audio_dir / "6829_00000.mp3"))
+    voice = pipeline.embed(audio.decode_audio(audio_dir / "6829_00000.mp3"))
     assert float(voice.vector @ reference["6829_00000__embed"]) >= 0.995
 
 
 def test_embed_of_samples_equals_embed_of_the_file(
     pipeline: Pipeline, audio_dir: Path, speech: np.ndarray
 ) -> None:
-    from_file = pipeline.embed(codec.decode_audio((audio_dir / "p240_00000.mp3").read_bytes()))
+    from_file = pipeline.embed(audio.decode_audio((audio_dir / "p240_00000.mp3").read_bytes()))
     from_samples = pipeline.embed(speech, 16000)
     np.testing.assert_allclose(from_samples.vector, from_file.vector, atol=1e-6)
     # Another rate is resampled first: the voice stays the same one.
@@ -91,8 +94,8 @@ def test_embed_of_samples_equals_embed_of_the_file(
 
 
 def test_different_speakers_get_different_embeddings(pipeline: Pipeline, audio_dir: Path) -> None:
-    a = pipeline.embed(codec.decode_audio(audio_dir / "p240_00000.mp3")).vector
-    b = pipeline.embed(codec.decode_audio(audio_dir / "1320_00000.mp3")).vector
+    a = pipeline.embed(audio.decode_audio(audio_dir / "p240_00000.mp3")).vector
+    b = pipeline.embed(audio.decode_audio(audio_dir / "1320_00000.mp3")).vector
     assert float(a @ b) < 0.85
 
 
@@ -152,15 +155,15 @@ def test_recording_problems_come_in_the_order_the_user_must_fix_them() -> None:
     assert recording_problem(brief, limits).code == "too_short"  # type: ignore
 
 
-def test_synthesize_gives_16k_float_audio_as_long_as_the_decoded_frames(
+def test_speak_gives_16k_float_audio_as_long_as_the_decoded_frames(
     pipeline: Pipeline, speech: np.ndarray
 ) -> None:
     voice = pipeline.embed(speech)
-    result = pipeline.synthesize_detailed("Hello there. How are you today?", voice, FAST)
+    result = pipeline.speak_detailed("Hello there. How are you today?", voice, FAST)
     assert result.sentences == ["hello there.", "how are you today?"]
     pause = round(FAST.pause_seconds * 16000 / HOP)
     assert result.mel_frames == 2 * STEPS + pause
-    wav = result.wav
+    wav = finish.finish(result.wav, result.sample_rate, encoding_as_wav()).wav
     assert wav.dtype == np.float32 and result.sample_rate == 16000
     assert np.all(np.isfinite(wav))
     # WaveRNN gives (frames - 1) * hop samples; only trailing silence may be trimmed off.
@@ -171,7 +174,8 @@ def test_synthesize_gives_16k_float_audio_as_long_as_the_decoded_frames(
 
 def test_griffin_lim_vocoder_option(pipeline: Pipeline) -> None:
     options = SynthesisOptions(max_steps=STEPS, vocoder="griffinlim", deterministic=True)
-    wav = pipeline.synthesize("Just one sentence.", random_speaker(), options)
+    made = pipeline.speak("Just one sentence.", random_speaker(), options)
+    wav = finish.finish(made, pipeline.sample_rate, encoding_as_wav()).wav
     assert wav.dtype == np.float32 and np.all(np.isfinite(wav))
     assert 0.5 * STEPS * HOP < len(wav) <= STEPS * HOP + 2 * HOP
     assert dsp.rms_dbfs(wav) == pytest.approx(-20.0, abs=3.0)
@@ -179,23 +183,23 @@ def test_griffin_lim_vocoder_option(pipeline: Pipeline) -> None:
 
 def test_several_texts_are_spoken_one_after_another(pipeline: Pipeline) -> None:
     options = SynthesisOptions(max_steps=STEPS, vocoder="griffinlim", deterministic=True)
-    result = pipeline.synthesize_detailed(
-        ["First part.", "Second part."], random_speaker(), options
-    )
+    result = pipeline.speak_detailed(["First part.", "Second part."], random_speaker(), options)
     assert result.sentences == ["first part.", "second part."]
 
 
 def test_deterministic_synthesis_repeats_exactly(pipeline: Pipeline) -> None:
     speaker = random_speaker(3)
-    first = pipeline.synthesize("Same words.", speaker, FAST)
-    second = pipeline.synthesize("Same words.", speaker, FAST)
+    first = pipeline.speak("Same words.", speaker, FAST)
+    second = pipeline.speak("Same words.", speaker, FAST)
     np.testing.assert_array_equal(first, second)
 
 
 def test_text_without_anything_to_say_is_refused(pipeline: Pipeline) -> None:
     with pytest.raises(NothingToSay) as error:
-        pipeline.synthesize("🙂 🙂 …", random_speaker(), FAST)
+        pipeline.speak("🙂 🙂 …", random_speaker(), FAST)
     assert error.value.code == "nothing_to_say"
+    # The bot's rule (sv2tts.text.has_speakable_text) is the front end's the pipeline uses.
+    assert not pipeline.frontend.is_speakable("🙂 🙂 …")
 
 
 def test_speaker_vector_accepts_lists_and_refuses_wrong_shapes() -> None:
@@ -238,7 +242,7 @@ def test_encoder_only_load_needs_no_synthesizer(tmp_path: Path, speech: np.ndarr
     voices = load_voice_encoder(tmp_path, device="cpu")
     assert voices.embed(speech).vector.shape == (256,)
     # A voice encoder is no synthesizer: there is nothing to call that could fail later.
-    assert not hasattr(voices, "synthesize")
+    assert not hasattr(voices, "speak")
 
 
 def test_full_load_without_synthesizer_names_the_file_and_the_fix(tmp_path: Path) -> None:
@@ -251,11 +255,11 @@ def test_griffin_lim_pipeline_needs_no_vocoder_file(weights_dir: Path, tmp_path:
     for name in ("synthesizer.pt", "synthesizer.json"):
         shutil.copyfile(weights_dir / name, tmp_path / name)
     pipeline = Pipeline.load(tmp_path, device="cpu", vocoder="griffinlim")
-    assert "wavernn" not in pipeline.speech.vocoders
+    assert "wavernn" not in pipeline.vocoders
     options = SynthesisOptions(max_steps=8, deterministic=True)
-    assert pipeline.synthesize("Hi.", random_speaker(), options).size > 0
+    assert pipeline.speak("Hi.", random_speaker(), options).size > 0
     with pytest.raises(ValueError, match="WaveRNN"):
-        pipeline.synthesize("Hi.", random_speaker(), SynthesisOptions(vocoder="wavernn"))
+        pipeline.speak("Hi.", random_speaker(), SynthesisOptions(vocoder="wavernn"))
 
 
 def test_cuda_without_a_gpu_is_a_clear_error() -> None:
@@ -278,12 +282,12 @@ def test_full_size_random_models_load_strictly_from_the_official_shapes(
 
 
 def test_forced_decoder_length_is_proportional_to_the_text(reference_dir: Path) -> None:
-    speech = random_speech(
+    speech = random_pipeline(
         "cpu", shapes_path=reference_dir / "state_dicts.json", frames_per_symbol=4.0
     )
     options = SynthesisOptions(vocoder="griffinlim", deterministic=True)
     text = "Short one."
-    result = speech.synthesize_detailed(text, random_speaker(), options)
+    result = speech.speak_detailed(text, random_speaker(), options)
     symbols = len(speech.frontend.symbols.encode(result.sentences[0]))
     assert result.mel_frames == math.ceil(4.0 * symbols / 2) * 2
     assert isinstance(result.wav, np.ndarray) and result.wav.size > 0
@@ -300,7 +304,7 @@ def test_likeness_is_computed_from_the_waveform_it_is_given(
 ) -> None:
     voice = pipeline.embed(speech)
     own_half = speech[: len(speech) // 2]
-    other = codec.decode_audio(audio_dir / "1320_00000.mp3")
+    other = audio.decode_audio(audio_dir / "1320_00000.mp3")
     own, others = pipeline.likeness(own_half, voice), pipeline.likeness(other, voice)
     # The voice's own recording sounds like it, another speaker's much less.
     assert own > 0.9 and others < 0.8
@@ -313,19 +317,16 @@ def test_likeness_is_computed_from_the_waveform_it_is_given(
 def test_pace_changes_the_length_of_speech(pipeline: Pipeline) -> None:
     # Two seconds: long enough for atempo's windows (tens of ms) not to blur the ratio.
     base = SynthesisOptions(max_steps=160, vocoder="griffinlim", deterministic=True)
-    normal = pipeline.synthesize("Just one sentence.", random_speaker(), base)
-    faster = pipeline.synthesize(
-        "Just one sentence.", random_speaker(), SynthesisOptions(**{**_fields(base), "pace": 1.5})
-    )
+    made = pipeline.speak("Just one sentence.", random_speaker(), base)
+    normal = finish.finish(made, pipeline.sample_rate, encoding_as_wav()).wav
+    faster = finish.finish(made, pipeline.sample_rate, encoding_as_wav(pace=1.5)).wav
     assert len(faster) == pytest.approx(len(normal) / 1.5, rel=0.05)
     with pytest.raises(ValueError, match="pace"):
-        SynthesisOptions(pace=2.0)
+        finish.Finishing(pace=2.0)
 
 
-def _fields(options: SynthesisOptions) -> dict[str, object]:
-    from dataclasses import asdict
-
-    return asdict(options)
+def encoding_as_wav(pace: float = 1.0) -> finish.Finishing:
+    return finish.Finishing(pace=pace, encoding="wav")
 
 
 def test_lines_made_together_are_the_lines_made_one_by_one(pipeline: Pipeline) -> None:
@@ -334,16 +335,19 @@ def test_lines_made_together_are_the_lines_made_one_by_one(pipeline: Pipeline) -
     options = SynthesisOptions(max_steps=STEPS, vocoder="griffinlim", deterministic=True)
     speaker = random_speaker(5)
     texts = ["First line. It has two sentences.", "🙂", "Third line."]
-    lines = pipeline.synthesize_lines(texts, speaker, options)
+    lines = pipeline.speak_lines(texts, speaker, options)
     assert [len(w) > 0 for w in lines] == [True, False, True]
-    alone = [pipeline.synthesize(t, speaker, options) for t in (texts[0], texts[2])]
+    alone = [
+        finish.level(pipeline.speak(t, speaker, options), pipeline.sample_rate)
+        for t in (texts[0], texts[2])
+    ]
     for together, by_itself in zip((lines[0], lines[2]), alone, strict=True):
         assert together.dtype == np.float32
         # Same decoded frames; the cut falls in the silence between the lines.
         assert abs(len(together) - len(by_itself)) <= 2 * round(0.15 * 16000)
         assert dsp.rms_dbfs(together) == pytest.approx(-20.0, abs=3.0)
     with pytest.raises(NothingToSay):
-        pipeline.synthesize_lines(["🙂", "…"], speaker, options)
+        pipeline.speak_lines(["🙂", "…"], speaker, options)
 
 
 def test_synthesis_reports_its_progress_stage_by_stage_up_to_the_end(
@@ -352,7 +356,7 @@ def test_synthesis_reports_its_progress_stage_by_stage_up_to_the_end(
     voice = pipeline.embed(speech)
     told: list[tuple[str, float]] = []
     text = "One sentence here. And a second, longer sentence after it. Then a third one."
-    wav = pipeline.synthesize(text, voice, FAST, progress=lambda s, d: told.append((s, d)))
+    wav = pipeline.speak(text, voice, FAST, progress=lambda s, d: told.append((s, d)))
     assert wav.size > 0
     stages = [stage for stage, _ in told]
     first_vocoder = stages.index("vocoder")

@@ -14,8 +14,10 @@ from redis import Redis
 import worker.jobs
 from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_ogg_opus
 from sv2tts.audio.recording import RecordingLimits, measure_recording, recording_problem
-from sv2tts.embedding import EMBEDDING_SIZE, cosine_similarity, l2_normalize
+from sv2tts.embedding import EMBEDDING_SIZE, Vector, cosine_similarity, l2_normalize
 from sv2tts.encoder.voices import Voice
+from sv2tts.errors import NothingToSay
+from sv2tts.text import has_speakable_text
 from tests.fakes.botapi import FakeBotAPI
 from worker.api import QUEUE
 from worker.queue.resident import ResidentWorker
@@ -48,7 +50,8 @@ class ToneEngine:
     likeness measured on the waveform it is given (its `spectral_signature` against the
     voice), so that a test sees the figure change when the output does.
 
-    Recordings are measured and checked as the real pipeline does it. A dialogue's lines
+    Recordings are measured and checked as the real pipeline does it, and whether a text has
+    anything to say is decided by the same rule (`has_speakable_text`). A dialogue's lines
     (`speak_lines`) are tones too, at a pitch that tells the voice apart: 200 Hz plus 100 Hz
     per index of the embedding's largest entry; each batch it was given is kept.
     """
@@ -62,38 +65,51 @@ class ToneEngine:
         self.line_batches: list[list[str]] = []
         self.fail_with: BaseException | None = None
 
-    def embed(self, wav: np.ndarray, limits: RecordingLimits) -> Voice:
-        stats = measure_recording(wav, 16000)
-        problem = recording_problem(stats, limits)
+    def embed(
+        self,
+        wav: np.ndarray,
+        sample_rate: int = 16000,
+        *,
+        limits: RecordingLimits | None = RecordingLimits(),
+    ) -> Voice:
+        stats = measure_recording(wav, sample_rate)
+        problem = recording_problem(stats, limits) if limits is not None else None
         if problem is not None:
             raise problem
         vector = np.zeros(256, dtype=np.float32)
         vector[0] = 1.0
         return Voice(vector=vector, encoder_id=self.encoder_id, recording=stats)
 
-    def speak(self, text: str, embedding: Sequence[float], progress: Any = None) -> np.ndarray:
+    def speak(self, text: str, embedding: Vector, progress: Any = None) -> np.ndarray:
         if self.fail_with is not None:
             raise self.fail_with
+        if not has_speakable_text(text):
+            raise NothingToSay("no speakable text")
         self.spoken.append(text)
         if progress is not None:
             progress("synthesizer", 1.0)
             progress("vocoder", 1.0)
         return tone(self.seconds_per_char * len(text), sample_rate=self.sample_rate)
 
-    def likeness(self, wav: np.ndarray, embedding: Sequence[float]) -> float:
+    def likeness(self, wav: np.ndarray, embedding: Vector) -> float:
         return cosine_similarity(spectral_signature(wav, self.sample_rate), embedding)
 
     def speak_lines(
-        self, texts: Sequence[str], embedding: Sequence[float], progress: Any = None
+        self, texts: Sequence[str], embedding: Vector, progress: Any = None
     ) -> list[np.ndarray]:
         if self.fail_with is not None:
             raise self.fail_with
+        if not any(has_speakable_text(text) for text in texts):
+            raise NothingToSay("no speakable text")
         self.line_batches.append(list(texts))
         hz = self.voice_pitch(embedding)
-        return [self.tone(hz, self.seconds_per_char * len(text)) for text in texts]
+        return [
+            self.tone(hz, self.seconds_per_char * len(text) if has_speakable_text(text) else 0)
+            for text in texts
+        ]
 
     @staticmethod
-    def voice_pitch(embedding: Sequence[float]) -> float:
+    def voice_pitch(embedding: Vector) -> float:
         return 200.0 + 100.0 * int(np.argmax(np.asarray(embedding)))
 
     def tone(self, hz: float, seconds: float) -> np.ndarray:

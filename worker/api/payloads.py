@@ -80,7 +80,7 @@ class CheckResult:
     same limits as a recording that becomes a voice."""
 
     confidence: float  # the detector's output, 0..1
-    verdict: WatermarkVerdict  # the worker's reading of it (worker/watermark.py)
+    verdict: WatermarkVerdict  # the worker's reading of it (sv2tts/watermark/model.py)
     seconds: float  # length of the audio checked
 
     def to_dict(self) -> dict[str, Any]:

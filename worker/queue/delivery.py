@@ -226,7 +226,7 @@ class EncodedAudio:
     data: bytes
     duration: float  # seconds
     synth_seconds: float  # model time spent making it
-    likeness: float | None = None  # of the final waveform to the voice (worker/finish.py)
+    likeness: float | None = None  # of the final waveform to the voice (sv2tts/finish.py)
 
 
 def keep_audio(redis: Redis, job_id: str, audio: EncodedAudio) -> None:

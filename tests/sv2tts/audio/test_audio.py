@@ -188,23 +188,12 @@ def test_ogg_opus_round_trip_keeps_duration(source_mp3: Path, source_seconds: fl
     assert encoded_duration(encoded) == pytest.approx(source_seconds, abs=TOLERANCE_SECONDS)
 
 
-def test_ogg_output_is_mono_opus_in_ogg(source_mp3: Path) -> None:
-    encoded = encode_ogg_opus(decode_audio(source_mp3), 16000)
-
-    assert encoded[:4] == b"OggS"
-    head = encoded.find(b"OpusHead")
-    assert 0 < head < 100  # in the first page, as the Ogg Opus mapping requires
-    assert encoded[head + 9] == 1  # channel count
-
-
 def test_mp3_round_trip_keeps_duration(source_mp3: Path, source_seconds: float) -> None:
     wav = decode_audio(source_mp3)
 
     encoded = encode_mp3(wav, 16000)
 
     assert encoded_duration(encoded) == pytest.approx(source_seconds, abs=TOLERANCE_SECONDS)
-    # An ID3 tag or an MPEG frame sync opens the file.
-    assert encoded[:3] == b"ID3" or (encoded[0] == 0xFF and encoded[1] & 0xE0 == 0xE0)
 
 
 @pytest.mark.parametrize("encode", [encode_ogg_opus, encode_mp3])

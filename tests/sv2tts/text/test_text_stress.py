@@ -242,14 +242,14 @@ def test_the_russian_set_is_pad_eos_letters_punctuation_and_the_stress_mark() ->
 def test_the_engine_speaks_russian_with_the_shared_stresser(
     tmp_path: Path, stresser: SileroStresser
 ) -> None:
-    from sv2tts.loading import load_speech
+    from sv2tts.pipeline import Pipeline
     from tests.fakes.weights import make_tiny_weights_dir
 
     weights = make_tiny_weights_dir(tmp_path / "weights")
-    speech = load_speech(weights, device="cpu", vocoder="griffinlim")
+    speech = Pipeline.load(weights, device="cpu", vocoder="griffinlim")
     assert speech.frontend.stresser is stresser
     assert speech.sentences("Молоко на столе.", 150) == ["malako na staleh."]
-    unstressed = load_speech(weights, device="cpu", vocoder="griffinlim", stress=False)
+    unstressed = Pipeline.load(weights, device="cpu", vocoder="griffinlim", stress=False)
     assert unstressed.sentences("Молоко на столе.", 150) == ["moloko na stoleh."]
 
 

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_mp3, encode_ogg_opus
-from worker.watermark import (
+from sv2tts.watermark.model import (
     CHECKPOINT,
     Spectra,
     WatermarkUnavailable,

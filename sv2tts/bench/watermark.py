@@ -1,6 +1,6 @@
-"""`python -m worker.watermark_bench`: what the watermark costs and how well it is found.
+"""`python -m sv2tts.watermark_bench`: what the watermark costs and how well it is found.
 
-On this CPU (printed first), with the trained network of resemble-perth (worker/watermark.py):
+On this CPU (printed first), with the trained network of resemble-perth (sv2tts/watermark.py):
 
 - the cost of marking and of detecting, in seconds per second of audio, over the recordings
   given (each timed after one warm-up run, the median reported) and one 30 s piece;
@@ -11,7 +11,7 @@ On this CPU (printed first), with the trained network of resemble-perth (worker/
   of the detector's confidence. Beside the speech: a 220 Hz tone (what the test suite's
   stand-in engine says) and white noise.
 
-    python -m worker.watermark_bench ../shared/audio/*.mp3
+    python -m sv2tts.watermark_bench ../shared/audio/*.mp3
 
 Not a test: the figures depend on the machine and go in the README with this command.
 """
@@ -29,7 +29,7 @@ import numpy as np
 
 from sv2tts.audio.codec import SAMPLE_RATE, decode_audio, encode_mp3, encode_ogg_opus
 from sv2tts.cpuinfo import cpu_info
-from worker.watermark import Watermarker, load_watermarker, verdict
+from sv2tts.watermark.model import Watermarker, load_watermarker, verdict
 
 WINDOW_SECONDS = 2.5
 HOP_SECONDS = 1.25
@@ -148,7 +148,7 @@ def detection(marker: Watermarker, named: dict[str, np.ndarray], speech: list[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m worker.watermark_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sv2tts.watermark_bench", description=__doc__)
     parser.add_argument("recordings", nargs="+", type=Path, help="speech files (any format)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)

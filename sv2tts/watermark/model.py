@@ -1,4 +1,4 @@
-"""An inaudible watermark on every voice note the bot makes, and its detector.
+"""An inaudible watermark on the speech this project makes, and its detector.
 
 The network is PerthNet ("PERceptual THreshold"), Resemble AI's implicit neural watermarker,
 with the trained weights that the `resemble-perth` wheel (MIT) ships inside itself
@@ -23,7 +23,10 @@ loaded strictly: a key or shape that does not match stops the load.
     marked = marker.apply(wav, 16000)           # same length, inaudible difference
     marker.confidence(marked, 16000)            # ~1.0; unmarked audio ~0.0
 
-`python -m worker.watermark_bench` prints its cost per second of audio on this CPU and how
+The finishing ladder (sv2tts/finish.py) puts it on every voice note the worker sends and on
+what `python -m sv2tts say` writes (unless `--no-watermark`); the worker's `/check` reads it.
+
+`python -m sv2tts.watermark_bench` prints its cost per second of audio on this CPU and how
 well it is found after re-encoding to Opus and MP3 (README, "Watermark").
 """
 
@@ -34,6 +37,7 @@ import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -41,7 +45,7 @@ import yaml
 from torch import nn
 from torch.nn import functional as F
 
-from worker.api import WatermarkVerdict
+from sv2tts.audio import dsp
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,9 @@ CHECKPOINT = "perth_net_250000.pth.tar"
 DETECTION_THRESHOLD = 0.5
 FOUND_AT = 0.8
 ABSENT_BELOW = 0.2
+
+# What `/check` says about a recording (the worker's contract names the same three words).
+WatermarkVerdict = Literal["found", "absent", "unclear"]
 
 
 class WatermarkUnavailable(RuntimeError):
@@ -216,16 +223,7 @@ class Spectra:
         )
 
 
-# --- the watermarker the worker uses -----------------------------------------------------------
-
-
-def _resample(wav: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    if orig_sr == target_sr:
-        return wav
-    import librosa  # the engine's dependency already; imported late, it is slow to import
-
-    # Polyphase for a ratio of small integers (16 kHz <-> 32 kHz): exact and fast.
-    return librosa.resample(wav, orig_sr=orig_sr, target_sr=target_sr, res_type="polyphase")
+# --- the watermarker -------------------------------------------------------------------------
 
 
 class Watermarker:
@@ -241,13 +239,13 @@ class Watermarker:
         samples = np.asarray(wav, dtype=np.float32).reshape(-1)
         if samples.size < self.hp.n_fft:  # too short to carry (or need) a mark
             return samples.copy()
-        upsampled = _resample(samples, sample_rate, self.hp.sample_rate)
+        upsampled = dsp.resample(samples, sample_rate, self.hp.sample_rate)
         with torch.inference_mode():
             signal = torch.from_numpy(np.ascontiguousarray(upsampled))
             magspec, phase = self.spectra.magphase(signal)
             marked = self.net.encoder(magspec[None])[0]
             out = self.spectra.signal(marked, phase, signal.shape[0]).numpy()
-        back = _resample(out.astype(np.float32), self.hp.sample_rate, sample_rate)
+        back = dsp.resample(out.astype(np.float32), self.hp.sample_rate, sample_rate)
         result = np.zeros_like(samples)
         result[: min(back.size, samples.size)] = back[: samples.size]
         return result
@@ -257,7 +255,7 @@ class Watermarker:
         samples = np.asarray(wav, dtype=np.float32).reshape(-1)
         if samples.size < self.hp.n_fft or not np.any(samples):
             return 0.0
-        upsampled = _resample(samples, sample_rate, self.hp.sample_rate)
+        upsampled = dsp.resample(samples, sample_rate, self.hp.sample_rate)
         with torch.inference_mode():
             magspec, _ = self.spectra.magphase(torch.from_numpy(np.ascontiguousarray(upsampled)))
             found = self.net.decoder(magspec[None])[0]
