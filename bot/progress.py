@@ -242,7 +242,7 @@ class StatusBoard:
 
     async def speak_waiting(self, waiting: WaitingText) -> None:
         # bot.speech imports this module (request_speech tracks what it queues here).
-        from bot.speech import request_speech
+        from bot.services.speech import request_speech
 
         user = await self.store.users.get(waiting.user_id)
         voice = await self.store.voices.get_active(waiting.user_id)

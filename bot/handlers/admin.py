@@ -16,9 +16,9 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import BankAction, BankCb
 from bot.filters import IsAdmin
 from bot.handlers.bank import bank_screen
-from bot.handlers.common import show_screen
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.screens import show_screen
 from bot.settings import Settings
 from storage import Storage, User
 

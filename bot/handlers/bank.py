@@ -13,11 +13,11 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import BankAction, BankCb
 from bot.filters import UsableVoice
-from bot.handlers.common import Screen, chat_id_of, show_screen
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.screens import Screen, chat_id_of, show_screen
+from bot.services.speech import request_speech
 from bot.settings import Settings
-from bot.speech import request_speech
 from storage import Storage, User, Voice
 
 router = Router(name="bank")

@@ -30,7 +30,6 @@ from bot import keyboards
 from bot.admission import refusal_text
 from bot.callbacks import ForwardedCb, ForwardedChoice
 from bot.checks import CheckGate
-from bot.handlers.common import chat_id_of
 from bot.handlers.register import (
     embed_error_text,
     embed_request_of,
@@ -39,6 +38,7 @@ from bot.handlers.register import (
 )
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.screens import chat_id_of
 from bot.settings import Settings
 from storage import Storage, User
 from worker.api import CheckResult, EmbedRequest

@@ -22,8 +22,8 @@ from bot.locales import Texts
 from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from bot.script import Script, parse_script
+from bot.services.speech import Dialogue, request_speech
 from bot.settings import Settings
-from bot.speech import Dialogue, request_speech
 from bot.text_check import clean_text
 from storage import Storage, User, Voice
 from sv2tts.text import has_speakable_text

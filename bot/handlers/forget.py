@@ -12,10 +12,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import ForgetCb
 from bot.checks import CheckGate
-from bot.handlers.common import show_screen
 from bot.handlers.say import cancel_requests
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.screens import show_screen
 from bot.settings import Settings
 from storage import Storage, User
 from worker.api import check_job_id, embed_job_id, synth_job_id

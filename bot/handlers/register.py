@@ -13,12 +13,12 @@ from bot import keyboards
 from bot.admission import limits_of, refusal_text
 from bot.callbacks import RegisterCb, RegisterChoice
 from bot.filters import OwnedVoice
-from bot.handlers.common import chat_id_of
 from bot.locales import Texts
 from bot.names import clean_voice_name
 from bot.progress import StatusBoard
 from bot.queue import JobQueue
 from bot.samples import sample_of
+from bot.screens import chat_id_of
 from bot.settings import Settings
 from storage import EncoderMismatchError, RequestStatus, Storage, User, Voice, VoiceLimitError
 from worker.api import EmbedRequest, EmbedResult, embed_job_id

@@ -13,8 +13,8 @@ from aiogram.types import Message
 from bot.locales import Texts
 from bot.progress import StatusBoard, WaitingText
 from bot.queue import JobQueue
+from bot.services.speech import request_speech
 from bot.settings import Settings
-from bot.speech import request_speech
 from bot.text_check import clean_text, symbol_count
 from storage import Request, RequestKind, Storage, User
 from sv2tts.text import text_problem
@@ -85,7 +85,7 @@ class CheckedText(NamedTuple):
 def checked_text(text: str, settings: Settings, texts: Texts, *, usage: str) -> CheckedText:
     """The limits of /say, which /dialogue applies to its whole script: what to answer a text
     that cannot be spoken (empty, too long, nothing speakable), and its symbol count, which
-    the job's time budget is made of (bot/speech.py).
+    the job's time budget is made of (bot/services/speech.py).
 
     Two length limits: MAX_TEXT_CHARS first, a cheap gate before the text is spelled out;
     then MAX_TEXT_SYMBOLS on what the synthesizer would read (bot/text_check.py), the work."""

@@ -18,10 +18,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import VoiceAction, VoiceCb
 from bot.filters import OwnedVoice
-from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
 from bot.names import VoiceNameError, clean_voice_name
 from bot.queue import JobQueue
+from bot.screens import Screen, show_screen
 from storage import MAX_VOICE_NAME_CHARS, Mix, MixSource, Storage, User, Voice
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""The bot's services (see bot/app.py)."""
