@@ -96,19 +96,19 @@ class SpeechService:
         Two length limits: MAX_TEXT_CHARS first, a cheap gate before the text is spelled out;
         then MAX_TEXT_SYMBOLS on what the synthesizer would read (bot/text_check.py), the
         work."""
-        limits = self.settings
-        problem = text_problem(text, limits.max_text_chars)
+        settings = self.settings
+        problem = text_problem(text, settings.max_text_chars)
         if problem == "empty":
             return CheckedText(f"{texts.text_empty}\n\n{usage}", 0)
         if problem == "too_long":
-            too_long = texts.text_too_long.format(limit=limits.max_text_chars, length=len(text))
+            too_long = texts.text_too_long.format(limit=settings.max_text_chars, length=len(text))
             return CheckedText(too_long, 0)
         if problem == "nothing_to_say":
             return CheckedText(texts.nothing_speakable, 0)
         symbols = symbol_count(text)
-        if symbols > limits.max_text_symbols:
+        if symbols > settings.max_text_symbols:
             too_much = texts.text_too_much_work.format(
-                symbols=symbols, limit=limits.max_text_symbols
+                symbols=symbols, limit=settings.max_text_symbols
             )
             return CheckedText(too_much, symbols)
         return CheckedText(None, symbols)
