@@ -3,9 +3,9 @@ handlers use (speech, recordings, voices: bot/services/), built once at start.
 
 `run(settings)` is the whole bot process: long polling by default, a webhook server when
 WEBHOOK_URL is set, and three background tasks: one records what the workers report
-(bot/results.py), one sees that every request ends (bot/sweeper.py), one keeps the status
-messages of long requests up to date (bot/progress.py); with METRICS_PORT set, a Prometheus
-endpoint (bot/metrics.py).
+(bot/background/results.py), one sees that every request ends (bot/background/sweeper.py),
+one keeps the status messages of long requests up to date (bot/progress.py); with
+METRICS_PORT set, a Prometheus endpoint (bot/background/metrics.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from aiohttp import web
 
 from bot import errors
 from bot.admission import limits_of
+from bot.background.metrics import ServiceMetrics, serve_metrics
+from bot.background.results import OutcomeRecorder
+from bot.background.sweeper import Sweeper, close_interrupted_recordings
 from bot.checks import CheckGate
 from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
-from bot.metrics import ServiceMetrics, serve_metrics
 from bot.middlewares import (
     AccessMiddleware,
     RetryAfterMiddleware,
@@ -37,10 +39,8 @@ from bot.middlewares import (
 )
 from bot.progress import StatusBoard
 from bot.queue import JobQueue, QueueTimeouts
-from bot.results import OutcomeRecorder
 from bot.services import RecordingService, SpeechService, VoiceService
 from bot.settings import Settings
-from bot.sweeper import Sweeper, close_interrupted_recordings
 from storage import Storage
 
 log = logging.getLogger(__name__)

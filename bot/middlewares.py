@@ -31,8 +31,8 @@ from aiogram.types import (
 )
 from aiogram.types import User as TgUser
 
-from bot.groups import first_word_in_chat
 from bot.locales import language_from_code, texts_for
+from bot.services.groups import first_word_in_chat
 from bot.settings import Settings
 from storage import Storage
 

@@ -246,7 +246,7 @@ class StatusBoard:
 
     async def finish(self, request_id: int) -> None:
         """The request's outcome is recorded: its status message goes now, not a round later
-        (bot/results.py calls this)."""
+        (bot/background/results.py calls this)."""
         status = self.statuses.get(request_id)
         if status is not None and not status.recording:
             await self.close(status)

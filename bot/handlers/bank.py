@@ -14,8 +14,7 @@ from bot.callbacks import BankAction, BankCb
 from bot.filters import UsableVoice
 from bot.locales import Texts
 from bot.screens import bank_screen, chat_id_of, show_screen
-from bot.services import Asker, SpeechService
-from bot.services.speech import SpeechOrder
+from bot.services import Asker, SpeechOrder, SpeechService
 from bot.settings import Settings
 from storage import Storage, User, Voice
 

@@ -14,9 +14,9 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
-from bot.groups import first_word_in_chat
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.services.groups import first_word_in_chat
 
 log = logging.getLogger(__name__)
 router = Router(name="chats")

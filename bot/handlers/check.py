@@ -29,9 +29,9 @@ from bot import keyboards
 from bot.callbacks import ForwardedCb, ForwardedChoice
 from bot.locales import Texts
 from bot.queue import JobQueue
-from bot.recording_input import AUDIO, embed_request_of
 from bot.screens import chat_id_of
 from bot.services import Asker, RecordingService
+from bot.services.recording_input import AUDIO, embed_request_of
 from storage import User
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ from aiogram.types import Message
 
 from bot.locales import Texts
 from bot.script import Script, parse_script
-from bot.services import Asker, SpeechService
-from bot.services.speech import Dialogue, SpeechOrder
+from bot.services import Asker, Dialogue, SpeechOrder, SpeechService
 from bot.settings import Settings
 from bot.text_check import clean_text
 from storage import Storage, User, Voice

@@ -12,9 +12,9 @@ from bot.callbacks import RegisterCb, RegisterChoice
 from bot.filters import OwnedVoice
 from bot.locales import Texts
 from bot.queue import JobQueue
-from bot.recording_input import AUDIO, embed_request_of
 from bot.screens import chat_id_of
 from bot.services import Asker, RecordingService
+from bot.services.recording_input import AUDIO, embed_request_of
 from storage import User, Voice
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ from aiogram.types import Message
 
 from bot.locales import Texts
 from bot.queue import JobQueue
-from bot.services import Asker, SpeechService
-from bot.services.speech import SpeechOrder
+from bot.services import Asker, SpeechOrder, SpeechService
 from bot.text_check import clean_text
 from storage import Storage, User
 from worker.delivery import Cancel

@@ -24,9 +24,9 @@ from bot.locales import Texts
 from bot.names import clean_voice_name
 from bot.progress import StatusBoard
 from bot.queue import EmbedOutcome, JobQueue
-from bot.recording_input import limit_problem
 from bot.samples import sample_of
 from bot.services.asker import Asker
+from bot.services.recording_input import limit_problem
 from bot.settings import Settings
 from storage import (
     EncoderMismatchError,
