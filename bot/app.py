@@ -1,10 +1,11 @@
-"""The composition root: Bot, Dispatcher, storage and the queue client, built once at start.
+"""The composition root: Bot, Dispatcher, storage, the queue client and the services the
+handlers use (speech, recordings, voices: bot/services/), built once at start.
 
 `run(settings)` is the whole bot process: long polling by default, a webhook server when
 WEBHOOK_URL is set, and three background tasks: one records what the workers report
-(bot/results.py), one sees that every request ends (bot/sweeper.py), one keeps the status
-messages of long requests up to date (bot/progress.py); with METRICS_PORT set, a Prometheus
-endpoint (bot/metrics.py).
+(bot/background/results.py), one sees that every request ends (bot/background/sweeper.py),
+one keeps the status messages of long requests up to date (bot/progress.py); with
+METRICS_PORT set, a Prometheus endpoint (bot/background/metrics.py).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from aiohttp import web
 
 from bot import errors
 from bot.admission import limits_of
+from bot.background.metrics import ServiceMetrics, serve_metrics
+from bot.background.results import OutcomeRecorder
+from bot.background.sweeper import Sweeper, close_interrupted_recordings
 from bot.checks import CheckGate
 from bot.handlers import feature_routers
 from bot.locales import supported_languages, texts_for
-from bot.metrics import ServiceMetrics, serve_metrics
 from bot.middlewares import (
     AccessMiddleware,
     RetryAfterMiddleware,
@@ -36,9 +39,8 @@ from bot.middlewares import (
 )
 from bot.progress import StatusBoard
 from bot.queue import JobQueue, QueueTimeouts
-from bot.results import OutcomeRecorder
+from bot.services import RecordingService, SpeechService, VoiceService
 from bot.settings import Settings
-from bot.sweeper import Sweeper, close_interrupted_recordings
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -62,22 +64,25 @@ def build_jobs(settings: Settings) -> JobQueue:
 
 
 def build_dispatcher(
-    settings: Settings, store: Storage, jobs: JobQueue, status_board: StatusBoard | None = None
+    bot: Bot, settings: Settings, store: Storage, jobs: JobQueue, board: StatusBoard
 ) -> Dispatcher:
     fsm = RedisStorage(jobs.redis, state_ttl=FSM_TTL_SECONDS, data_ttl=FSM_TTL_SECONDS)
     # The dependencies are the Dispatcher's workflow data: aiogram puts them in every
     # middleware's `data` and passes them to each filter and handler that names them.
-    # (`storage=` is aiogram's FSM storage; ours is `store`.)
+    # (`storage=` is aiogram's FSM storage; ours is `store`.) The services are built once,
+    # here, with their collaborators (bot/services/).
     checks = CheckGate(
         jobs.redis, store, settings.bot_token.get_secret_value(), limits=limits_of(settings)
     )
+    speech = SpeechService(bot, settings, store, jobs, board)
     dp = Dispatcher(
         storage=fsm,
         settings=settings,
         store=store,
         jobs=jobs,
-        checks=checks,
-        status_board=status_board,
+        speech=speech,
+        recordings=RecordingService(bot, settings, store, jobs, checks, board),
+        voices=VoiceService(settings, store, jobs, checks, speech),
     )
     # Update-level outer middlewares run after aiogram's own (which finds the sender), in
     # this order: access control, then the user's record.
@@ -120,7 +125,7 @@ async def run(settings: Settings) -> None:
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
-        dp = build_dispatcher(settings, store, jobs, board)
+        dp = build_dispatcher(bot, settings, store, jobs, board)
         await set_commands(bot)
         background = [
             asyncio.create_task(recorder.run(), name="results"),

@@ -1,9 +1,9 @@
 """Middlewares: access control, the user record, 429 retry.
 
 They read the dependencies from the Dispatcher's workflow data (bot/app.py puts `settings`,
-`store` (storage.Storage), `jobs` (bot.queue.JobQueue) and `checks` (bot.checks.CheckGate) in
-every event's `data`) and add, for
-the filters and handlers after them: `is_admin` (AccessMiddleware), `user` (storage.User) and
+`store` (storage.Storage), `jobs` (bot.queue.JobQueue) and the services `speech`,
+`recordings` and `voices` (bot/services/) in every event's `data`) and add, for the filters
+and handlers after them: `is_admin` (AccessMiddleware), `user` (storage.User) and
 `texts` (bot.locales.Texts) (UserMiddleware).
 """
 
@@ -31,8 +31,8 @@ from aiogram.types import (
 )
 from aiogram.types import User as TgUser
 
-from bot.handlers.chats import first_word_in_chat
 from bot.locales import language_from_code, texts_for
+from bot.services.groups import first_word_in_chat
 from bot.settings import Settings
 from storage import Storage
 

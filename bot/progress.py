@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -107,6 +107,9 @@ class StatusBoard:
         self.clock = clock
         self.statuses: dict[int, Status] = {}
         self.waiting: dict[int, WaitingText] = {}  # by user: the latest text wins
+        # Who says a waiting text once its voice is ready: the speech service, which tracks
+        # what it queues on this board (bot/services/speech.py sets itself here).
+        self.speaker: Callable[[WaitingText], Awaitable[None]] | None = None
 
     def speak_when_ready(self, waiting: WaitingText) -> None:
         """Say `waiting.text` once the user's recording being learned has become a voice (a
@@ -162,7 +165,8 @@ class StatusBoard:
         for waiting in list(self.waiting.values()):
             if not await self.store.requests.list_active(waiting.user_id, "embed"):
                 del self.waiting[waiting.user_id]
-                await self.speak_waiting(waiting)
+                if self.speaker is not None:
+                    await self.speaker(waiting)
         for status in list(self.statuses.values()):
             try:
                 await self.update(status)
@@ -240,32 +244,9 @@ class StatusBoard:
         except TelegramAPIError as error:
             log.info("status of request %s not edited: %s", status.request_id, error)
 
-    async def speak_waiting(self, waiting: WaitingText) -> None:
-        # bot.speech imports this module (request_speech tracks what it queues here).
-        from bot.speech import request_speech
-
-        user = await self.store.users.get(waiting.user_id)
-        voice = await self.store.voices.get_active(waiting.user_id)
-        if user is None or voice is None:
-            log.info("user %s has no voice after learning; their text is dropped", waiting.user_id)
-            return
-        await request_speech(
-            bot=self.bot,
-            chat_id=waiting.chat_id,
-            reply_to=waiting.reply_to,
-            user=user,
-            voice=voice,
-            text=waiting.text,
-            settings=self.settings,
-            store=self.store,
-            jobs=self.jobs,
-            texts=waiting.texts,
-            status=self,
-        )
-
     async def finish(self, request_id: int) -> None:
         """The request's outcome is recorded: its status message goes now, not a round later
-        (bot/results.py calls this)."""
+        (bot/background/results.py calls this)."""
         status = self.statuses.get(request_id)
         if status is not None and not status.recording:
             await self.close(status)

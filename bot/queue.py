@@ -99,7 +99,7 @@ class JobQueue:
         self.timeouts = timeouts
         self.queue = Queue(QUEUE, connection=self._sync, serializer=SERIALIZER)
         # Told (kind, error code or None) of every recording and check the bot waited for:
-        # the metrics (bot/metrics.py).
+        # the metrics (bot/background/metrics.py).
         self.observer: Callable[[str, str | None], None] | None = None
 
     async def close(self) -> None:
@@ -280,7 +280,7 @@ class JobQueue:
         return await asyncio.to_thread(calls.purge_pending, self._sync)
 
     async def unreadable_outcomes(self) -> int:
-        """How many outcomes the bot could not read and set aside (bot/results.py)."""
+        """How many outcomes the bot could not read and set aside (bot/background/results.py)."""
         return int(await self.redis.get(RESULTS_DEAD_COUNT) or 0)
 
     async def queue_lengths(self) -> tuple[int, int]:

@@ -4,7 +4,7 @@
 zero-width spaces and joiners), control characters and blank lookalikes go, whitespace is
 collapsed, so none of them reaches the job, the logs or the database. Whether anything is left
 to say (empty, too long, nothing speakable) is not decided here but by the engine's own text
-front end, `sv2tts.text.text_problem` (pure Python, no torch), which bot/handlers/say.py calls,
+front end, `sv2tts.text.text_problem` (pure Python, no torch), which bot/services/speech.py calls,
 so that the bot refuses exactly what the worker could not say.
 
 How much work a text is, is counted by `symbol_count`: the symbols the synthesizer will read,

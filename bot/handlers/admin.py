@@ -15,10 +15,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import BankAction, BankCb
 from bot.filters import IsAdmin
-from bot.handlers.bank import bank_screen
-from bot.handlers.common import show_screen
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.screens import bank_screen, show_screen
+from bot.services import VoiceService
 from bot.settings import Settings
 from storage import Storage, User
 
@@ -71,19 +71,16 @@ async def remove_bank_voice(
     callback: CallbackQuery,
     callback_data: BankCb,
     store: Storage,
-    jobs: JobQueue,
+    voices: VoiceService,
     settings: Settings,
     user: User,
     texts: Texts,
 ) -> None:
     # Any public voice, not only the admin's own: hence no OwnedVoice/UsableVoice filter.
-    voice = await store.voices.get_unchecked(callback_data.voice_id)
-    if voice is None or not voice.public or not await store.voices.remove_from_bank(voice.id):
+    voice = await voices.remove_from_bank(user, callback_data.voice_id)
+    if voice is None:
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    log.info("admin %s removed voice %s from the bank", user.id, voice.id)
-    # Others' queued jobs with it stop (a curated voice, deleted, stops for everyone).
-    await jobs.revoke_voices([voice.id], owner_id=voice.owner_id)
     text, markup = await bank_screen(store, callback_data.page, settings, texts, is_admin=True)
     await show_screen(callback, text, markup)
     await callback.answer(texts.bank_removed.format(name=voice.name))

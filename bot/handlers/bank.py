@@ -10,29 +10,15 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
 from bot.callbacks import BankAction, BankCb
 from bot.filters import UsableVoice
-from bot.handlers.common import Screen, chat_id_of, show_screen
 from bot.locales import Texts
-from bot.queue import JobQueue
+from bot.screens import bank_screen, chat_id_of, show_screen
+from bot.services import Asker, SpeechOrder, SpeechService
 from bot.settings import Settings
-from bot.speech import request_speech
 from storage import Storage, User, Voice
 
 router = Router(name="bank")
-
-
-async def bank_screen(
-    store: Storage, page: int, settings: Settings, texts: Texts, *, is_admin: bool
-) -> Screen:
-    found = await store.voices.bank_page(page=page, page_size=settings.bank_page_size)
-    if found.total == 0:
-        return texts.bank_empty, None
-    header = texts.bank_header.format(page=found.page + 1, pages=found.pages)
-    if any(voice.curated for voice in found.voices):
-        header = f"{header}\n{texts.bank_curated_note}"
-    return header, keyboards.bank_page(found, texts, is_admin=is_admin)
 
 
 @router.message(Command("bank"))
@@ -71,26 +57,8 @@ async def use_bank_voice(
 
 @router.callback_query(BankCb.filter(F.action == BankAction.preview), UsableVoice())
 async def preview_bank_voice(
-    callback: CallbackQuery,
-    voice: Voice,
-    bot: Bot,
-    settings: Settings,
-    store: Storage,
-    jobs: JobQueue,
-    user: User,
-    texts: Texts,
+    callback: CallbackQuery, voice: Voice, speech: SpeechService, user: User, texts: Texts
 ) -> None:
     await callback.answer()
-    await request_speech(
-        bot=bot,
-        chat_id=chat_id_of(callback),
-        reply_to=None,
-        user=user,
-        voice=voice,
-        text=texts.preview_phrase,
-        settings=settings,
-        store=store,
-        jobs=jobs,
-        texts=texts,
-        keep_note=False,
-    )
+    asker = Asker(user, texts, chat_id_of(callback))
+    await speech.request(asker, SpeechOrder(voice, texts.preview_phrase, preview=True))

@@ -16,18 +16,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.locales import Texts
 from bot.queue import JobQueue
+from bot.services.groups import first_word_in_chat
 
 log = logging.getLogger(__name__)
 router = Router(name="chats")
-
-TOLD_PREFIX = "voiceclone:bot:told-chat:"
-TOLD_TTL_SECONDS = 30 * 24 * 3600
-
-
-async def first_word_in_chat(jobs: JobQueue, chat_id: int) -> bool:
-    """Whether the bot has yet to explain itself in this chat; true once per chat and month
-    (also for a private deployment's refusal, bot/middlewares.py: one explanation a group)."""
-    return bool(await jobs.redis.set(f"{TOLD_PREFIX}{chat_id}", "1", nx=True, ex=TOLD_TTL_SECONDS))
 
 
 @router.message(F.chat.type != ChatType.PRIVATE)

@@ -4,26 +4,23 @@ The names are looked up without case among the voices the sender may speak with:
 first (so "Anna" is their Anna even if the bank has one too), then the bank's. An unknown
 name is answered with the names that can be used. At most MAX_DIALOGUE_TURNS turns. The
 limits of /say apply to everything the script says (its text, not the names: the time budget
-too, bot/speech.py), and it is one request (one admission: one at a time, one of the minute's
-budget), whatever the number of voices. The worker makes each voice's lines in one batch
-(worker/dialogue.py).
+too, bot/services/speech.py), and it is one request (one admission: one at a time, one of the
+minute's budget), whatever the number of voices. The worker makes each voice's lines in one
+batch (worker/dialogue.py).
 """
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.handlers.say import checked_text
 from bot.locales import Texts
-from bot.progress import StatusBoard
-from bot.queue import JobQueue
 from bot.script import Script, parse_script
+from bot.services import Asker, Dialogue, SpeechOrder, SpeechService
 from bot.settings import Settings
-from bot.speech import Dialogue, request_speech
 from bot.text_check import clean_text
 from storage import Storage, User, Voice
 from sv2tts.text import has_speakable_text
@@ -61,13 +58,11 @@ def cleaned(script: Script) -> Script:
 async def dialogue(
     message: Message,
     command: CommandObject,
-    bot: Bot,
+    speech: SpeechService,
     settings: Settings,
     store: Storage,
-    jobs: JobQueue,
     user: User,
     texts: Texts,
-    status_board: StatusBoard | None = None,
 ) -> None:
     parsed = parse_script(command.args or "")
     if parsed is None:
@@ -82,7 +77,7 @@ async def dialogue(
         )
         return
     script = cleaned(parsed)
-    checked = checked_text(script.spoken_text, settings, texts, usage=texts.dialogue_usage)
+    checked = speech.check_text(script.spoken_text, texts, usage=texts.dialogue_usage)
     if checked.reply is not None:
         await message.answer(checked.reply)
         return
@@ -110,18 +105,6 @@ async def dialogue(
     turns = [DialogueTurn(index[t.name.casefold()], t.text) for t in script.turns]
     text = "\n".join(f"{speakers[turn.speaker].name}: {turn.text}" for turn in turns)
     log.info("user %s: a dialogue of %d turns in %d voices", user.id, len(turns), len(names))
-    await request_speech(
-        bot=bot,
-        chat_id=message.chat.id,
-        reply_to=message.message_id,
-        user=user,
-        voice=speakers[0],
-        text=text,
-        settings=settings,
-        store=store,
-        jobs=jobs,
-        texts=texts,
-        dialogue=Dialogue(speakers, turns),
-        symbols=checked.symbols,
-        status=status_board,
-    )
+    asker = Asker(user, texts, message.chat.id, message.message_id)
+    order = SpeechOrder(speakers[0], text, Dialogue(speakers, turns), checked.symbols)
+    await speech.request(asker, order)

@@ -20,8 +20,8 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import MIX_SHARES, MixCb, MixStep
 from bot.filters import UsableVoices
-from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
+from bot.screens import Screen, show_screen
 from bot.settings import Settings
 from storage import MAX_VOICE_NAME_CHARS, MixRefusal, Storage, User, Voice
 

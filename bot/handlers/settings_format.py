@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import FormatCb
-from bot.handlers.common import show_screen
 from bot.locales import Texts
+from bot.screens import show_screen
 from storage import OutputFormat, Storage, User
 from storage.models import OUTPUT_FORMATS
 

@@ -16,8 +16,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import SpeedCb
-from bot.handlers.common import show_screen
 from bot.locales import Texts
+from bot.screens import show_screen
 from storage import DEFAULT_PACE, PACE_RANGE, Storage, User
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import LanguageCb
-from bot.handlers.common import show_screen
 from bot.locales import Texts, supported_languages, texts_for
+from bot.screens import show_screen
 from storage import Storage, User
 
 router = Router(name="start")

@@ -13,10 +13,8 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import RequestCb
-from bot.handlers.say import job_id_of
 from bot.locales import Texts
-from bot.progress import StatusBoard
-from bot.queue import JobQueue
+from bot.services import SpeechService
 from storage import ACTIVE_STATUSES, Storage, User
 from worker.api import Cancel
 
@@ -29,10 +27,9 @@ async def cancel_pressed(
     callback: CallbackQuery,
     callback_data: RequestCb,
     store: Storage,
-    jobs: JobQueue,
+    speech: SpeechService,
     user: User,
     texts: Texts,
-    status_board: StatusBoard | None = None,
 ) -> None:
     request = await store.requests.get(callback_data.request_id)
     if (
@@ -44,10 +41,8 @@ async def cancel_pressed(
     ):
         await callback.answer(texts.nothing_to_cancel, show_alert=True)
         return
-    answer = await jobs.cancel(job_id_of(request))
+    answer = await speech.cancel(request)
     if answer is Cancel.REMOVED:
-        await store.requests.mark_cancelled(request.id)
-        await store.notes.drop(request.id)
         text = texts.cancelled
     elif answer is Cancel.FLAGGED:  # a worker has it: it will not be sent (its outcome closes it)
         text = texts.cancelled_in_progress
@@ -55,8 +50,6 @@ async def cancel_pressed(
         text = texts.cancel_running
     log.info("user %s cancelled request %s from its status: %s", user.id, request.id, answer)
     await callback.answer()
-    if answer in (Cancel.REMOVED, Cancel.FLAGGED) and status_board is not None:
-        status_board.untrack(request.id)
     if isinstance(callback.message, Message):
         if answer in (Cancel.REMOVED, Cancel.FLAGGED):
             await callback.message.edit_text(text, reply_markup=None)

@@ -2,7 +2,8 @@
 
 A button's voice id is resolved by the `OwnedVoice` filter (bot/filters.py): these handlers
 run only for the sender's own voice. Publish and withdraw leave the check to storage, whose
-update matches the owner in the same query.
+update matches the owner in the same query. What reaches others (the bank, revocations of
+queued jobs) is the voice service's (bot/services/voices.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import VoiceAction, VoiceCb
 from bot.filters import OwnedVoice
-from bot.handlers.common import Screen, show_screen
 from bot.locales import Texts
 from bot.names import VoiceNameError, clean_voice_name
-from bot.queue import JobQueue
+from bot.screens import Screen, show_screen
+from bot.services import VoiceService
 from storage import MAX_VOICE_NAME_CHARS, Mix, MixSource, Storage, User, Voice
 
 log = logging.getLogger(__name__)
@@ -167,20 +168,14 @@ async def publish(
     callback: CallbackQuery,
     callback_data: VoiceCb,
     store: Storage,
-    jobs: JobQueue,
+    voices: VoiceService,
     user: User,
     texts: Texts,
 ) -> None:
-    # Storage publishes only a voice of this owner: None is a foreign or deleted id.
-    voice = await store.voices.publish(user.id, callback_data.voice_id)
+    voice = await voices.publish(user, callback_data.voice_id)
     if voice is None:
-        log.info(
-            "user %s pressed publish on voice %s they do not own", user.id, callback_data.voice_id
-        )
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    log.info("user %s published voice %s", user.id, voice.id)
-    await jobs.restore_voice(voice.id, user.id)  # others may speak with it again
     await refresh_card(callback, store, voice, texts)
     await callback.answer(texts.published.format(name=voice.name))
 
@@ -190,19 +185,14 @@ async def withdraw(
     callback: CallbackQuery,
     callback_data: VoiceCb,
     store: Storage,
-    jobs: JobQueue,
+    voices: VoiceService,
     user: User,
     texts: Texts,
 ) -> None:
-    # Storage withdraws only a voice of this owner: None is a foreign or deleted id.
-    voice = await store.voices.withdraw(user.id, callback_data.voice_id)
+    voice = await voices.withdraw(user, callback_data.voice_id)
     if voice is None:
-        log.info(
-            "user %s pressed withdraw on voice %s they do not own", user.id, callback_data.voice_id
-        )
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    await jobs.revoke_voices([voice.id], owner_id=user.id)  # others' queued jobs stop
     await refresh_card(callback, store, voice, texts)
     await callback.answer(texts.withdrawn.format(name=voice.name))
 
@@ -216,13 +206,16 @@ async def confirm_delete(callback: CallbackQuery, voice: Voice, texts: Texts) ->
 
 @router.callback_query(VoiceCb.filter(F.action == VoiceAction.delete_yes), OwnedVoice())
 async def delete(
-    callback: CallbackQuery, voice: Voice, store: Storage, jobs: JobQueue, user: User, texts: Texts
+    callback: CallbackQuery,
+    voice: Voice,
+    store: Storage,
+    voices: VoiceService,
+    user: User,
+    texts: Texts,
 ) -> None:
-    if not await store.voices.delete(user.id, voice.id):  # deleted since the filter
+    if not await voices.delete(user, voice):  # deleted since the filter
         await callback.answer(texts.voice_gone, show_alert=True)
         return
-    await jobs.revoke_voices([voice.id], owner_id=user.id)  # others' queued jobs stop
-    log.info("user %s deleted voice %s", user.id, voice.id)
     text, markup = await voice_list_screen(store, user.id, texts)
     await show_screen(callback, f"{texts.deleted.format(name=voice.name)}\n\n{text}", markup)
     await callback.answer()

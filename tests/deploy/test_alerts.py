@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from bot.metrics import ServiceMetrics
+from bot.background.metrics import ServiceMetrics
 from tests.deploy.compose_files import ROOT
 
 ALERTS = ROOT / "docker" / "alerts.yml"

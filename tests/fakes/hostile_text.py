@@ -5,7 +5,7 @@
 characters (`problem`, None: it is spoken), and for spoken items the text the bot queues
 (`visible`: the user's text without the characters nobody sees). What the model then reads is
 checked by each test for its item (tests/sv2tts/text/test_hostile_text.py), and the bot's replies
-by tests/bot/test_hostile_text.py.
+by tests/bot/abuse/test_hostile_text.py.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 An item is refused (`text_problem`: empty, too long, nothing to say) or spoken; what is spoken
 reaches the model as sentences of at most 150 characters that the symbol set spells in full,
-with no character nobody could see. The bot asks the same `text_problem` (bot/handlers/say.py),
-so these answers are the bot's too (tests/bot/test_hostile_text.py).
+with no character nobody could see. The bot asks the same `text_problem` (bot/services/speech.py),
+so these answers are the bot's too (tests/bot/abuse/test_hostile_text.py).
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ import logging
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
+from bot.background.results import OutcomeRecorder
 from bot.locales import texts_for
 from bot.queue import JobQueue
-from bot.results import OutcomeRecorder
 from storage import Request, Storage
 from worker.api import embed_job_id, synth_job_id
 

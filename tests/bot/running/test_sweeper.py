@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from bot.locales import Texts
-from bot.locales.en import TEXTS as EN
-from bot.locales.ru import TEXTS as RU
-from bot.queue import JobQueue, QueueTimeouts
-from bot.results import OutcomeRecorder
-from bot.sweeper import (
+from bot.background.results import OutcomeRecorder
+from bot.background.sweeper import (
     LOOK_AFTER_SECONDS,
     MAX_REQUEST_AGE_SECONDS,
     Sweeper,
     close_interrupted_recordings,
 )
+from bot.locales import Texts
+from bot.locales.en import TEXTS as EN
+from bot.locales.ru import TEXTS as RU
+from bot.queue import JobQueue, QueueTimeouts
 from storage import RequestStatus, Storage
 from tests.storage.conftest import FakeClock
 from worker.api import (
@@ -252,7 +252,7 @@ async def test_the_results_consumer_outlives_a_failing_database(
         return await real(outcome)
 
     monkeypatch.setattr(rig.store.requests, "record_outcome", busy_once)
-    monkeypatch.setattr("bot.results.REDIS_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr("bot.background.results.REDIS_RETRY_SECONDS", 0.05)
     rig.redis.rpush(RESULTS_LIST, json.dumps(SynthOutcome(request_id, USER, ok=True).to_dict()))
     task = asyncio.create_task(rig.recorder.run())
     try:
@@ -268,7 +268,7 @@ async def test_the_results_consumer_outlives_a_failing_database(
 
 
 async def test_the_blocking_pop_waits_less_than_its_clients_socket_timeout(rig: Rig) -> None:
-    from bot.results import POP_TIMEOUT_SECONDS
+    from bot.background.results import POP_TIMEOUT_SECONDS
 
     timeout = rig.recorder.redis.connection_pool.connection_kwargs["socket_timeout"]
     assert timeout > POP_TIMEOUT_SECONDS

@@ -12,7 +12,7 @@ is done. Files over the declared byte or duration limit, and documents that are 
 are answered before anything is downloaded (no getFile for them).
 
 Which items go in as which kind. The kinds differ only in how the bot reads the message
-(bot/handlers/register.py `embed_request_of`: the file id, the declared size, duration and
+(bot/services/recording_input.py `embed_request_of`: the file id, the declared size, duration and
 mime type); the worker then treats the bytes alike. So every item is sent as a voice message,
 the kind users send most, and each other kind gets a handful that covers its own paths: an
 audio file with a true long duration (refused before download), MP3 and WAV; documents by
@@ -39,8 +39,8 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
+from bot.background.sweeper import SWEEP_SECONDS
 from bot.locales import Texts, texts_for
-from bot.sweeper import SWEEP_SECONDS
 from service.settings import RecordingLimitSettings
 from storage import ACTIVE_STATUSES, Request, RequestStatus, Sample, Storage, Voice
 from sv2tts.audio.codec import DEFAULT_TIMEOUT as DECODE_TIMEOUT

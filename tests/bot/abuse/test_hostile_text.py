@@ -30,7 +30,7 @@ MARKUP = "<b>Bold</b> *star* _it_ `code` [link](http://example.com) &amp;"
 
 
 def refusal(item: HostileText, texts: Texts) -> str:
-    """The reply the bot owes `item` (bot/handlers/say.py)."""
+    """The reply the bot owes `item` (bot/services/speech.py `check_text`)."""
     if item.problem == "empty":
         return f"{texts.text_empty}\n\n{texts.say_usage}"
     if item.problem == "too_long":

@@ -141,16 +141,3 @@ def test_running_without_redis_url_fails_with_one_line(cli_env: dict[str, str]) 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "REDIS_URL is not set" in lines[0]
-
-
-def test_bot_modules_do_not_import_torch_or_the_engine(cli_env: dict[str, str]) -> None:
-    code = (
-        "import sys, bot.app, bot.__main__, bot.handlers, bot.bank_import; "
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'librosa') "
-        "or m.startswith(('sv2tts.encoder', 'sv2tts.synthesizer', 'sv2tts.vocoder'))]; "
-        "assert not bad, bad"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=cli_env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr

@@ -1,7 +1,7 @@
 """The one rule for voice names (bot/names.py) and the bank's mark for curated voices.
 
 Pure functions, no bot process: the rename and the bank through the bot are in
-tests/bot/test_hostile_text.py, the bank import in tests/bot/test_bank_import.py.
+tests/bot/abuse/test_hostile_text.py, the bank import in tests/bot/voices/test_bank_import.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """/dialogue, /check and inline mode against the fake Bot API, with no worker (the jobs are
 read in Redis where they wait): parsing and casting, limits, the check's ways in and its
-bad input, the inline list. End to end with a real worker: tests/bot/test_with_worker.py."""
+bad input, the inline list. End to end with a real worker: tests/bot/running/test_with_worker.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rq.job import Job
 
 from storage import RequestStatus, Storage
 from tests.bot.conftest import BotHarness, wait_until
-from tests.bot.test_say import jobs_of
+from tests.bot.speech.test_say import jobs_of
 from tests.fakes.botapi import FakeUser
 from worker.api import QUEUE, SERIALIZER, EmbedRequest
 

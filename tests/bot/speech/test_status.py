@@ -1,13 +1,13 @@
 """Issue 21, without a worker (jobs stay queued): the status message of a queued request shows
 its place as the queue moves and its Cancel button takes that request back, for its owner
 only; a recording waiting for a worker shows its place in the "listening" message.
-(tests/bot/test_with_worker.py has the percentages and the time left of a running job.)"""
+(tests/bot/running/test_with_worker.py has the percentages and the time left of a running job.)"""
 
 from __future__ import annotations
 
 from storage import RequestStatus
 from tests.bot.conftest import BotHarness
-from tests.bot.test_say import jobs_of
+from tests.bot.speech.test_say import jobs_of
 from tests.fakes.botapi import FakeUser
 
 EDIT_WAIT = 15.0  # an edit comes within STATUS_EDIT_SECONDS (3 s) and a round (0.5 s)

@@ -16,7 +16,7 @@ dead letters) is read when Prometheus scrapes: three cheap calls.
     realtime_factor                  histogram: synthesis seconds per second of audio
     queue_depth{kind}                gauge: recordings (and checks) and speech waiting
     workers_alive                    gauge: workers with their models loaded
-    dead_letters                     gauge: outcomes no one could read (bot/sweeper.py)
+    dead_letters                     gauge: outcomes no one could read (bot/background/sweeper.py)
 
 All names carry the `voiceclone_` prefix. The registry is this object's own (no global
 state), so tests and several bots in one process never share counts.

@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 from bot.queue import JobQueue
 
 if TYPE_CHECKING:
-    from bot.metrics import ServiceMetrics
+    from bot.background.metrics import ServiceMetrics
     from bot.progress import StatusBoard
 from storage import Storage
 from storage.models import MAX_ERROR_CODE_CHARS
