@@ -12,7 +12,7 @@ One ladder of pure steps, run by `finish` with the choices it is given, and used
   trim so that no silence is stretched, and before the loudness;
 - `loudness`: brought to an RMS level with its peaks kept under a limit: last of the steps
   that shape the sound, so that nothing after it pushes a peak over;
-- `watermark`: the inaudible mark (sv2tts/watermark.py) on the final sound;
+- `watermark`: the inaudible mark (sv2tts/watermark/model.py) on the final sound;
 - `likeness`: how much exactly these samples, the ones encoded, sound like the voice (the
   speaker encoder's cosine); a figure of the note the user hears, not of an intermediate;
 - `encode`: Ogg/Opus voice note, MP3 or 16-bit WAV.

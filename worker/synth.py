@@ -3,7 +3,7 @@
 The user sees "recording voice" while it works (a ticker thread re-sends the chat action,
 which Telegram shows for about 5 seconds). The answer is uploaded as a reply to their request,
 only by the execution that holds the job's lease and only if the user has not cancelled it,
-and settled exactly once (worker/delivery.py); a run that finds its job already settled
+and settled exactly once (worker/queue/delivery.py); a run that finds its job already settled
 returns the recorded outcome without uploading again.
 """
 

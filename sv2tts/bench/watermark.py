@@ -1,6 +1,6 @@
-"""`python -m sv2tts.watermark_bench`: what the watermark costs and how well it is found.
+"""`python -m sv2tts.bench.watermark`: what the watermark costs and how well it is found.
 
-On this CPU (printed first), with the trained network of resemble-perth (sv2tts/watermark.py):
+On this CPU (printed first), with the trained network of resemble-perth (sv2tts/watermark/model.py):
 
 - the cost of marking and of detecting, in seconds per second of audio, over the recordings
   given (each timed after one warm-up run, the median reported) and one 30 s piece;
@@ -11,7 +11,7 @@ On this CPU (printed first), with the trained network of resemble-perth (sv2tts/
   of the detector's confidence. Beside the speech: a 220 Hz tone (what the test suite's
   stand-in engine says) and white noise.
 
-    python -m sv2tts.watermark_bench ../shared/audio/*.mp3
+    python -m sv2tts.bench.watermark ../shared/audio/*.mp3
 
 Not a test: the figures depend on the machine and go in the README with this command.
 """
@@ -148,7 +148,7 @@ def detection(marker: Watermarker, named: dict[str, np.ndarray], speech: list[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sv2tts.watermark_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sv2tts.bench.watermark", description=__doc__)
     parser.add_argument("recordings", nargs="+", type=Path, help="speech files (any format)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)

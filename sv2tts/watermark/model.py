@@ -26,7 +26,7 @@ loaded strictly: a key or shape that does not match stops the load.
 The finishing ladder (sv2tts/finish.py) puts it on every voice note the worker sends and on
 what `python -m sv2tts say` writes (unless `--no-watermark`); the worker's `/check` reads it.
 
-`python -m sv2tts.watermark_bench` prints its cost per second of audio on this CPU and how
+`python -m sv2tts.bench.watermark` prints its cost per second of audio on this CPU and how
 well it is found after re-encoding to Opus and MP3 (README, "Watermark").
 """
 

@@ -33,8 +33,9 @@ def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_weights_dir(tmp_path_factory.mktemp("tiny-weights"))
 
 
+@pytest.mark.parametrize("vocoder", ["griffinlim", "wavernn"])
 def test_the_cli_and_the_worker_make_the_same_samples(
-    weights_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    vocoder: str, weights_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     voice = tmp_path / "voice.npy"
     np.save(voice, random_speaker(3))
@@ -43,13 +44,13 @@ def test_the_cli_and_the_worker_make_the_same_samples(
     code = main(
         [
             *("say", "--voice", str(voice), "--text", TEXT, "--pace", str(PACE)),
-            *("--seed", str(SEED), "--vocoder", "griffinlim", "-o", str(said)),
+            *("--seed", str(SEED), "--vocoder", vocoder, "-o", str(said)),
             *("--weights-dir", str(weights_dir), "--device", "cpu"),
         ]
     )
     assert code == 0, capsys.readouterr().err
 
-    engine = Pipeline.load(weights_dir, device="cpu", vocoder="griffinlim")
+    engine = Pipeline.load(weights_dir, device="cpu", vocoder=vocoder)
     request = SynthRequest(
         request_id=1,
         user_id=1001,
