@@ -76,12 +76,18 @@ def load_engine(settings: WorkerSettings) -> Pipeline:
     """Load the models from SV2TTS_WEIGHTS_DIR on the settings' device (WeightsError if
     unusable)."""
     from sv2tts.pipeline import Pipeline
+    from sv2tts.text.stress import shared_stresser
 
-    return Pipeline.load(
+    pipeline = Pipeline.load(
         settings.sv2tts_weights_dir,
         device=settings.device.value,
         threads=settings.torch_threads or None,
     )
+    if settings.stress_preload:
+        # Seconds of loading, spent before the worker says it is ready rather than inside the
+        # first Russian job's time budget (a failure only means unstressed Russian, logged).
+        shared_stresser().preload()
+    return pipeline
 
 
 def load_voice_engine(settings: WorkerSettings) -> VoiceEncoder:

@@ -28,6 +28,11 @@ class WorkerSettings(RecordingLimitSettings):
         description="CPU threads of torch in each worker; 0 = torch's default (one per core). "
         "One worker alone on a machine: as many as cores; several workers sharing it: 1 each",
     )
+    stress_preload: bool = Field(
+        True,
+        description="Load the Russian stress model (a few seconds) before the worker says it "
+        "is ready, not inside the first Russian job's time",
+    )
 
 
 def load_settings(**overrides: object) -> WorkerSettings:

@@ -212,6 +212,11 @@ class SileroStresser:
                     log.warning("no stress model (%s): Russian is read without stress", error)
             return self._accentor
 
+    def preload(self) -> bool:
+        """Load the model now rather than on the first Russian sentence (a worker does this
+        before it says it is ready, so no job pays the seconds it takes); True when loaded."""
+        return self._model() is not None
+
     def __call__(self, text: str) -> str | None:
         accentor = self._model()
         if accentor is None:

@@ -59,6 +59,9 @@ def service_env(
         # The CI machine is small: one thread per process keeps concurrent tests from
         # starving each other.
         OMP_NUM_THREADS="1",
+        # The harness's workers speak English test sentences: no stress model at each of
+        # their many starts (tests/worker/test_threads.py covers the preload).
+        STRESS_PRELOAD="false",
     )
     if redis_url is not None:
         env["REDIS_URL"] = redis_url

@@ -101,6 +101,7 @@ def test_a_missing_stress_model_falls_back_to_the_unstressed_rules() -> None:
         raise ImportError("no silero_stress here")
 
     absent = SileroStresser(load=broken)  # type: ignore[arg-type]
+    assert absent.preload() is False
     assert absent("Молоко.") is None
     english = get_cleaner("english_cleaners")
     assert (
@@ -267,3 +268,18 @@ def test_the_writers_stress_replaces_the_models_and_keeps_case() -> None:
     assert with_writers_stress(f"Зам{A}ок и Всё{A} и кот{A}", writers) == (
         f"За{A}мок и Все{A} и кот{A}"
     )
+
+
+def test_preload_loads_the_model_once_before_the_first_sentence() -> None:
+    loads: list[int] = []
+
+    def load() -> object:
+        loads.append(1)
+        return lambda text: text
+
+    stresser = SileroStresser(load=load)  # type: ignore[arg-type]
+    assert loads == []
+    assert stresser.preload() is True and loads == [1]
+    assert stresser.preload() is True and loads == [1]
+    stresser("Молоко.")
+    assert loads == [1]
