@@ -74,6 +74,17 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     return data
 
 
+def checkpoint_step(data: Mapping[str, object]) -> int | None:
+    """The step a checkpoint was saved at: its top-level `step`, else (the published
+    synthesizer.pt and vocoder.pt have none) the model's own `step` buffer; None if neither."""
+    if "step" in data:
+        return int(data["step"])  # type: ignore[call-overload]
+    state = data.get("model_state")
+    if isinstance(state, Mapping) and "step" in state:
+        return int(state["step"])
+    return None
+
+
 def resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> int:
     """Model and optimizer state from the checkpoint at `path`, loaded strictly; its step."""
     data = read_checkpoint(path)
@@ -81,12 +92,12 @@ def resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> in
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
     check_state(expected, data["model_state"], str(path))
     network.load_state_dict(data["model_state"], strict=True)
-    if "optimizer_state" not in data or "step" not in data:
+    step = checkpoint_step(data)
+    if not data.get("optimizer_state") or step is None:
         raise CheckpointError(
             f"{path}: no optimizer state or step to resume from (use --init to start from it)"
         )
     optimizer.load_state_dict(data["optimizer_state"])
-    step = int(data["step"])
     log.info("resumed from %s at step %d", path, step)
     return step
 

@@ -22,6 +22,7 @@ from sv2tts.vocoder.train import (
     draw_offsets,
     prepare_item,
 )
+from sv2tts.weights.checkpoint import CheckpointError
 
 TINY = VocoderConfig(
     rnn_dims=16,
@@ -146,3 +147,44 @@ def test_train_command_writes_a_checkpoint_the_engine_loads_and_resumes_it(
     resumed = torch.load(run / "vocoder.pt", map_location="cpu", weights_only=True)
     assert resumed["step"] == 3
     assert int(resumed["model_state"]["step"]) == 3
+
+
+def test_a_published_checkpoint_resumes_at_its_models_step(
+    training_set: Path, tmp_path: Path
+) -> None:
+    """The published vocoder.pt (and synthesizer.pt) have no top-level step, only the model's
+    `step` buffer: copied into a run folder, `--resume` continues from it, optimizer included."""
+    torch.set_num_threads(1)
+    config = tmp_path / "config.json"
+    settings = {"batch_size": 4, "sample_frames": 12, "sample_target": 400, "sample_overlap": 50}
+    config.write_text(json.dumps({**settings, "model": dict(TINY.__dict__)}))
+    run = tmp_path / "run"
+    common = ["vocoder", str(training_set), str(run), "--device", "cpu", "--no-progress"]
+    assert main([*common, "--config", str(config), "--max-steps", "2", "--sample-every", "0"]) == 0
+    # What the published files look like: the step only in the model's buffer.
+    published = torch.load(run / "vocoder.pt", map_location="cpu", weights_only=True)
+    del published["step"]
+    published["model_state"]["step"] = torch.tensor([41])
+    torch.save(published, run / "vocoder.pt")
+
+    assert main([*common, "--resume", "--max-steps", "42", "--sample-every", "0"]) == 0
+    resumed = torch.load(run / "vocoder.pt", map_location="cpu", weights_only=True)
+    assert resumed["step"] == 42 and int(resumed["model_state"]["step"]) == 42
+    # Adam went on from the saved moments: one more step on each, not a fresh start.
+    state, before = resumed["optimizer_state"]["state"], published["optimizer_state"]["state"]
+    assert before and all(float(state[k]["step"]) == float(before[k]["step"]) + 1 for k in before)
+
+
+def test_a_checkpoint_without_an_optimizer_state_is_not_resumed(
+    training_set: Path, tmp_path: Path, reference_dir: Path
+) -> None:
+    """The tiny reference file has an empty optimizer state: --resume says to use --init."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "vocoder.pt").write_bytes((reference_dir / "vocoder_tiny.pt").read_bytes())
+    config = tmp_path / "config.json"
+    model = json.loads((reference_dir / "vocoder_tiny.json").read_text())
+    config.write_text(json.dumps({"batch_size": 4, "sample_frames": 12, "model": model}))
+    common = ["vocoder", str(training_set), str(run), "--device", "cpu", "--no-progress"]
+    with pytest.raises(CheckpointError, match="--init"):
+        main([*common, "--config", str(config), "--resume", "--max-steps", "1"])
