@@ -125,6 +125,7 @@ async def run(settings: Settings) -> None:
         interrupted = await close_interrupted_recordings(store, jobs, bot)
         if interrupted:
             log.info("closed %s recordings that an earlier run was listening to", interrupted)
+        await board.restore()  # status messages an earlier run left, followed again
         dp = build_dispatcher(bot, settings, store, jobs, board)
         await set_commands(bot)
         background = [

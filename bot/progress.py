@@ -14,10 +14,11 @@ Text sent while the sender's first voice is still being learned is kept here too
 (`speak_when_ready`) and queued as speech in the round after the recording's request
 closes, if a voice came of it.
 
-The board is the bot process's own memory: after a restart the messages of requests that
-were running stay as they were (the note, or the sweeper's word, still comes). Nothing of it
-is written to Redis, so /forget has nothing more to clear there; what the board reads from
-Redis is parsed and bounded (worker.api.JobProgress).
+Each message sent is kept in storage (`store.status_messages`), so a restarted bot follows
+it again (`restore`): it goes on moving and is deleted when the note arrives, instead of
+keeping its last text and a Cancel button. Those rows go with the user on /forget. Nothing of
+the board is written to Redis; what it reads from Redis is parsed and bounded
+(worker.api.JobProgress). A waiting text (`speak_when_ready`) lives in memory only.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from redis.exceptions import RedisError
 
 from bot.callbacks import RequestCb
-from bot.locales import Texts
+from bot.locales import Texts, texts_for
 from bot.queue import JobQueue
 from bot.settings import Settings
-from storage import ACTIVE_STATUSES, Storage
+from storage import ACTIVE_STATUSES, StatusMessage, Storage
 from worker.api import JobProgress, progress_key
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,30 @@ class StatusBoard:
         status.text, status.edited_at, status.recording = texts.listening, self.clock(), True
         self.statuses[request_id] = status
 
+    async def restore(self) -> int:
+        """Follow again the status messages a previous run of the bot left (its requests still
+        active); forget the others, whose messages their handlers or the note already
+        replaced. How many are followed."""
+        followed = 0
+        for kept in await self.store.status_messages.all():
+            request = await self.store.requests.get(kept.request_id)
+            user = await self.store.users.get(kept.user_id)
+            if request is None or request.status not in ACTIVE_STATUSES or user is None:
+                await self.store.status_messages.drop(kept.request_id)
+                continue
+            texts = texts_for(user.language)
+            status = Status(
+                kept.request_id, kept.job_id, kept.user_id, kept.chat_id, texts, self.clock()
+            )
+            # Its text is unknown: the next round writes the current one (Telegram answers
+            # "not modified" if it was that already; logged, harmless).
+            status.message_id = kept.message_id
+            self.statuses[kept.request_id] = status
+            followed += 1
+        if followed:
+            log.info("status messages: following %d again after a restart", followed)
+        return followed
+
     def untrack(self, request_id: int) -> Status | None:
         """Stop following a request; its message stays as it is (the caller's to change)."""
         return self.statuses.pop(request_id, None)
@@ -230,6 +255,11 @@ class StatusBoard:
             status.message_id, status.text, status.edited_at = sent.message_id, text, now
             if self.statuses.get(status.request_id) is not status:
                 await self.close(status)  # it ended while the message was on its way
+                return
+            kept = StatusMessage(
+                status.request_id, status.user_id, status.job_id, status.chat_id, sent.message_id
+            )
+            await self.store.status_messages.keep(kept)
             return
         if text == status.text or now - status.edited_at < self.every:
             return
@@ -256,6 +286,7 @@ class StatusBoard:
         self.untrack(status.request_id)
         if status.message_id is None:
             return
+        await self.store.status_messages.drop(status.request_id)
         log.info("request %s is over: its status message goes", status.request_id)
         try:
             await self.bot.delete_message(status.chat_id, status.message_id)

@@ -103,6 +103,12 @@ Times in the API are aware UTC datetimes. Every method is ``async`` unless noted
     get(user_id, request_id) -> Note | None        the user's own note only
     A user's notes go with the user (/forget).
 
+``store.status_messages`` (StatusMessages): the status messages of long requests
+    keep(StatusMessage)                            sent: remember it (one per request)
+    drop(request_id)                               it went, or its handler took it over
+    all() -> list[StatusMessage]                   what a restarted bot follows again
+    They go with the user (/forget).
+
 ``store.stats`` (StatsQueries)
     summary(days=7) -> Stats   users, voices, public/curated voices, requests per UTC day,
                                failure rate (failed / finished), median synth/queue seconds,
@@ -151,6 +157,7 @@ from storage.models import (
     RequestStatus,
     Sample,
     Stats,
+    StatusMessage,
     User,
     Voice,
     validate_pace,
@@ -184,6 +191,7 @@ __all__ = [
     "Sample",
     "SchemaTooNewError",
     "Stats",
+    "StatusMessage",
     "Storage",
     "User",
     "Voice",

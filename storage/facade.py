@@ -15,6 +15,7 @@ from storage.notes import Notes
 from storage.recordings import Recordings
 from storage.requests import Requests
 from storage.stats import StatsQueries
+from storage.status_messages import StatusMessages
 from storage.users import Users
 from storage.voices import Voices
 
@@ -35,6 +36,7 @@ class Storage:
         self.requests = Requests(db)
         self.stats = StatsQueries(db)
         self.notes = Notes(db)
+        self.status_messages = StatusMessages(db)
 
     @classmethod
     async def open(

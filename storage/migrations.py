@@ -187,6 +187,22 @@ V6_NOTES: Migration = (
     "CREATE INDEX notes_user_sent ON notes (user_id, sent_at)",
 )
 
+# v7: the status message of each long request (bot/progress.py), so that a restarted bot goes
+# on editing it and deletes it when the note arrives, instead of leaving it with its last text
+# and a Cancel button. A row goes with its user (ON DELETE CASCADE: `/forget`); the board drops
+# it when the message goes, and at start drops rows whose request is over.
+V7_STATUS_MESSAGES: Migration = (
+    """
+    CREATE TABLE status_messages (
+        request_id INTEGER PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        job_id     TEXT    NOT NULL,
+        chat_id    INTEGER NOT NULL,
+        message_id INTEGER NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_INITIAL,
     V2_REQUEST_OUTCOMES,
@@ -194,5 +210,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     V4_ADMISSION_LEDGER,
     V5_MIX_PACE_LIKENESS,
     V6_NOTES,
+    V7_STATUS_MESSAGES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -198,6 +198,17 @@ class OutcomeLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class StatusMessage:
+    """The message that shows a long request's place and progress (bot/progress.py)."""
+
+    request_id: int
+    user_id: int
+    job_id: str
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A voice note the bot sent the user, as inline mode lists it."""
 

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage import Storage
+from storage import StatusMessage, Storage
 from storage.facade import RECORDINGS_DIRNAME
 from storage.files import sha256_hex
 from worker.api import SynthOutcome
@@ -64,6 +64,10 @@ async def populate(storage: Storage) -> Known:
         assert await storage.notes.deliver(request_id, f"SECRET-FILE-{request_id}", "voice", 2.0)
         own_requests.add(request_id)
     queued = await storage.requests.create(FORGOTTEN, private.id, 12)  # still queued
+    # Its status message (bot/progress.py), kept for a restarted bot.
+    await storage.status_messages.keep(
+        StatusMessage(queued, FORGOTTEN, f"synth-{queued}", FORGOTTEN, 424242)
+    )
     own_requests.add(queued)
     others_request = await storage.requests.create(OTHER, public.id, 40)
     other_voice = await storage.voices.create(
