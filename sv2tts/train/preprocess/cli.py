@@ -48,6 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("pretrained"),
         help="where encoder.pt is (default pretrained/, else resemblyzer's copy)",
     )
+    parser.add_argument(
+        "--no_alignments",
+        "--no-alignments",
+        dest="no_alignments",
+        action="store_true",
+        help="LibriSpeech: use whole utterances, not split at the silences of the "
+        "*.alignment.txt files beside them (used by default where present)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -62,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         weights_dir=args.weights_dir,
         gta=args.gta,
         progress=False if args.no_progress else None,
+        alignments=not args.no_alignments,
     )
     print(json.dumps(summary.to_json(), indent=1), flush=True)
     return 0

@@ -51,6 +51,8 @@ class Utterance:
     speaker: str
     audio: Path
     text: str
+    # A piece of the file (start, end in seconds; see `alignments`), or None for all of it.
+    span: tuple[float, float] | None = None
 
 
 def safe_id(*parts: str) -> str:

@@ -8,6 +8,8 @@ utterance's files itself (so that only small records cross between processes):
   then the engine's mel (`sv2tts.audio.dsp.melspectrogram`); the speaker embedding of that audio
   (the encoder's own preprocessing first: -30 dBFS, VAD); the symbol ids of the text.
   Writes `audio/audio-ID.npy`, `mels/mel-ID.npy` (80, T), `embeds/embed-ID.npy` (256,).
+  A piece of a split utterance (`Utterance.span`, see `alignments`) is cut out of the file
+  after the peak rescaling and before the trimming (`piece_audio`).
 - `process_vocoder`: the same audio and mel; writes `audio/ID.npy`, `mels/ID.npy` (for a GTA
   set: `mels_gt/ID.npy` and `embeds/ID.npy`, the GTA mel comes later, see `gta`).
 - `process_encoder`: the encoder's preprocessing and its 40-band frames; writes
@@ -92,6 +94,19 @@ def synthesizer_audio(wav16k: np.ndarray, config: PreprocessConfig) -> np.ndarra
     return wav
 
 
+def piece_audio(
+    wav16k: np.ndarray, span: tuple[float, float], config: PreprocessConfig
+) -> np.ndarray:
+    """The audio of one piece of a split utterance, as the reference makes it: the peak of
+    the whole file rescaled, the piece cut out, then its long silences trimmed."""
+    wav = dsp.rescale_peak(wav16k, config.rescale_peak)
+    rate = config.signal.sample_rate
+    wav = wav[int(span[0] * rate) : int(span[1] * rate)]
+    if config.trim_silence and len(wav):
+        wav = dsp.trim_long_silences(wav, config.encoder_signal)
+    return wav
+
+
 def _skip(utterance: Utterance, reason: str, **sizes: int) -> Outcome:
     return Outcome(utterance.id, utterance.speaker, kept=False, reason=reason, **sizes)
 
@@ -110,7 +125,10 @@ def _audio_and_mel(
     wav = _decoded(utterance)
     if wav is None:
         return _skip(utterance, "broken")
-    wav = synthesizer_audio(wav, config)
+    if utterance.span is None:
+        wav = synthesizer_audio(wav, config)
+    else:
+        wav = piece_audio(wav, utterance.span, config)
     if len(wav) < config.min_seconds * config.signal.sample_rate:
         return _skip(utterance, "too_short", n_samples=len(wav))
     mel = dsp.melspectrogram(wav, config.signal)

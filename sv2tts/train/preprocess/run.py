@@ -13,6 +13,13 @@ Per network, `OUT` holds (formats documented in `sv2tts.synthesizer.train`,
   `mels_gt/ID.npy` and the embeddings in `embeds/ID.npy`);
 - encoder: `<speaker>/frames-ID.npy` and `<speaker>/_sources.txt` (`frames-ID.npy,AUDIO`).
 
+LibriSpeech with the word alignments beside it (`*.alignment.txt`, detected; `alignments=False`
+or `--no-alignments` turns them off) is split at its silences for the synthesizer and the
+vocoder, as the reference does (`alignments`): each piece is an item of its own,
+`<utterance id>_<nn>`, with the words inside it as its text; an utterance without an alignment
+line is used whole. The summary's `alignments` counts them (None when not used), and its
+`utterances` counts the items.
+
 and for all three `processed.jsonl` (one record per utterance judged: kept, or skipped and
 why) and `summary.json`. A re-run reads `processed.jsonl` and does only what is not done:
 kept utterances whose files are all there and utterances skipped for their length or text
@@ -38,6 +45,7 @@ from typing import Any, Literal
 from tqdm import tqdm
 
 from sv2tts.text import TextFrontend
+from sv2tts.train.preprocess.alignments import has_alignments, split_utterances
 from sv2tts.train.preprocess.datasets import Utterance, read_dataset, safe_id
 from sv2tts.train.preprocess.process import (
     SKIP_REASONS,
@@ -87,6 +95,8 @@ class Summary:
     processed_now: int
     already_done: int
     gta: str | None = None
+    # LibriSpeech split at its silences: aligned, split, pieces, unaligned (see alignments).
+    alignments: dict[str, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -264,13 +274,15 @@ def preprocess(
     config: PreprocessConfig | None = None,
     gta: Path | str | None = None,
     progress: bool | None = None,
+    alignments: bool = True,
 ) -> Summary:
     """Preprocess `dataset` for `net` into `out_dir`; see the module docstring.
 
     `symbols`: a symbol set's name (see `named_frontend`) or a sidecar json; `weights_dir`:
     where the speaker encoder is found (resemblyzer's copy when absent); `gta`: a trained
     synthesizer checkpoint (vocoder only) whose teacher-forced mels are written beside the
-    ground truth; `progress`: a progress bar (None: only on a terminal).
+    ground truth; `progress`: a progress bar (None: only on a terminal); `alignments`: split
+    LibriSpeech at its silences where alignment files are there (synthesizer, vocoder).
     """
     if net not in NETS:
         raise ValueError(f"net must be one of {', '.join(NETS)}, not {net!r}")
@@ -282,6 +294,14 @@ def preprocess(
 
     fmt = fmt or detect_format(dataset)
     utterances = read_dataset(dataset, fmt)
+    split_counts = None
+    if alignments and fmt == "librispeech" and net != "encoder" and has_alignments(dataset):
+        max_piece = config.signal.hop_length * config.max_mel_frames / config.signal.sample_rate
+        utterances, counts = split_utterances(
+            utterances, min_piece=config.min_seconds, max_piece=max_piece
+        )
+        split_counts = asdict(counts)
+        log.info("%s: split at silences: %s", dataset, split_counts)
     out_dir.mkdir(parents=True, exist_ok=True)
     if gta is not None:
         from sv2tts.train.preprocess.gta import gta_frontend
@@ -340,6 +360,7 @@ def preprocess(
         processed_now=len(todo),
         already_done=already,
         gta=gta_note,
+        alignments=split_counts,
         extra=extra,
     )
     (out_dir / SUMMARY).write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
