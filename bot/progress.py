@@ -40,7 +40,7 @@ from bot.locales import Texts, texts_for
 from bot.queue import JobQueue
 from bot.settings import Settings
 from storage import ACTIVE_STATUSES, StatusMessage, Storage
-from worker.api import JobProgress, progress_key
+from worker.api import JobProgress, progress_key, synth_job_id
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,6 @@ class StatusBoard:
         self.bot = bot
         self.store = store
         self.jobs = jobs
-        self.settings = settings
         self.every = settings.status_edit_seconds
         self.clock = clock
         self.statuses: dict[int, Status] = {}
@@ -118,16 +117,10 @@ class StatusBoard:
         self.waiting[waiting.user_id] = waiting
 
     async def track(
-        self,
-        request_id: int,
-        job_id: str,
-        user_id: int,
-        chat_id: int,
-        texts: Texts,
-        place: int | None,
+        self, request_id: int, user_id: int, chat_id: int, texts: Texts, place: int | None
     ) -> None:
-        """Follow a request just queued at `place` (1-based; None: unknown)."""
-        status = Status(request_id, job_id, user_id, chat_id, texts, self.clock())
+        """Follow a request of speech just queued at `place` (1-based; None: unknown)."""
+        status = Status(request_id, synth_job_id(request_id), user_id, chat_id, texts, self.clock())
         self.statuses[request_id] = status
         if place is not None and place > 1:
             await self.show(status, texts.queue_place.format(place=place), at_once=True)
@@ -148,32 +141,35 @@ class StatusBoard:
         self.statuses[request_id] = status
 
     async def restore(self) -> int:
-        """Follow again the status messages a previous run of the bot left (its requests still
-        active); forget the others, whose messages their handlers or the note already
-        replaced. How many are followed."""
-        followed = 0
-        for kept in await self.store.status_messages.all():
-            request = await self.store.requests.get(kept.request_id)
-            user = await self.store.users.get(kept.user_id)
-            if request is None or request.status not in ACTIVE_STATUSES or user is None:
-                await self.store.status_messages.drop(kept.request_id)
-                continue
-            texts = texts_for(user.language)
+        """Follow again the status messages an earlier run of the bot left (how many): they
+        move on as before, and one whose request ended meanwhile goes in the first round, as
+        any other's does."""
+        kept = await self.store.status_messages.all()
+        for message in kept:
+            user = await self.store.users.get(message.user_id)  # rows go with their user
+            texts = texts_for(user.language if user else None)
+            job_id = synth_job_id(message.request_id)  # as `track` follows speech
             status = Status(
-                kept.request_id, kept.job_id, kept.user_id, kept.chat_id, texts, self.clock()
+                message.request_id, job_id, message.user_id, message.chat_id, texts, self.clock()
             )
             # Its text is unknown: the next round writes the current one (Telegram answers
             # "not modified" if it was that already; logged, harmless).
-            status.message_id = kept.message_id
-            self.statuses[kept.request_id] = status
-            followed += 1
-        if followed:
-            log.info("status messages: following %d again after a restart", followed)
-        return followed
+            status.message_id = message.message_id
+            self.statuses[message.request_id] = status
+        if kept:
+            log.info("status messages: following %d again after a restart", len(kept))
+        return len(kept)
 
     def untrack(self, request_id: int) -> Status | None:
         """Stop following a request; its message stays as it is (the caller's to change)."""
         return self.statuses.pop(request_id, None)
+
+    async def let_go(self, request_id: int) -> None:
+        """`untrack`, for good: the caller writes the message's last text, so a restarted bot
+        must not follow it again either."""
+        status = self.untrack(request_id)
+        if status is not None and status.message_id is not None:
+            await self.store.status_messages.drop(request_id)
 
     async def run(self) -> None:
         """Runs until cancelled."""
@@ -256,9 +252,7 @@ class StatusBoard:
             if self.statuses.get(status.request_id) is not status:
                 await self.close(status)  # it ended while the message was on its way
                 return
-            kept = StatusMessage(
-                status.request_id, status.user_id, status.job_id, status.chat_id, sent.message_id
-            )
+            kept = StatusMessage(status.request_id, status.user_id, status.chat_id, sent.message_id)
             await self.store.status_messages.keep(kept)
             return
         if text == status.text or now - status.edited_at < self.every:

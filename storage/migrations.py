@@ -190,13 +190,12 @@ V6_NOTES: Migration = (
 # v7: the status message of each long request (bot/progress.py), so that a restarted bot goes
 # on editing it and deletes it when the note arrives, instead of leaving it with its last text
 # and a Cancel button. A row goes with its user (ON DELETE CASCADE: `/forget`); the board drops
-# it when the message goes, and at start drops rows whose request is over.
+# it when the message goes or the Cancel button writes its last text.
 V7_STATUS_MESSAGES: Migration = (
     """
     CREATE TABLE status_messages (
         request_id INTEGER PRIMARY KEY,
         user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        job_id     TEXT    NOT NULL,
         chat_id    INTEGER NOT NULL,
         message_id INTEGER NOT NULL
     )

@@ -201,9 +201,8 @@ class OutcomeLike(Protocol):
 class StatusMessage:
     """The message that shows a long request's place and progress (bot/progress.py)."""
 
-    request_id: int
+    request_id: int  # of a /say or /dialogue: its job is `synth-<request_id>`
     user_id: int
-    job_id: str
     chat_id: int
     message_id: int
 

@@ -2,7 +2,8 @@
 
 `keep` when the bot sends a request's status message, `drop` when that message goes (or its
 owner's handler takes it over), `all` when the bot starts: bot/progress.py follows each one
-again while its request is active. Rows go with their user (`/forget`).
+again (one whose request ended meanwhile goes in its first round). Rows go with their user
+(`/forget`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from storage.db import Database
 from storage.models import StatusMessage
 
-_COLUMNS = "request_id, user_id, job_id, chat_id, message_id"
+_COLUMNS = "request_id, user_id, chat_id, message_id"
 
 
 class StatusMessages:
@@ -23,14 +24,8 @@ class StatusMessages:
             # A user forgotten meanwhile has no row to point at: nothing is kept for them.
             await tx.execute(
                 f"INSERT OR REPLACE INTO status_messages ({_COLUMNS})"
-                " SELECT ?, id, ?, ?, ? FROM users WHERE id = ?",
-                (
-                    message.request_id,
-                    message.job_id,
-                    message.chat_id,
-                    message.message_id,
-                    message.user_id,
-                ),
+                " SELECT ?, id, ?, ? FROM users WHERE id = ?",
+                (message.request_id, message.chat_id, message.message_id, message.user_id),
             )
 
     async def drop(self, request_id: int) -> None:

@@ -17,8 +17,6 @@ answer is worded by the worker's verdict, with the detector's figure.
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -34,7 +32,6 @@ from bot.services import Asker, RecordingService
 from bot.services.recording_input import AUDIO, embed_request_of
 from storage import User
 
-log = logging.getLogger(__name__)
 router = Router(name="check")
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
@@ -17,7 +15,6 @@ from bot.services import Asker, RecordingService
 from bot.services.recording_input import AUDIO, embed_request_of
 from storage import User, Voice
 
-log = logging.getLogger(__name__)
 router = Router(name="register")
 
 

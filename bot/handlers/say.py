@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -15,8 +13,6 @@ from bot.services import Asker, SpeechOrder, SpeechService
 from bot.text_check import clean_text
 from storage import Storage, User
 from worker.api import Cancel
-
-log = logging.getLogger(__name__)
 
 # /cancel lives in its own router, included first, so that it works in any FSM state.
 cancel_router = Router(name="cancel")

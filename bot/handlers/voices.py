@@ -8,8 +8,6 @@ queued jobs) is the voice service's (bot/services/voices.py).
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -25,7 +23,6 @@ from bot.screens import Screen, show_screen
 from bot.services import VoiceService
 from storage import MAX_VOICE_NAME_CHARS, Mix, MixSource, Storage, User, Voice
 
-log = logging.getLogger(__name__)
 router = Router(name="voices")
 
 

@@ -25,7 +25,7 @@ from bot.names import clean_voice_name
 from bot.progress import StatusBoard
 from bot.queue import EmbedOutcome, JobQueue
 from bot.samples import sample_of
-from bot.services.asker import Asker
+from bot.services.asker import Asker, admitted
 from bot.services.recording_input import limit_problem
 from bot.settings import Settings
 from storage import (
@@ -155,12 +155,7 @@ class RecordingService:
         admission = await self.store.requests.admit(
             user.id, merge_id, 0, limits, kind="embed", new_voice=merge_into is None
         )
-        if admission.request_id is None:
-            assert admission.refusal is not None
-            log.info("recording of user %s refused: %s", user.id, admission.refusal)
-            refusal = refusal_text(admission.refusal, self.settings, asker.texts)
-            await self.bot.send_message(asker.chat_id, refusal)
-        return admission.request_id
+        return await admitted(self.bot, self.settings, asker, admission)
 
     async def _embed(
         self, request_id: int, asker: Asker, request: EmbedRequest, status: Message

@@ -13,14 +13,14 @@ from aiogram import Bot
 from aiogram.enums import ChatAction
 from redis.exceptions import RedisError
 
-from bot.admission import limits_of, refusal_text
+from bot.admission import limits_of
 from bot.locales import Texts
 from bot.progress import StatusBoard, WaitingText
 from bot.queue import JobQueue
-from bot.services.asker import Asker
+from bot.services.asker import Asker, admitted
 from bot.settings import Settings
 from bot.text_check import symbol_count
-from storage import Request, RequestKind, Storage, Voice
+from storage import Request, Storage, Voice
 from sv2tts.text import text_problem
 from worker.api import Cancel, DialogueTurn, SynthRequest, embed_job_id, synth_job_id
 from worker.api.keys import forgotten_key
@@ -143,12 +143,7 @@ class SpeechService:
         admission = await self.store.requests.admit(
             user.id, order.voice.id, len(order.text), limits
         )
-        if admission.request_id is None:
-            assert admission.refusal is not None
-            log.info("request of user %s refused: %s", user.id, admission.refusal)
-            refusal = refusal_text(admission.refusal, self.settings, asker.texts)
-            await self.bot.send_message(asker.chat_id, refusal)
-        return admission.request_id
+        return await admitted(self.bot, self.settings, asker, admission)
 
     async def _job(self, request_id: int, asker: Asker, order: SpeechOrder) -> SynthRequest:
         user, dialogue = asker.user, order.dialogue
@@ -180,9 +175,8 @@ class SpeechService:
         action = ChatAction.RECORD_VOICE if voice_note else ChatAction.UPLOAD_DOCUMENT
         await self.bot.send_chat_action(asker.chat_id, action)
         if not order.preview:
-            job_id = synth_job_id(request_id)
             user_id, chat_id = asker.user.id, asker.chat_id
-            await self.board.track(request_id, job_id, user_id, chat_id, asker.texts, place)
+            await self.board.track(request_id, user_id, chat_id, asker.texts, place)
         elif place is not None and place > 1:
             await self.bot.send_message(asker.chat_id, asker.texts.queue_place.format(place=place))
 
@@ -206,8 +200,8 @@ class SpeechService:
         asker = Asker(user, waiting.texts, waiting.chat_id, waiting.reply_to)
         await self.request(asker, SpeechOrder(voice, waiting.text))
 
-    async def cancel_all(self, user_id: int, kind: RequestKind | None = None) -> list[Cancel]:
-        """Take back the user's open requests (of `kind`); what each one's job answered.
+    async def cancel_all(self, user_id: int) -> list[Cancel]:
+        """Take back the user's open requests; what each one's job answered.
 
         One taken out of the queue is closed as cancelled at once. One that a worker holds is
         flagged (it will not be sent) but stays open, counting against "one at a time", until
@@ -215,12 +209,9 @@ class SpeechService:
         and /cancel must not be a way around the limits. One too late to take back stays open
         until its outcome arrives."""
         found = []
-        for request in await self.store.requests.list_active(user_id, kind):
-            answer = await self.jobs.cancel(job_id_of(request))
-            if answer is Cancel.REMOVED:
-                await self.store.requests.mark_cancelled(request.id)
-                await self.store.notes.drop(request.id)
-            elif request.kind == "embed" and answer is Cancel.FLAGGED:
+        for request in await self.store.requests.list_active(user_id):
+            answer = await self._take_back(request)
+            if request.kind == "embed" and answer is Cancel.FLAGGED:
                 # A recording being listened to: this bot process is the one waiting for it,
                 # and it stops waiting now (the worker drops the result, which holds the
                 # recording).
@@ -233,10 +224,15 @@ class SpeechService:
         """Take back one open request of speech (its status message's Cancel button): closed
         at once when taken out of the queue; flagged, when a worker has it, so that it is not
         sent (its outcome closes it). Either way its status is no longer followed."""
+        answer = await self._take_back(request)
+        if answer in (Cancel.REMOVED, Cancel.FLAGGED):
+            await self.board.let_go(request.id)
+        return answer
+
+    async def _take_back(self, request: Request) -> Cancel:
+        """Cancel the request's job; one taken out of the queue is closed as cancelled."""
         answer = await self.jobs.cancel(job_id_of(request))
         if answer is Cancel.REMOVED:
             await self.store.requests.mark_cancelled(request.id)
             await self.store.notes.drop(request.id)
-        if answer in (Cancel.REMOVED, Cancel.FLAGGED):
-            self.board.untrack(request.id)
         return answer

@@ -65,9 +65,7 @@ async def populate(storage: Storage) -> Known:
         own_requests.add(request_id)
     queued = await storage.requests.create(FORGOTTEN, private.id, 12)  # still queued
     # Its status message (bot/progress.py), kept for a restarted bot.
-    await storage.status_messages.keep(
-        StatusMessage(queued, FORGOTTEN, f"synth-{queued}", FORGOTTEN, 424242)
-    )
+    await storage.status_messages.keep(StatusMessage(queued, FORGOTTEN, FORGOTTEN, 424242))
     own_requests.add(queued)
     others_request = await storage.requests.create(OTHER, public.id, 40)
     other_voice = await storage.voices.create(

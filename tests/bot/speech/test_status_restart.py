@@ -1,6 +1,6 @@
 """A status message outlives the bot process that sent it: storage keeps it, so a restarted bot
-follows it again (it goes on showing the queue place, and goes when its request ends), and a
-message whose request ended while no bot followed it is left as it is, its row dropped."""
+follows it again (it goes on showing the queue place, and goes when its request ends); one
+that its Cancel button took over ("Cancelled.") is let go for good, restarts included."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_a_restarted_bot_follows_the_status_messages_it_left(
                 pressed,
             )
 
-        # The next start finds that request over: the row goes, "Cancelled." stays.
+        # The button let go of that message: the next start neither follows nor touches it.
         restarted = api.mark()
         with start_bot(api, url, data_dir) as last:
             assert kept_messages(last) == {}
