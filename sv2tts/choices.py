@@ -22,6 +22,17 @@ Precision = Literal["float32", "bfloat16", "int8"]
 # Paces speech may be sped up or slowed down to (sv2tts.audio.codec.change_tempo): slower and faster
 # than this, speech stops sounding natural. The bot's storage keeps a user's pace within it.
 TEMPO_RANGE = (0.75, 1.5)
+
+
+def check_tempo(factor: float, what: str = "the tempo factor") -> None:
+    """ValueError, naming `what`, for a tempo factor outside TEMPO_RANGE."""
+    low, high = TEMPO_RANGE
+    if not low <= factor <= high:
+        raise ValueError(f"{what} must be within {low:g}..{high:g}, not {factor:g}")
+
+
+# What /check makes of a recording (sv2tts.watermark.model.verdict; worker.api's CheckResult).
+WatermarkVerdict = Literal["found", "absent", "unclear"]
 PRECISIONS: tuple[Precision, ...] = ("float32", "bfloat16", "int8")
 
 

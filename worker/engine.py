@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Embeds",
     "Engine",
-    "RecordingLimits",
-    "Voice",
     "load_engine",
     "load_voice_engine",
 ]

@@ -37,7 +37,6 @@ import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -46,6 +45,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sv2tts.audio import dsp
+from sv2tts.choices import WatermarkVerdict
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ FOUND_AT = 0.8
 ABSENT_BELOW = 0.2
 
 # What `/check` says about a recording (the worker's contract names the same three words).
-WatermarkVerdict = Literal["found", "absent", "unclear"]
 
 
 class WatermarkUnavailable(RuntimeError):

@@ -25,7 +25,6 @@ from worker.api.jobs import (
     SERIALIZER,
     SYNTH_JOB,
     SYNTH_TIMEOUT_BASE,
-    SYNTH_TIMEOUT_PER_CHAR,
     check_job_id,
     embed_job_id,
     synth_job_id,
@@ -37,6 +36,7 @@ from worker.api.keys import (
     RESULTS_DEAD_KEPT,
     RESULTS_LIST,
     RESULTS_PROCESSING,
+    progress_key,
 )
 from worker.api.payloads import (
     ERROR_CODE_META,
@@ -50,10 +50,8 @@ from worker.api.payloads import (
     JobError,
     SynthOutcome,
     SynthRequest,
-    WatermarkVerdict,
-    known_fields,
 )
-from worker.api.progress import PROGRESS_TTL, JobProgress, progress_key
+from worker.api.progress import PROGRESS_TTL, JobProgress
 
 __all__ = [
     "CHECK_JOB",
@@ -74,7 +72,6 @@ __all__ = [
     "SERIALIZER",
     "SYNTH_JOB",
     "SYNTH_TIMEOUT_BASE",
-    "SYNTH_TIMEOUT_PER_CHAR",
     "AudioKind",
     "Cancel",
     "CheckResult",
@@ -86,10 +83,8 @@ __all__ = [
     "JobProgress",
     "SynthOutcome",
     "SynthRequest",
-    "WatermarkVerdict",
     "check_job_id",
     "embed_job_id",
-    "known_fields",
     "progress_key",
     "synth_job_id",
     "synth_job_timeout",

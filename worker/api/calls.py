@@ -164,10 +164,6 @@ def ready_count_command() -> tuple[str, str, str, str]:
     return ("ZCOUNT", WORKERS_KEY, str(time.time()), "+inf")
 
 
-def ready_count(redis: Redis) -> int:
-    return int(redis.execute_command(*ready_count_command()))
-
-
 def mark_forgotten(redis: Redis, mark: str, created_at: float) -> None:
     """Void every job made for the user row created at `created_at` (or an older one) of the
     user whose mark is named `mark` (`forgotten_key`)."""

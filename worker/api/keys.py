@@ -27,18 +27,18 @@ PREFIX = "voiceclone:"
 # The worker pushes one JSON SynthOutcome per finished or failed synth job onto this list;
 # the bot moves each to RESULTS_PROCESSING, records it in storage (the bot is the only writer)
 # and only then removes it, so an outcome survives a bot that dies halfway.
-RESULTS_LIST = "voiceclone:synth-results"
-RESULTS_PROCESSING = "voiceclone:synth-results:processing"
+RESULTS_LIST = PREFIX + "synth-results"
+RESULTS_PROCESSING = RESULTS_LIST + ":processing"
 # An outcome the bot cannot read (not JSON, not an outcome, wrong types) is set aside here
 # (the latest RESULTS_DEAD_KEPT, as found) and counted, so one bad entry never stops the rest.
-RESULTS_DEAD = "voiceclone:synth-results:dead"
-RESULTS_DEAD_COUNT = "voiceclone:synth-results:dead:count"
+RESULTS_DEAD = RESULTS_LIST + ":dead"
+RESULTS_DEAD_COUNT = RESULTS_DEAD + ":count"
 RESULTS_DEAD_KEPT = 100
 
 PURGE_PENDING = PREFIX + "purge-pending"  # job ids whose purge waits for a worker to let go
 
-WORKERS_KEY = "voiceclone:workers"
-WORKER_INFO_PREFIX = "voiceclone:worker:"
+WORKERS_KEY = PREFIX + "workers"
+WORKER_INFO_PREFIX = PREFIX + "worker:"
 
 
 def key(kind: str, job_id: str) -> str:
@@ -72,7 +72,7 @@ def lost_key(job_id: str) -> str:
 
 
 def progress_key(job_id: str) -> str:
-    return f"{PREFIX}progress:{job_id}"
+    return key("progress", job_id)
 
 
 FORGOTTEN_PREFIX = f"{PREFIX}forgotten:"
@@ -80,8 +80,8 @@ FORGOTTEN_PREFIX = f"{PREFIX}forgotten:"
 
 def forgotten_key(user_id: int, secret: str) -> str:
     """The name of the user's forget mark: a hash of their id keyed with `secret` (the token)."""
-    key = hashlib.sha256(f"forget-mark:{secret}".encode()).digest()
-    digest = hashlib.blake2b(str(user_id).encode(), key=key, digest_size=16).hexdigest()
+    secret_key = hashlib.sha256(f"forget-mark:{secret}".encode()).digest()
+    digest = hashlib.blake2b(str(user_id).encode(), key=secret_key, digest_size=16).hexdigest()
     return FORGOTTEN_PREFIX + digest
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from sv2tts.audio.measures import RecordingStats
-from sv2tts.choices import OutputFormat
+from sv2tts.choices import OutputFormat, WatermarkVerdict
 
 # Key of `job.meta` where the worker records a failed job's error code (one of ERROR_CODES),
 # so the bot awaiting an embed job can tell the user what was wrong without parsing tracebacks.
@@ -67,9 +67,6 @@ class EmbedResult:
         values["recording"] = RecordingStats(**known_fields(RecordingStats, values["recording"]))
         values["recording_ogg"] = base64.b64decode(values["recording_ogg"], validate=True)
         return cls(**values)
-
-
-WatermarkVerdict = Literal["found", "absent", "unclear"]
 
 
 @dataclass(frozen=True, slots=True)

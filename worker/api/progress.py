@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.api.keys import progress_key
-
 PROGRESS_TTL = 15 * 60
-
-__all__ = ["PROGRESS_TTL", "JobProgress", "progress_key"]
 
 
 @dataclass(frozen=True, slots=True)

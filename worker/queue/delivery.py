@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 SETTLED_TTL = 7 * 24 * 3600  # longer than any job can wait in a queue or between retries
 AUDIO_TTL = 3600  # longer than the last retry interval
-MARK_TTL = 24 * 3600
+UPLOAD_MARK_TTL = 24 * 3600
 
 
 # KEYS[1] lease; ARGV[1] token, ARGV[2] ttl ms
@@ -178,7 +178,7 @@ def begin_upload(
     /cancel, a /forget or a voice taken back either comes before the mark and stops the send,
     or comes after it and finds the upload under way."""
     keys = [settled_key(job_id), cancel_key(job_id), lease_key(job_id), upload_key(job_id)]
-    args: list[str | int] = [token, MARK_TTL, int(lease_seconds * 1000)]
+    args: list[str | int] = [token, UPLOAD_MARK_TTL, int(lease_seconds * 1000)]
     if request is not None:
         keys += void_keys(request)
         args += void_args(request)

@@ -30,7 +30,7 @@ from redis import Redis
 from rq import Queue
 from rq.utils import parse_composite_key
 
-from worker.api.keys import PREFIX, lease_key, lost_key
+from worker.api.keys import key, lease_key, lost_key
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ GRACE_SECONDS = 3.0
 
 
 def suspect_key(job_id: str) -> str:
-    return f"{PREFIX}suspect:{job_id}"
+    return key("suspect", job_id)
 
 
 # KEYS: source, queue, job hash, lease, suspect, lost
