@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from sv2tts.audio import codec, dsp
-from sv2tts.choices import TEMPO_RANGE
+from sv2tts.choices import check_tempo
 from sv2tts.embedding import Vector
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Finishing:
     encoding: Encoding = "voice"
 
     def __post_init__(self) -> None:
-        check_pace(self.pace)
+        check_tempo(self.pace, "pace")
         if self.encoding not in ENCODINGS:
             raise ValueError(
                 f"encoding must be one of {', '.join(ENCODINGS)}, not {self.encoding!r}"
@@ -101,13 +101,6 @@ def encoding_of(path: Path) -> Encoding:
     return encoding
 
 
-def check_pace(factor: float) -> None:
-    """ValueError for a pace outside TEMPO_RANGE."""
-    low, high = TEMPO_RANGE
-    if not low <= factor <= high:
-        raise ValueError(f"pace must be within {low:g}..{high:g}, not {factor:g}")
-
-
 # --- the steps ------------------------------------------------------------------------------
 
 
@@ -120,7 +113,7 @@ def trim(wav: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def pace(wav: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
     """`wav` played `factor` times as fast with its pitch kept (1.0: `wav` as it is)."""
-    check_pace(factor)
+    check_tempo(factor, "pace")
     if factor == 1.0:
         return wav
     return codec.change_tempo(wav, sample_rate, factor)

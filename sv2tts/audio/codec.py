@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sv2tts.choices import TEMPO_RANGE, OutputFormat
+from sv2tts.choices import OutputFormat, check_tempo
 from sv2tts.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -253,9 +253,7 @@ def change_tempo(
     into a reverberant, "phasey" sound; and it is the ffmpeg this module already runs, on
     samples piped in and out. `factor` must be within TEMPO_RANGE; 1.0 returns `wav` as is.
     """
-    low, high = TEMPO_RANGE
-    if not low <= factor <= high:
-        raise ValueError(f"the tempo factor must be within {low:g}..{high:g}, not {factor:g}")
+    check_tempo(factor)
     samples = np.ascontiguousarray(np.asarray(wav, dtype="<f4").reshape(-1))
     if factor == 1.0 or samples.size == 0:
         return samples.astype(np.float32)
